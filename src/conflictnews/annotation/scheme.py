@@ -1,0 +1,213 @@
+"""The annotation scheme, declared once.
+
+Everything else is derived from the records in this module: the Label Studio
+labeling config (`annotation/label_config.xml`), the label tables in
+`annotation/GUIDELINES.md`, validation of pulled annotations, the Hugging Face
+`Features` of every dataset config and the tables in the dataset card.
+
+Three layers:
+
+* ``entity`` spans (names, plus nominal mentions of specific armed actors),
+* ``event`` trigger spans, labelled with the 25 ACLED sub-event types,
+* ``stance`` relations, holder -> target, between two entity spans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+
+SCHEME_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class EntityType:
+    code: str
+    description: str
+    ontonotes: str  # the OntoNotes label used when comparing with OntoNotes-style models
+    color: str
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One of the 6 coarse ACLED event types."""
+
+    code: str
+    acled_name: str
+
+
+@dataclass(frozen=True)
+class SubEventType:
+    """One of the 25 ACLED sub-event types; the label of an event trigger."""
+
+    code: str
+    acled_name: str
+    event_type: str  # code of the coarse EventType
+
+
+@dataclass(frozen=True)
+class StanceLabel:
+    code: str
+    description: str
+
+
+ENTITY_TYPES: tuple[EntityType, ...] = (
+    EntityType("PERSON", "People, including fictional; named individuals only.", "PERSON", "#ffd166"),
+    EntityType(
+        "NORP",
+        "Nationalities, religious or political groups used as adjectives or group names "
+        "(Syrian, Kurdish, Russian when not the state).",
+        "NORP",
+        "#06d6a0",
+    ),
+    EntityType(
+        "ORG",
+        "Named organisations that are not armed actors: ministries, agencies, news agencies, "
+        "NGOs, councils.",
+        "ORG",
+        "#118ab2",
+    ),
+    EntityType(
+        "ARMED_GROUP",
+        "State forces and non-state armed groups, by name (HTS, the Syrian army) or by a nominal "
+        "mention of a specific armed actor (the army, rebel fighters, government forces).",
+        "ORG",
+        "#ef476f",
+    ),
+    EntityType("GPE", "Countries, cities, provinces and governorates (geo-political entities).", "GPE", "#8338ec"),
+    EntityType("LOC", "Non-GPE locations: regions, fronts, bodies of water, mountain ranges.", "LOC", "#3a86ff"),
+    EntityType(
+        "FAC",
+        "Facilities: airports, airbases, highways, squares, bridges, buildings.",
+        "FAC",
+        "#fb5607",
+    ),
+    EntityType("DATE", "Absolute or relative dates and periods (Saturday, 2015, eight years ago).", "DATE", "#adb5bd"),
+)
+
+EVENT_TYPES: tuple[EventType, ...] = (
+    EventType("BATTLES", "Battles"),
+    EventType("EXPLOSIONS_REMOTE_VIOLENCE", "Explosions/Remote violence"),
+    EventType("VIOLENCE_AGAINST_CIVILIANS", "Violence against civilians"),
+    EventType("PROTESTS", "Protests"),
+    EventType("RIOTS", "Riots"),
+    EventType("STRATEGIC_DEVELOPMENTS", "Strategic developments"),
+)
+
+SUB_EVENT_TYPES: tuple[SubEventType, ...] = (
+    SubEventType("ARMED_CLASH", "Armed clash", "BATTLES"),
+    SubEventType("GOVERNMENT_REGAINS_TERRITORY", "Government regains territory", "BATTLES"),
+    SubEventType("NON_STATE_ACTOR_OVERTAKES_TERRITORY", "Non-state actor overtakes territory", "BATTLES"),
+    SubEventType("CHEMICAL_WEAPON", "Chemical weapon", "EXPLOSIONS_REMOTE_VIOLENCE"),
+    SubEventType("AIR_DRONE_STRIKE", "Air/drone strike", "EXPLOSIONS_REMOTE_VIOLENCE"),
+    SubEventType("SUICIDE_BOMB", "Suicide bomb", "EXPLOSIONS_REMOTE_VIOLENCE"),
+    SubEventType(
+        "SHELLING_ARTILLERY_MISSILE_ATTACK", "Shelling/artillery/missile attack", "EXPLOSIONS_REMOTE_VIOLENCE"
+    ),
+    SubEventType("REMOTE_EXPLOSIVE_LANDMINE_IED", "Remote explosive/landmine/IED", "EXPLOSIONS_REMOTE_VIOLENCE"),
+    SubEventType("GRENADE", "Grenade", "EXPLOSIONS_REMOTE_VIOLENCE"),
+    SubEventType("SEXUAL_VIOLENCE", "Sexual violence", "VIOLENCE_AGAINST_CIVILIANS"),
+    SubEventType("ATTACK", "Attack", "VIOLENCE_AGAINST_CIVILIANS"),
+    SubEventType("ABDUCTION_FORCED_DISAPPEARANCE", "Abduction/forced disappearance", "VIOLENCE_AGAINST_CIVILIANS"),
+    SubEventType("PEACEFUL_PROTEST", "Peaceful protest", "PROTESTS"),
+    SubEventType("PROTEST_WITH_INTERVENTION", "Protest with intervention", "PROTESTS"),
+    SubEventType("EXCESSIVE_FORCE_AGAINST_PROTESTERS", "Excessive force against protesters", "PROTESTS"),
+    SubEventType("VIOLENT_DEMONSTRATION", "Violent demonstration", "RIOTS"),
+    SubEventType("MOB_VIOLENCE", "Mob violence", "RIOTS"),
+    SubEventType("AGREEMENT", "Agreement", "STRATEGIC_DEVELOPMENTS"),
+    SubEventType("ARRESTS", "Arrests", "STRATEGIC_DEVELOPMENTS"),
+    SubEventType("CHANGE_TO_GROUP_ACTIVITY", "Change to group/activity", "STRATEGIC_DEVELOPMENTS"),
+    SubEventType("DISRUPTED_WEAPONS_USE", "Disrupted weapons use", "STRATEGIC_DEVELOPMENTS"),
+    SubEventType("HEADQUARTERS_OR_BASE_ESTABLISHED", "Headquarters or base established", "STRATEGIC_DEVELOPMENTS"),
+    SubEventType("LOOTING_PROPERTY_DESTRUCTION", "Looting/property destruction", "STRATEGIC_DEVELOPMENTS"),
+    SubEventType("NON_VIOLENT_TRANSFER_OF_TERRITORY", "Non-violent transfer of territory", "STRATEGIC_DEVELOPMENTS"),
+    SubEventType("OTHER", "Other", "STRATEGIC_DEVELOPMENTS"),
+)
+
+STANCE_LABELS: tuple[StanceLabel, ...] = (
+    StanceLabel("SUPPORTS", "The holder expresses or acts out support for the target (backing, pledges, praise)."),
+    StanceLabel("OPPOSES", "The holder expresses or acts out opposition to the target (accusations, threats, attacks)."),
+)
+# The stance dataset's negative class: an actor pair with no annotated relation.
+STANCE_NONE = "NONE"
+
+# Entity types that can hold or be the target of a stance (the stance config pairs these).
+ACTOR_TYPES: tuple[str, ...] = ("PERSON", "NORP", "ORG", "ARMED_GROUP", "GPE")
+
+# Label Studio control names: the `from_name` of each region layer in a pulled annotation.
+ENTITY_CONTROL = "entity"
+EVENT_CONTROL = "event"
+TEXT_OBJECT = "text"
+
+
+def entity_labels() -> list[str]:
+    return [t.code for t in ENTITY_TYPES]
+
+
+def sub_event_labels() -> list[str]:
+    return [t.code for t in SUB_EVENT_TYPES]
+
+
+def event_type_labels() -> list[str]:
+    return [t.code for t in EVENT_TYPES]
+
+
+def stance_labels() -> list[str]:
+    return [t.code for t in STANCE_LABELS]
+
+
+def stance_classes() -> list[str]:
+    """Classes of the stance dataset: the relation labels plus the NONE class."""
+    return [STANCE_NONE, *stance_labels()]
+
+
+def bio_tags(labels: list[str]) -> list[str]:
+    """IOB2 tag inventory for span labels: ``O`` first, then B-/I- per label in scheme order."""
+    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
+
+
+def coarse_event_type(sub_event: str) -> str:
+    """The coarse ACLED event type of a sub-event type code (the declared mapping)."""
+    return _sub_event_index()[sub_event].event_type
+
+
+def ontonotes_label(entity_label: str) -> str:
+    return {t.code: t.ontonotes for t in ENTITY_TYPES}[entity_label]
+
+
+@cache
+def _sub_event_index() -> dict[str, SubEventType]:
+    return {t.code: t for t in SUB_EVENT_TYPES}
+
+
+# Span layers: name -> (Label Studio control name, allowed labels).
+LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "entities": (ENTITY_CONTROL, tuple(entity_labels())),
+    "events": (EVENT_CONTROL, tuple(sub_event_labels())),
+}
+
+
+def layer_of_control(control: str) -> str:
+    for layer, (name, _labels) in LAYERS.items():
+        if name == control:
+            return layer
+    raise KeyError(f"unknown Label Studio control {control!r}; known: {[c for c, _ in LAYERS.values()]}")
+
+
+def scheme_fingerprint() -> str:
+    """SHA-256 of the rendered Label Studio config: pins which scheme an annotation used."""
+    from conflictnews.annotation.render import render_label_config
+
+    return hashlib.sha256(render_label_config().encode("utf-8")).hexdigest()
+
+
+def _check_scheme() -> None:
+    codes = [t.code for t in SUB_EVENT_TYPES]
+    assert len(codes) == 25 == len(set(codes)), "ACLED has 25 distinct sub-event types"
+    known = {t.code for t in EVENT_TYPES}
+    assert all(t.event_type in known for t in SUB_EVENT_TYPES)
+    assert len(EVENT_TYPES) == 6
+
+
+_check_scheme()

@@ -1,0 +1,1 @@
+"""Stage 1: the corpus store (articles with stable, content-derived ids)."""

@@ -1,0 +1,76 @@
+"""Sentences and tokens with character offsets, from spaCy's rule-based English pipeline.
+
+Paragraphs (lines) are segmented separately: a heading without final punctuation must
+never be glued to the next paragraph's first sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import spacy
+from spacy.language import Language
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int  # position in the article
+    paragraph: int  # index of the paragraph (line) it belongs to
+    start: int
+    end: int
+    tokens: tuple[Token, ...]
+
+
+@cache
+def pipeline() -> Language:
+    """spaCy's blank English tokenizer plus the rule-based sentencizer (no statistical model)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for line in text.split("\n"):
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def segment(text: str) -> list[Sentence]:
+    """Split normalised article text into sentences of tokens; offsets index into `text`."""
+    return segment_many([text])[0]
+
+
+def segment_many(texts: list[str], batch_size: int = 256) -> list[list[Sentence]]:
+    """Segment several articles in one spaCy stream (fast path for dataset builds)."""
+    nlp = pipeline()
+    jobs: list[tuple[int, int, int]] = []  # (article, paragraph, paragraph start)
+    paragraphs: list[str] = []
+    for article_index, text in enumerate(texts):
+        for paragraph_index, (start, end) in enumerate(paragraph_spans(text)):
+            jobs.append((article_index, paragraph_index, start))
+            paragraphs.append(text[start:end])
+    result: list[list[Sentence]] = [[] for _ in texts]
+    for (article_index, paragraph_index, offset), doc in zip(jobs, nlp.pipe(paragraphs, batch_size=batch_size)):
+        sentences = result[article_index]
+        for sent in doc.sents:
+            tokens = tuple(
+                Token(offset + tok.idx, offset + tok.idx + len(tok.text), tok.text)
+                for tok in sent
+                if not tok.is_space
+            )
+            if not tokens:
+                continue
+            sentences.append(
+                Sentence(len(sentences), paragraph_index, tokens[0].start, tokens[-1].end, tokens)
+            )
+    return result

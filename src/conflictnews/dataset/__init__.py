@@ -1,0 +1,1 @@
+"""Stage 3: the versioned Hugging Face dataset (build, card, versions, push, load)."""

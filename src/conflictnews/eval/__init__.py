@@ -1,0 +1,1 @@
+"""Stage 5: tasks, metrics, the prediction format and scoring."""
