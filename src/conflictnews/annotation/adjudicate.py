@@ -1,0 +1,413 @@
+"""Adjudication: from several annotators' records of one article to one gold record.
+
+Rules are declared in `RULES` (name -> function). Every rule ends in the same vote
+(`vote`): an item is in the gold when more than half of the voting annotators have it. Spans vote
+by ``(start, end, label)``; stance relations by ``(holder location, target location, label)``, where
+a location is the ``(start, end)`` of the end span (annotators' region ids all differ).
+
+* ``reviewer-else-majority``: if the reviewer annotated the article, the reviewer's record is the
+  only ballot (it wins wholesale); otherwise all annotators vote.
+* ``majority``: all annotators vote.
+* ``single``: exactly one annotator; the record is copied.
+
+A tie (exactly half the annotators have an item) is broken by a casting vote: the first annotator
+in sorted order. Every tie is recorded with its outcome. Items not in the gold (minority, lost tie,
+a stance whose end span is not in the gold, a duplicate) are returned in `Adjudication.dropped`
+with the reason, never silently lost. Each gold item names its ``source`` annotator (the first, in
+sorted order, of those who had it); gold span ids are derived from the span's content, so
+re-adjudicating gives the same ids, and gold stance relations reference them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from conflictnews.annotation.agreement import (
+    SPAN_LAYERS,
+    STANCE_LAYER,
+    Excluded,
+    check_same_article,
+    split_cancelled,
+)
+from conflictnews.annotation.records import AnnotationRecord, GoldRecord, Provenance, Span, Stance
+from conflictnews.io import ConflictNewsError
+
+Location = tuple[int, int]
+SpanKey = tuple[int, int, str]
+StanceKey = tuple[Location, Location, str]
+
+DEFAULT_RULE = "reviewer-else-majority"
+ADJUDICATION_TOOL = "conflictnews-adjudicate"
+
+
+class DroppedItem(BaseModel):
+    """An annotated item that is not in the gold, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    layer: str
+    kind: str  # "minority" | "tie" | "orphan-stance" | "duplicate"
+    item: str
+    annotators: list[str]
+    reason: str
+
+
+class TieBreak(BaseModel):
+    """An item that exactly half of the annotators had; the casting vote decided it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    layer: str
+    item: str
+    votes: int
+    of: int
+    annotators: list[str]
+    casting_vote: str
+    included: bool
+
+
+class Adjudication(BaseModel):
+    """The gold record and everything the adjudication decided on the way."""
+
+    gold: GoldRecord
+    rule: str
+    reviewer: str | None = None
+    voters: list[str]
+    dropped: list[DroppedItem] = Field(default_factory=list)
+    ties: list[TieBreak] = Field(default_factory=list)
+    excluded: list[Excluded] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def contributions(self) -> dict[str, dict[str, int]]:
+        """source annotator -> layer -> number of gold items taken from them."""
+        out: dict[str, Counter] = {}
+        for layer in (*SPAN_LAYERS, STANCE_LAYER):
+            for item in getattr(self.gold, layer):
+                out.setdefault(item.source or "?", Counter())[layer] += 1
+        return {source: dict(counts) for source, counts in sorted(out.items())}
+
+
+# ------------------------------------------------------------------------------------------- voting
+
+
+def gold_span_id(layer: str, key: SpanKey) -> str:
+    """A content-derived region id: the same span gets the same gold id on every adjudication."""
+    start, end, label = key
+    return hashlib.sha256(f"{layer}:{start}:{end}:{label}".encode()).hexdigest()[:10]
+
+
+def _describe_span(layer: str, key: SpanKey, text: str) -> str:
+    start, end, label = key
+    return f"{layer} {label} [{start}:{end}] {text!r}"
+
+
+def _span_ballots(
+    records: Sequence[AnnotationRecord], layer: str, dropped: list[DroppedItem]
+) -> tuple[dict[SpanKey, list[str]], dict[tuple[SpanKey, str], Span]]:
+    holders: dict[SpanKey, list[str]] = {}
+    copies: dict[tuple[SpanKey, str], Span] = {}
+    for record in records:
+        for span in sorted(getattr(record, layer), key=lambda s: (s.key, s.id)):
+            if (span.key, record.annotator) in copies:
+                dropped.append(
+                    DroppedItem(
+                        layer=layer,
+                        kind="duplicate",
+                        item=_describe_span(layer, span.key, span.text),
+                        annotators=[record.annotator],
+                        reason=f"region {span.id} repeats region "
+                        f"{copies[(span.key, record.annotator)].id} (same start, end, label)",
+                    )
+                )
+                continue
+            copies[(span.key, record.annotator)] = span
+            holders.setdefault(span.key, []).append(record.annotator)
+    return holders, copies
+
+
+def _decide(
+    layer: str,
+    item: str,
+    holders: list[str],
+    voters: list[str],
+    ties: list[TieBreak],
+    dropped: list[DroppedItem],
+) -> bool:
+    """Strict majority; at exactly half, the casting vote (first voter in sorted order) decides."""
+    votes, n = len(holders), len(voters)
+    if 2 * votes > n:
+        return True
+    if 2 * votes == n:
+        casting = voters[0]
+        included = casting in holders
+        ties.append(
+            TieBreak(
+                layer=layer,
+                item=item,
+                votes=votes,
+                of=n,
+                annotators=holders,
+                casting_vote=casting,
+                included=included,
+            )
+        )
+        if not included:
+            dropped.append(
+                DroppedItem(
+                    layer=layer,
+                    kind="tie",
+                    item=item,
+                    annotators=holders,
+                    reason=f"tie {votes} of {n}; casting vote {casting} did not have it",
+                )
+            )
+        return included
+    dropped.append(
+        DroppedItem(
+            layer=layer,
+            kind="minority",
+            item=item,
+            annotators=holders,
+            reason=f"minority: {votes} of {n}",
+        )
+    )
+    return False
+
+
+def _vote_spans(
+    records: Sequence[AnnotationRecord],
+    layer: str,
+    voters: list[str],
+    ties: list[TieBreak],
+    dropped: list[DroppedItem],
+) -> list[Span]:
+    holders, copies = _span_ballots(records, layer, dropped)
+    gold = []
+    for key in sorted(holders):
+        who = holders[key]
+        source = copies[(key, who[0])]
+        if _decide(layer, _describe_span(layer, key, source.text), who, voters, ties, dropped):
+            gold.append(
+                Span(
+                    id=gold_span_id(layer, key),
+                    start=key[0],
+                    end=key[1],
+                    label=key[2],
+                    text=source.text,
+                    source=who[0],
+                )
+            )
+    return gold
+
+
+@dataclass(frozen=True)
+class _StanceCopy:
+    holder: Span
+    target: Span
+    label: str
+
+    @property
+    def key(self) -> StanceKey:
+        return (
+            (self.holder.start, self.holder.end),
+            (self.target.start, self.target.end),
+            self.label,
+        )
+
+    def describe(self) -> str:
+        (hs, he), (ts, te), label = self.key
+        return f"{self.holder.text!r} [{hs}:{he}] -> {self.target.text!r} [{ts}:{te}] {label}"
+
+
+def _stance_copies(record: AnnotationRecord) -> list[_StanceCopy]:
+    by_id = record.span_by_id()
+    out = []
+    for stance in record.stances:
+        for end in (stance.holder, stance.target):
+            if end not in by_id:
+                raise ConflictNewsError(
+                    f"article {record.article_id}, annotator {record.annotator}: stance {stance.holder} -> "
+                    f"{stance.target} ({stance.label}) refers to region {end!r}, which is not in the record"
+                )
+        out.append(_StanceCopy(by_id[stance.holder], by_id[stance.target], stance.label))
+    return sorted(out, key=lambda c: (c.key, c.holder.id, c.target.id))
+
+
+def _gold_end(span: Span, gold_spans: Sequence[tuple[str, Span]]) -> Span | None:
+    """The gold span at the location of an annotator's end span: entities first, same label first."""
+    here = [(layer, g) for layer, g in gold_spans if (g.start, g.end) == (span.start, span.end)]
+    if not here:
+        return None
+    here.sort(key=lambda lg: (lg[0] != "entities", lg[1].label != span.label, lg[1].label))
+    return here[0][1]
+
+
+def _vote_stances(
+    records: Sequence[AnnotationRecord],
+    gold_spans: Sequence[tuple[str, Span]],
+    voters: list[str],
+    ties: list[TieBreak],
+    dropped: list[DroppedItem],
+) -> list[Stance]:
+    holders: dict[StanceKey, list[str]] = {}
+    copies: dict[tuple[StanceKey, str], _StanceCopy] = {}
+    for record in records:
+        for copy in _stance_copies(record):
+            if (copy.key, record.annotator) in copies:
+                dropped.append(
+                    DroppedItem(
+                        layer=STANCE_LAYER,
+                        kind="duplicate",
+                        item=copy.describe(),
+                        annotators=[record.annotator],
+                        reason="same holder location, target location and label as another relation",
+                    )
+                )
+                continue
+            copies[(copy.key, record.annotator)] = copy
+            holders.setdefault(copy.key, []).append(record.annotator)
+    gold = []
+    for key in sorted(holders):
+        who = holders[key]
+        copy = copies[(key, who[0])]
+        if not _decide(STANCE_LAYER, copy.describe(), who, voters, ties, dropped):
+            continue
+        holder, target = _gold_end(copy.holder, gold_spans), _gold_end(copy.target, gold_spans)
+        missing = [
+            f"{role} {span.text!r} [{span.start}:{span.end}]"
+            for role, span, found in (
+                ("holder", copy.holder, holder),
+                ("target", copy.target, target),
+            )
+            if found is None
+        ]
+        if missing:
+            dropped.append(
+                DroppedItem(
+                    layer=STANCE_LAYER,
+                    kind="orphan-stance",
+                    item=copy.describe(),
+                    annotators=who,
+                    reason="relation has a majority but its "
+                    + " and ".join(missing)
+                    + " is not in the gold",
+                )
+            )
+            continue
+        gold.append(Stance(holder=holder.id, target=target.id, label=key[2], source=who[0]))  # type: ignore[union-attr]
+    return gold
+
+
+def vote(
+    records: Sequence[AnnotationRecord],
+    rule: str,
+    reviewer: str | None = None,
+    notes: list[str] | None = None,
+) -> Adjudication:
+    """Majority vote of the given (checked, completed) records; see the module docstring."""
+    records = sorted(records, key=lambda r: r.annotator)
+    voters = [r.annotator for r in records]
+    ties: list[TieBreak] = []
+    dropped: list[DroppedItem] = []
+    spans = {layer: _vote_spans(records, layer, voters, ties, dropped) for layer in SPAN_LAYERS}
+    gold_spans = [(layer, s) for layer in SPAN_LAYERS for s in spans[layer]]
+    stances = _vote_stances(records, gold_spans, voters, ties, dropped)
+    first = records[0]
+    configs = {r.provenance.config_sha256 for r in records}
+    gold = GoldRecord(
+        article_id=first.article_id,
+        text_sha256=first.text_sha256,
+        scheme_version=first.scheme_version,
+        entities=spans["entities"],
+        events=spans["events"],
+        stances=stances,
+        provenance=Provenance(
+            tool=ADJUDICATION_TOOL, config_sha256=configs.pop() if len(configs) == 1 else None
+        ),
+        annotators=voters,
+        rule=rule,
+    ).sorted()
+    dropped.sort(key=lambda d: (d.layer, d.kind, d.item, d.annotators))
+    return Adjudication(
+        gold=gold,  # type: ignore[arg-type]
+        rule=rule,
+        reviewer=reviewer,
+        voters=voters,
+        dropped=dropped,
+        ties=ties,
+        notes=notes or [],
+    )
+
+
+# -------------------------------------------------------------------------------------------- rules
+
+
+def _reviewer_else_majority(records: list[AnnotationRecord], reviewer: str | None) -> Adjudication:
+    rule = "reviewer-else-majority"
+    by_annotator = {r.annotator: r for r in records}
+    if reviewer is not None and reviewer in by_annotator:
+        others = [a for a in by_annotator if a != reviewer]
+        note = f"reviewer {reviewer} annotated the article: their record is the gold"
+        if others:
+            note += f" (records of {', '.join(others)} not used)"
+        return vote([by_annotator[reviewer]], rule, reviewer, [note])
+    notes = [f"reviewer {reviewer} did not annotate the article: majority vote"] if reviewer else []
+    return vote(records, rule, reviewer, notes)
+
+
+def _majority(records: list[AnnotationRecord], reviewer: str | None) -> Adjudication:
+    notes = [f"rule 'majority' ignores the reviewer ({reviewer})"] if reviewer else []
+    return vote(records, "majority", reviewer, notes)
+
+
+def _single(records: list[AnnotationRecord], reviewer: str | None) -> Adjudication:
+    if len(records) != 1:
+        raise ConflictNewsError(
+            f"article {records[0].article_id}: rule 'single' needs exactly one completed annotation, found "
+            f"{len(records)} ({', '.join(r.annotator for r in records)})"
+        )
+    return vote(records, "single", reviewer)
+
+
+Rule = Callable[[list[AnnotationRecord], str | None], Adjudication]
+
+RULES: dict[str, Rule] = {
+    "reviewer-else-majority": _reviewer_else_majority,
+    "majority": _majority,
+    "single": _single,
+}
+
+
+def adjudicate(
+    records: Sequence[AnnotationRecord], reviewer: str | None = None, rule: str = DEFAULT_RULE
+) -> Adjudication:
+    """The gold record of one article from its annotators' records, by a declared rule.
+
+    Raises ConflictNewsError for an unknown rule (listing the valid ones), records of different
+    articles or texts, different scheme versions, or no completed annotation. Cancelled records are
+    left out and listed in `Adjudication.excluded`.
+    """
+    if rule not in RULES:
+        raise ConflictNewsError(
+            f"unknown adjudication rule {rule!r}; valid rules: {', '.join(sorted(RULES))}"
+        )
+    check_same_article(records)
+    kept, excluded = split_cancelled(records)
+    article_id = records[0].article_id
+    if not kept:
+        raise ConflictNewsError(
+            f"article {article_id}: every annotation is cancelled, nothing to adjudicate"
+        )
+    versions = sorted({r.scheme_version for r in kept})
+    if len(versions) > 1:
+        listed = ", ".join(f"{r.annotator}: {r.scheme_version}" for r in kept)
+        raise ConflictNewsError(
+            f"article {article_id}: annotations use different scheme versions ({listed})"
+        )
+    result = RULES[rule](kept, reviewer)
+    return result.model_copy(update={"excluded": excluded})
