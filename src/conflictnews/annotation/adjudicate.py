@@ -101,9 +101,9 @@ def gold_span_id(layer: str, key: SpanKey) -> str:
     return hashlib.sha256(f"{layer}:{start}:{end}:{label}".encode()).hexdigest()[:10]
 
 
-def _describe_span(layer: str, key: SpanKey, text: str) -> str:
+def _describe_span(key: SpanKey, text: str) -> str:
     start, end, label = key
-    return f"{layer} {label} [{start}:{end}] {text!r}"
+    return f"{label} [{start}:{end}] {text!r}"
 
 
 def _span_ballots(
@@ -118,7 +118,7 @@ def _span_ballots(
                     DroppedItem(
                         layer=layer,
                         kind="duplicate",
-                        item=_describe_span(layer, span.key, span.text),
+                        item=_describe_span(span.key, span.text),
                         annotators=[record.annotator],
                         reason=f"region {span.id} repeats region "
                         f"{copies[(span.key, record.annotator)].id} (same start, end, label)",
@@ -191,7 +191,7 @@ def _vote_spans(
     for key in sorted(holders):
         who = holders[key]
         source = copies[(key, who[0])]
-        if _decide(layer, _describe_span(layer, key, source.text), who, voters, ties, dropped):
+        if _decide(layer, _describe_span(key, source.text), who, voters, ties, dropped):
             gold.append(
                 Span(
                     id=gold_span_id(layer, key),

@@ -139,7 +139,9 @@ class AgreementReport(BaseModel):
         """One row per layer and annotator pair, then one alpha row per layer."""
         n_articles = len(self.article_ids)
         title = f"Agreement: {self.scope}" + (
-            f" ({n_articles} articles)" if self.scope == "corpus" else ""
+            f" ({n_articles} article{'s' if n_articles != 1 else ''})"
+            if self.scope == "corpus"
+            else ""
         )
         table = Table(
             "layer", "annotators", "items", "F1", "unlabelled F1", "Cohen's κ", title=title

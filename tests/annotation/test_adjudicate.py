@@ -1,0 +1,382 @@
+"""Adjudication rules on small SYNTHETIC records (majority, reviewer, ties, stance remapping, dropped
+items, bad input), on records of the real seed article, and the `annotate agreement` /
+`annotate adjudicate` commands on a temporary project holding the real seed article.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from conflictnews.annotation.adjudicate import RULES, adjudicate, gold_span_id
+from conflictnews.annotation.records import (
+    AnnotationRecord,
+    Span,
+    Stance,
+    annotation_path,
+    gold_path,
+    load_gold,
+    write_record,
+)
+from conflictnews.annotation.review_cli import register
+from conflictnews.annotation.scheme import SCHEME_VERSION
+from conflictnews.corpus.records import Article
+from conflictnews.io import ConflictNewsError
+from conflictnews.paths import ProjectPaths
+
+SYNTH_ID = "synthetic0000001"  # synthetic article: offsets only
+SYNTH_SHA = "0" * 64
+A, B, C, D = "a@example.org", "b@example.org", "c@example.org", "d@example.org"
+
+
+def span(sid: str, start: int, end: int, label: str) -> Span:
+    return Span(id=sid, start=start, end=end, label=label, text=f"t{start}")
+
+
+def record(annotator: str, entities=(), events=(), stances=(), **kw) -> AnnotationRecord:
+    return AnnotationRecord(
+        article_id=kw.pop("article_id", SYNTH_ID),
+        text_sha256=kw.pop("text_sha256", SYNTH_SHA),
+        annotator=annotator,
+        scheme_version=kw.pop("scheme_version", SCHEME_VERSION),
+        entities=list(entities),
+        events=list(events),
+        stances=list(stances),
+        **kw,
+    )
+
+
+def three() -> list[AnnotationRecord]:
+    """Synthetic, three annotators with their own region ids."""
+    a = record(
+        A,
+        entities=[
+            span("a1", 0, 6, "ORG"),
+            span("a2", 10, 13, "ARMED_GROUP"),
+            span("a3", 22, 28, "GPE"),
+            span("a4", 44, 49, "PERSON"),
+        ],
+        events=[span("a5", 50, 55, "ARMED_CLASH")],
+        stances=[
+            Stance(holder="a1", target="a3", label="OPPOSES"),
+            Stance(holder="a2", target="a4", label="OPPOSES"),
+        ],
+    )
+    b = record(
+        B,
+        entities=[
+            span("b1", 0, 6, "ARMED_GROUP"),
+            span("b2", 10, 13, "ARMED_GROUP"),
+            span("b3", 22, 28, "GPE"),
+            span("b4", 44, 49, "NORP"),
+        ],
+        events=[span("b5", 50, 55, "ARMED_CLASH")],
+        stances=[
+            Stance(holder="b1", target="b3", label="OPPOSES"),
+            Stance(holder="b2", target="b4", label="OPPOSES"),
+        ],
+    )
+    c = record(
+        C,
+        entities=[
+            span("c1", 0, 6, "ARMED_GROUP"),
+            span("c2", 10, 13, "ARMED_GROUP"),
+            span("c3", 22, 28, "GPE"),
+        ],
+        events=[span("c5", 50, 55, "AIR_DRONE_STRIKE")],
+        stances=[Stance(holder="c1", target="c3", label="SUPPORTS")],
+    )
+    return [c, b, a]
+
+
+def test_majority_of_three_with_sources_and_remapped_stances() -> None:
+    result = adjudicate(three())
+    gold = result.gold
+    assert gold.rule == "reviewer-else-majority" and gold.annotator == "gold"
+    assert gold.annotators == [A, B, C] and result.voters == [A, B, C]
+    assert [(s.start, s.end, s.label, s.source) for s in gold.entities] == [
+        (0, 6, "ARMED_GROUP", B),  # b and c; b is first in sorted order
+        (10, 13, "ARMED_GROUP", A),
+        (22, 28, "GPE", A),
+    ]
+    assert [(s.label, s.source) for s in gold.events] == [("ARMED_CLASH", A)]
+    ids = {(s.start, s.end): s.id for s in gold.entities}
+    assert ids[(0, 6)] == gold_span_id("entities", (0, 6, "ARMED_GROUP"))
+    # (0,6)->(22,28) OPPOSES: a and b (with different region ids and different labels on the holder)
+    assert [(r.holder, r.target, r.label, r.source) for r in gold.stances] == [
+        (ids[(0, 6)], ids[(22, 28)], "OPPOSES", A)
+    ]
+    assert all(
+        r.holder in gold.span_by_id() and r.target in gold.span_by_id() for r in gold.stances
+    )
+    dropped = {(d.kind, d.item): d for d in result.dropped}
+    assert {k for k, _ in dropped} == {"minority", "orphan-stance"}
+    minority = sorted(d.item for d in result.dropped if d.kind == "minority")
+    assert minority == sorted(
+        [
+            "ORG [0:6] 't0'",
+            "PERSON [44:49] 't44'",
+            "NORP [44:49] 't44'",
+            "AIR_DRONE_STRIKE [50:55] 't50'",
+            "'t0' [0:6] -> 't22' [22:28] SUPPORTS",
+        ]
+    )
+    # (10,13)->(44,49) OPPOSES has a majority (a, b), but neither label of 44:49 made the gold
+    (orphan,) = [d for d in result.dropped if d.kind == "orphan-stance"]
+    assert orphan.annotators == [A, B]
+    assert "target 't44' [44:49] is not in the gold" in orphan.reason
+    assert result.ties == []
+    assert result.contributions() == {
+        A: {"entities": 2, "events": 1, "stances": 1},
+        B: {"entities": 1},
+    }
+
+
+def test_output_is_deterministic_and_order_free() -> None:
+    first = adjudicate(three())
+    again = adjudicate(list(reversed(three())))
+    assert first.model_dump_json() == again.model_dump_json()
+
+
+def test_reviewer_wins_wholesale() -> None:
+    result = adjudicate(three(), reviewer=C)
+    gold = result.gold
+    assert gold.annotators == [C] and result.voters == [C]
+    assert [(s.start, s.end, s.label) for s in gold.entities] == [
+        (0, 6, "ARMED_GROUP"),
+        (10, 13, "ARMED_GROUP"),
+        (22, 28, "GPE"),
+    ]
+    assert [s.label for s in gold.events] == ["AIR_DRONE_STRIKE"]  # the reviewer's minority label
+    assert {s.source for s in (*gold.entities, *gold.events, *gold.stances)} == {C}
+    ids = {(s.start, s.end): s.id for s in gold.entities}
+    assert [(r.holder, r.target, r.label) for r in gold.stances] == [
+        (ids[(0, 6)], ids[(22, 28)], "SUPPORTS")
+    ]
+    assert result.dropped == [] and "their record is the gold" in result.notes[0]
+    # a reviewer who did not annotate this article: majority, and the report says so
+    fallback = adjudicate(three(), reviewer=D)
+    assert fallback.gold.annotators == [A, B, C]
+    assert fallback.gold.model_dump() == adjudicate(three()).gold.model_dump()
+    assert "did not annotate" in fallback.notes[0]
+
+
+def test_ties_use_the_casting_vote_and_are_recorded() -> None:
+    a = record(A, entities=[span("x", 0, 5, "GPE"), span("y", 7, 9, "ORG")])
+    b = record(B, entities=[span("p", 0, 5, "LOC"), span("q", 7, 9, "ORG")])
+    result = adjudicate([b, a])
+    assert [(s.start, s.end, s.label, s.source) for s in result.gold.entities] == [
+        (0, 5, "GPE", A),  # tie 1/2, a (first in sorted order) has the casting vote
+        (7, 9, "ORG", A),  # both: a strict majority, no tie
+    ]
+    assert [(t.item, t.casting_vote, t.included) for t in result.ties] == [
+        ("GPE [0:5] 't0'", A, True),
+        ("LOC [0:5] 't0'", A, False),
+    ]
+    assert [(d.kind, d.item) for d in result.dropped] == [("tie", "LOC [0:5] 't0'")]
+    # four voters, an item held by c and d only: 2 of 4, casting voter a lacks it -> left out, reported
+    four = [
+        a,
+        b,
+        record(C, entities=[span("r", 20, 24, "DATE")]),
+        record(D, entities=[span("s", 20, 24, "DATE")]),
+    ]
+    result4 = adjudicate(four)
+    assert (20, 24, "DATE") not in {s.key for s in result4.gold.entities}
+    tie = next(t for t in result4.ties if "DATE" in t.item)
+    assert (tie.votes, tie.of, tie.annotators, tie.included) == (2, 4, [C, D], False)
+    assert any(d.kind == "tie" and "DATE" in d.item for d in result4.dropped)
+
+
+def test_single_rule_copies_the_only_annotation() -> None:
+    (a,) = [r for r in three() if r.annotator == A]
+    result = adjudicate([a], rule="single")
+    gold = result.gold
+    assert gold.rule == "single" and gold.annotators == [A]
+    assert [s.key for s in gold.entities] == sorted(s.key for s in a.entities)
+    assert len(gold.stances) == len(a.stances) == 2
+    by_id = gold.span_by_id()
+    assert sorted(
+        (by_id[r.holder].start, by_id[r.target].start, r.label) for r in gold.stances
+    ) == [
+        (0, 22, "OPPOSES"),
+        (10, 44, "OPPOSES"),
+    ]
+    assert result.dropped == []
+    with pytest.raises(
+        ConflictNewsError, match="'single' needs exactly one completed annotation, found 3"
+    ):
+        adjudicate(three(), rule="single")
+
+
+def test_duplicates_and_cancelled_are_reported_not_silent() -> None:
+    a = record(A, entities=[span("x", 0, 5, "GPE"), span("x2", 0, 5, "GPE")])
+    cancelled = record(B, status="cancelled", entities=[span("p", 0, 5, "LOC")])
+    result = adjudicate([a, cancelled])
+    assert [s.key for s in result.gold.entities] == [(0, 5, "GPE")]
+    assert [(d.kind, d.annotators) for d in result.dropped] == [("duplicate", [A])]
+    assert [(e.annotator, e.reason) for e in result.excluded] == [(B, "annotation cancelled")]
+    assert result.gold.annotators == [A]
+    with pytest.raises(ConflictNewsError, match="every annotation is cancelled"):
+        adjudicate([cancelled])
+
+
+def test_bad_input_is_a_clear_error() -> None:
+    with pytest.raises(ConflictNewsError, match="b@example.org: article other0000000001"):
+        adjudicate([record(A), record(B, article_id="other0000000001")])
+    with pytest.raises(ConflictNewsError, match="text hash"):
+        adjudicate([record(A), record(B, text_sha256="f" * 64)])
+    with pytest.raises(ConflictNewsError, match="different scheme versions"):
+        adjudicate([record(A), record(B, scheme_version="0.9.0")])
+    with pytest.raises(
+        ConflictNewsError, match="valid rules: majority, reviewer-else-majority, single"
+    ):
+        adjudicate([record(A)], rule="coin-toss")
+    broken = record(
+        A,
+        entities=[span("x", 0, 4, "ORG")],
+        stances=[Stance(holder="x", target="nope", label="OPPOSES")],
+    )
+    with pytest.raises(ConflictNewsError, match="refers to region 'nope'"):
+        adjudicate([broken])
+    assert set(RULES) >= {"reviewer-else-majority", "single"}
+
+
+# ----------------------------------------------------------------------- real seed article and the CLI
+
+
+def seed_records(article: Article) -> list[AnnotationRecord]:
+    """Three annotations of the seed article, mentions located in its real text."""
+    text = article.text
+
+    def at(needle: str, nth: int = 0) -> tuple[int, int]:
+        start = -1
+        for _ in range(nth + 1):
+            start = text.index(needle, start + 1)
+        return start, start + len(needle)
+
+    def sp(prefix: str, needle: str, label: str, nth: int = 0) -> Span:
+        s, e = at(needle, nth)
+        return Span(id=f"{prefix}-{needle[:4]}{nth}", start=s, end=e, label=label, text=text[s:e])
+
+    out = []
+    for annotator, hts_label in ((A, "ARMED_GROUP"), (B, "ARMED_GROUP"), (C, "ORG")):
+        p = annotator[0]
+        entities = [
+            sp(p, "Aleppo", "GPE"),
+            sp(p, "HTS", hts_label),
+            sp(p, "Bashar al-Assad", "PERSON"),
+        ]
+        if annotator == C:
+            entities.append(sp(p, "Russia", "GPE"))
+        out.append(
+            AnnotationRecord(
+                article_id=article.id,
+                text_sha256=article.text_sha256,
+                annotator=annotator,
+                scheme_version=SCHEME_VERSION,
+                entities=entities,
+                stances=[Stance(holder=f"{p}-HTS0", target=f"{p}-Bash0", label="OPPOSES")],
+            )
+        )
+    return out
+
+
+def test_majority_on_the_real_seed_article(seed_article: Article) -> None:
+    result = adjudicate(seed_records(seed_article))
+    gold = result.gold
+    assert [(s.text, s.label) for s in gold.entities] == [
+        ("Aleppo", "GPE"),
+        ("HTS", "ARMED_GROUP"),
+        ("Bashar al-Assad", "PERSON"),
+    ]
+    assert all(seed_article.text[s.start : s.end] == s.text for s in gold.entities)
+    by_id = gold.span_by_id()
+    # the holder is HTS: two of three said ARMED_GROUP, and the relation points at that gold span
+    assert [(by_id[r.holder].text, by_id[r.target].text, r.label) for r in gold.stances] == [
+        ("HTS", "Bashar al-Assad", "OPPOSES")
+    ]
+    assert sorted((d.kind, d.item.split(" [")[0]) for d in result.dropped) == [
+        ("minority", "GPE"),
+        ("minority", "ORG"),
+    ]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, repo_paths: ProjectPaths, seed_article: Article) -> ProjectPaths:
+    """A temporary project holding the real seed article and three annotations of it."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'tmp'\n")
+    paths = ProjectPaths(tmp_path)
+    paths.articles.mkdir(parents=True)
+    shutil.copy(repo_paths.articles / f"{seed_article.id}.json", paths.articles)
+    for rec in seed_records(seed_article):
+        write_record(annotation_path(paths.annotations, rec.article_id, rec.annotator), rec)
+    monkeypatch.setenv("CONFLICTNEWS_ROOT", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables unwrapped, so the output can be searched
+    return paths
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_cli_agreement_prints_and_writes_json(
+    project: ProjectPaths, cli: typer.Typer, seed_article: Article
+) -> None:
+    out = project.root / "agreement.json"
+    result = CliRunner().invoke(cli, ["agreement", "--json", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert f"Agreement: {seed_article.id}" in result.output and "Agreement: corpus" in result.output
+    assert "Krippendorff" in result.output
+    data = json.loads(out.read_text())
+    pair = next(
+        p
+        for layer in data["corpus"]["layers"]
+        if layer["layer"] == "entities"
+        for p in layer["pairs"]
+        if (p["annotator_a"], p["annotator_b"]) == (A, C)
+    )
+    assert pair["f1"]["value"] == pytest.approx(2 * 2 / 7)  # Aleppo, Assad shared; 3 + 4 items
+
+
+def test_cli_adjudicate_writes_gold(
+    project: ProjectPaths, cli: typer.Typer, seed_article: Article
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["adjudicate", "--article", seed_article.id], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    gold = load_gold(gold_path(project.gold, seed_article.id))
+    assert gold.rule == "reviewer-else-majority" and gold.annotators == [A, B, C]
+    assert len(gold.entities) == 3 and len(gold.stances) == 1
+    assert "Not in the gold" in result.output and "Russia" in result.output
+    reviewed = CliRunner().invoke(cli, ["adjudicate", "--reviewer", C], terminal_width=200)
+    assert reviewed.exit_code == 0, reviewed.output
+    gold = load_gold(gold_path(project.gold, seed_article.id))
+    assert (
+        gold.annotators == [C]
+        and {s.source for s in gold.entities} == {C}
+        and len(gold.entities) == 4
+    )
+
+
+def test_cli_errors_leave_no_gold(
+    project: ProjectPaths, cli: typer.Typer, seed_article: Article
+) -> None:
+    bad_rule = CliRunner().invoke(cli, ["adjudicate", "--rule", "coin-toss"])
+    assert isinstance(bad_rule.exception, ConflictNewsError)
+    assert "valid rules: majority, reviewer-else-majority, single" in str(bad_rule.exception)
+    single = CliRunner().invoke(cli, ["adjudicate", "--rule", "single"])
+    assert isinstance(single.exception, ConflictNewsError) and "exactly one" in str(
+        single.exception
+    )
+    missing = CliRunner().invoke(cli, ["agreement", "--article", "nope"])
+    assert isinstance(missing.exception, ConflictNewsError)
+    assert not project.gold.exists()
