@@ -33,6 +33,7 @@ from conflictnews.annotation.agreement import (
     Excluded,
     check_same_article,
     split_cancelled,
+    stance_ends,
 )
 from conflictnews.annotation.records import AnnotationRecord, GoldRecord, Provenance, Span, Stance
 from conflictnews.io import ConflictNewsError
@@ -225,17 +226,8 @@ class _StanceCopy:
 
 
 def _stance_copies(record: AnnotationRecord) -> list[_StanceCopy]:
-    by_id = record.span_by_id()
-    out = []
-    for stance in record.stances:
-        for end in (stance.holder, stance.target):
-            if end not in by_id:
-                raise ConflictNewsError(
-                    f"article {record.article_id}, annotator {record.annotator}: stance {stance.holder} -> "
-                    f"{stance.target} ({stance.label}) refers to region {end!r}, which is not in the record"
-                )
-        out.append(_StanceCopy(by_id[stance.holder], by_id[stance.target], stance.label))
-    return sorted(out, key=lambda c: (c.key, c.holder.id, c.target.id))
+    copies = [_StanceCopy(holder, target, label) for holder, target, label in stance_ends(record)]
+    return sorted(copies, key=lambda c: (c.key, c.holder.id, c.target.id))
 
 
 def _gold_end(span: Span, gold_spans: Sequence[tuple[str, Span]]) -> Span | None:

@@ -245,8 +245,8 @@ def _span_items(article_id: str, spans: Sequence[Span]) -> dict[Unit, frozenset[
     return {unit: frozenset(labels) for unit, labels in grouped.items()}
 
 
-def stance_locations(record: AnnotationRecord) -> list[tuple[Location, Location, str]]:
-    """The record's stance relations with ends mapped from region ids to (start, end) locations.
+def stance_ends(record: AnnotationRecord) -> list[tuple[Span, Span, str]]:
+    """The record's stance relations as (holder span, target span, label), region ids resolved.
 
     A relation naming a region id the record does not have is a broken record: ConflictNewsError.
     """
@@ -256,12 +256,17 @@ def stance_locations(record: AnnotationRecord) -> list[tuple[Location, Location,
         for end in (stance.holder, stance.target):
             if end not in by_id:
                 raise ConflictNewsError(
-                    f"article {record.article_id}, annotator {record.annotator}: stance {stance.holder} -> "
-                    f"{stance.target} ({stance.label}) refers to region {end!r}, which is not in the record"
+                    f"article {record.article_id}, annotator {record.annotator}: stance "
+                    f"{stance.holder} -> {stance.target} ({stance.label}) refers to region {end!r}, "
+                    "which is not in the record"
                 )
-        holder, target = by_id[stance.holder], by_id[stance.target]
-        out.append(((holder.start, holder.end), (target.start, target.end), stance.label))
+        out.append((by_id[stance.holder], by_id[stance.target], stance.label))
     return out
+
+
+def stance_locations(record: AnnotationRecord) -> list[tuple[Location, Location, str]]:
+    """The record's stance relations with ends mapped from region ids to (start, end) locations."""
+    return [((h.start, h.end), (t.start, t.end), label) for h, t, label in stance_ends(record)]
 
 
 def _stance_coding(records: Sequence[AnnotationRecord]) -> _Coding:
