@@ -175,3 +175,32 @@ def _toml(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return repr(value)
+
+
+def write_release(folder: Path, version: str = "0.0.1-synthetic", seed: int = 0) -> Path:
+    """A SYNTHETIC release folder with the layout of a real one (parquet per config/split, README.md
+    whose YAML header declares the configs, MANIFEST.json with the version), loadable with
+    `datasets.load_dataset(folder, config)`."""
+    from conflictnews.io import sha256_file, write_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files, yaml = {}, []
+    for config, build in SYNTHETIC.items():
+        yaml.append(f"- config_name: {config}\n  data_files:")
+        for split, ds in build(seed).items():
+            relative = f"data/{config}/{split}-00000-of-00001.parquet"
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            ds.to_parquet(str(folder / relative))
+            files[relative] = sha256_file(folder / relative)
+            yaml.append(f"  - split: {split}\n    path: {relative}")
+    (folder / "README.md").write_text(
+        "---\nconfigs:\n" + "\n".join(yaml) + "\n---\n\n# SYNTHETIC release for the baseline tests\n", encoding="utf-8"
+    )
+    write_json(folder / "MANIFEST.json", {"manifest_format": 1, "version": version, "synthetic": True, "files": files})
+    return folder
+
+
+@pytest.fixture(scope="session")
+def synthetic_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SYNTHETIC release folder (see `write_release`)."""
+    return write_release(tmp_path_factory.mktemp("release") / "0.0.1-synthetic")
