@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from conflictnews.eval.compare import PairedComparison, paired_bootstrap
@@ -23,14 +24,30 @@ TASK_HELP = f"Task: {', '.join(TASKS)}."
 DATASET_HELP = "A local dataset folder or a hub id (default: the newest release under corpus/releases/)."
 
 
+def _compact(columns: tuple[str, ...]) -> str:
+    """'holder_start, holder_end, holder_text' -> 'holder_{start,end,text}' (keeps the table narrow)."""
+    groups: dict[str, list[str]] = {}
+    for column in columns:
+        prefix, sep, rest = column.partition("_")
+        groups.setdefault(prefix if sep else column, []).append(rest if sep else "")
+    parts = []
+    for prefix, rests in groups.items():
+        parts.append(prefix if rests == [""] else f"{prefix}_{rests[0]}" if len(rests) == 1
+                     else f"{prefix}_{{{','.join(rests)}}}")
+    return ", ".join(parts)
+
+
 @app.command("tasks")
 def tasks() -> None:
     """List the benchmark tasks."""
-    table = Table("task", "config", "input", "label", "kind", "main score", "metrics", "prediction field", "splits",
-                  title="conflictnews tasks")
+    table = Table(title="conflictnews tasks", show_lines=True)
+    table.add_column("task", no_wrap=True, style="bold")
+    for column in ("config", "input", "label -> prediction", "kind", "scores (main first)", "splits"):
+        table.add_column(column)
     for spec in TASKS.values():
-        table.add_row(spec.name, spec.config, ", ".join(spec.input_columns), spec.label_column, spec.kind.value,
-                      spec.main_score, ", ".join(spec.metrics), prediction_field(spec.name), ", ".join(spec.splits))
+        table.add_row(spec.name, spec.config, _compact(spec.input_columns),
+                      f"{spec.label_column} -> {prediction_field(spec.name)}", spec.kind.value,
+                      ", ".join(spec.metrics), ", ".join(spec.splits))
     console.print(table)
 
 
@@ -58,8 +75,9 @@ def _ci_text(score: TaskScore | None, name: str) -> str:
 
 
 def _print_score(score: TaskScore, where: str, split: str) -> None:
-    table = Table("score", "value", "95% CI", title=f"{score.task} on {where} [{split}]: {score.n_rows} rows, "
-                  f"{score.n_articles} {score.bootstrap_unit}s, {score.n_resamples} resamples")
+    console.print(f"[bold]{score.task}[/] on {escape(where)} \\[{escape(split)}]: {score.n_rows} rows, {score.n_articles} "
+                  f"{score.bootstrap_unit}s, {score.n_resamples} bootstrap resamples", soft_wrap=True, highlight=False)
+    table = Table("score", "value", "95% CI")
     for name, value in score.scores.items():
         label = f"{name} (main)" if name == score.main_score else name
         table.add_row(label, f"{value:.4f}", _ci_text(score, name))
@@ -100,8 +118,9 @@ def score(
 
 
 def _print_comparison(result: PairedComparison, a: Path, b: Path) -> None:
-    table = Table("", result.metric, title=f"{result.task}: paired bootstrap over {result.n_articles} "
-                  f"{result.bootstrap_unit}s, {result.n_resamples} resamples")
+    console.print(f"[bold]{result.task}[/]: paired bootstrap over {result.n_articles} {result.bootstrap_unit}s, "
+                  f"{result.n_resamples} resamples", soft_wrap=True, highlight=False)
+    table = Table("", result.metric)
     table.add_row(f"A {a}", f"{result.value_a:.4f}")
     table.add_row(f"B {b}", f"{result.value_b:.4f}")
     low, high = result.ci
