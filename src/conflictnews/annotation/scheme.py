@@ -56,8 +56,8 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
     EntityType("PERSON", "People, including fictional; named individuals only.", "PERSON", "#ffd166"),
     EntityType(
         "NORP",
-        "Nationalities, religious or political groups used as adjectives or group names "
-        "(Syrian, Kurdish, Russian when not the state).",
+        "Nationalities, religious or political groups, as adjectives or group nouns "
+        "(Syrian, Kurdish, Russian), also when the adjective denotes the state.",
         "NORP",
         "#06d6a0",
     ),
