@@ -1,0 +1,429 @@
+"""`conflictnews dataset build`: committed articles + gold -> a hub-ready release folder.
+
+    corpus/releases/<version>/
+      README.md              dataset card (YAML header the hub reads + prose)
+      DATASHEET.md           copied from the repo root when it exists
+      MANIFEST.json          inputs, split assignment, counts, data file hashes (committed)
+      data/<config>/<split>-00000-of-00001.parquet
+
+Articles are processed in chunks (in worker processes for big corpora): each chunk loads and
+checks its article and gold files, segments all texts in one spaCy stream, converts rows into
+columnar buffers and returns Arrow tables, so neither memory nor time grows with per-row
+Python objects. The release is written into a staging folder and swapped in only when complete.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from conflictnews.annotation import scheme
+from conflictnews.annotation.records import gold_path, load_annotations, load_gold
+from conflictnews.corpus.segment import segment_many
+from conflictnews.corpus.store import load_article
+from conflictnews.dataset import features as F
+from conflictnews.dataset.arrow import empty_table, write_parquet
+from conflictnews.dataset.card import AgreementRow, AgreementSummary, CardContext, render_card
+from conflictnews.dataset.gold import check_gold
+from conflictnews.dataset.manifest import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    content_view,
+    diff_manifests,
+    load_manifest,
+)
+from conflictnews.dataset.rows import RowSink, add_article_rows
+from conflictnews.dataset.semver import parse_version
+from conflictnews.dataset.splits import (
+    MIN_ARTICLES_FOR_HASH_SPLIT,
+    SPLIT_PROPORTIONS,
+    SPLIT_SALT,
+    SplitMode,
+    assign_article,
+    split_mode,
+)
+from conflictnews.io import ConflictNewsError, atomic_write_text, sha256_file, staged_directory, write_json
+from conflictnews.paths import ProjectPaths
+
+DATASET_NAME = "conflictnews"
+CHUNK_SIZE = 200  # articles per work unit
+PARALLEL_FROM = 2 * CHUNK_SIZE  # fewer articles than this are built in-process
+
+
+def data_file(config: str, split: str) -> str:
+    """Relative path of a config's split file (the hub's `<split>-<shard>-of-<n>` naming)."""
+    return f"data/{config}/{split}-00000-of-00001.parquet"
+
+
+@dataclass(frozen=True)
+class ArticleJob:
+    article_file: Path
+    gold_file: Path
+
+
+@dataclass
+class ArticleInfo:
+    """What the manifest and card need to know about one built article."""
+
+    id: str
+    article_sha256: str
+    gold_sha256: str
+    split: object
+    source: str
+    licence: str
+    annotators: list[str]
+    rule: str
+    scheme_version: str
+
+
+@dataclass
+class ChunkResult:
+    tables: dict[tuple[str, str], pa.Table]
+    label_counts: dict[tuple[str, str], Counter[str]]
+    uncovered: list[dict[str, str]]
+    annotated_stances: int
+    stance_rows_labelled: int
+    tokens: int
+    articles: list[ArticleInfo]
+    seconds: dict[str, float]
+
+
+def convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
+    """Load, check, segment and convert a chunk of articles (runs in a worker process)."""
+    t0 = time.perf_counter()
+    loaded = []
+    for job in jobs:
+        article = load_article(job.article_file)
+        if job.article_file.stem != article.id:
+            raise ConflictNewsError(f"{job.article_file}: file name does not match article id {article.id}")
+        gold = load_gold(job.gold_file)
+        check_gold(gold, article, job.gold_file)
+        loaded.append((job, article, gold))
+    t1 = time.perf_counter()
+    all_sentences = segment_many([article.require_text() for _job, article, _gold in loaded])
+    t2 = time.perf_counter()
+    sink = RowSink()
+    infos = []
+    for (job, article, gold), sentences in zip(loaded, all_sentences):
+        split = assign_article(article.id, article.paragraphs, mode)
+        add_article_rows(sink, article, gold, sentences, split, job.gold_file)
+        infos.append(
+            ArticleInfo(
+                id=article.id,
+                article_sha256=sha256_file(job.article_file),
+                gold_sha256=sha256_file(job.gold_file),
+                split=split.to_json(),
+                source=article.source,
+                licence=article.licence,
+                annotators=sorted(gold.annotators),
+                rule=gold.rule,
+                scheme_version=gold.scheme_version,
+            )
+        )
+    tables = {key: builder.table() for key, builder in sink.builders.items()}
+    t3 = time.perf_counter()
+    return ChunkResult(
+        tables=tables,
+        label_counts=sink.label_counts,
+        uncovered=[u.to_json() for u in sink.uncovered],
+        annotated_stances=sink.annotated_stances,
+        stance_rows_labelled=sink.stance_rows_labelled,
+        tokens=sink.tokens,
+        articles=infos,
+        seconds={"load": t1 - t0, "segment": t2 - t1, "convert": t3 - t2},
+    )
+
+
+@dataclass
+class Inputs:
+    """The build's input files, checked for pairing before any work starts."""
+
+    jobs: list[ArticleJob]
+    unannotated: list[str]
+
+
+def collect_inputs(paths: ProjectPaths, allow_unannotated: bool) -> Inputs:
+    article_files = {p.stem: p for p in sorted(paths.articles.glob("*.json"))} if paths.articles.is_dir() else {}
+    gold_files = {p.stem: p for p in sorted(paths.gold.glob("*.json"))} if paths.gold.is_dir() else {}
+    orphans = sorted(set(gold_files) - set(article_files))
+    if orphans:
+        raise ConflictNewsError(
+            f"{gold_files[orphans[0]]}: gold record for article {orphans[0]!r}, which is not in {paths.articles}"
+            + (f" (and {len(orphans) - 1} more)" if len(orphans) > 1 else "")
+        )
+    unannotated = sorted(set(article_files) - set(gold_files))
+    if unannotated and not allow_unannotated:
+        first = unannotated[0]
+        raise ConflictNewsError(
+            f"{article_files[first]}: article {first} has no gold record "
+            f"({gold_path(paths.gold, first)} is missing; {len(unannotated)} article(s) without gold). "
+            "Adjudicate it, or pass --allow-unannotated to leave such articles out of the release."
+        )
+    jobs = [ArticleJob(article_files[a], gold_files[a]) for a in sorted(set(article_files) & set(gold_files))]
+    if not jobs:
+        raise ConflictNewsError(
+            f"nothing to build: no article in {paths.articles} has a gold record in {paths.gold}"
+        )
+    return Inputs(jobs, unannotated)
+
+
+def _chunks(jobs: list[ArticleJob], size: int) -> list[list[ArticleJob]]:
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+def _run_chunks(
+    chunks: list[list[ArticleJob]], mode: SplitMode, workers: int, on_chunk: Callable[[int], None] | None
+) -> Iterator[ChunkResult]:
+    work = partial(convert_chunk, mode=mode)
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            result = work(chunk)
+            if on_chunk:
+                on_chunk(len(chunk))
+            yield result
+        return
+    # fork: workers inherit the loaded spaCy pipeline; imap keeps chunk order (determinism).
+    with multiprocessing.get_context("fork").Pool(min(workers, len(chunks))) as pool:
+        for chunk, result in zip(chunks, pool.imap(work, chunks)):
+            if on_chunk:
+                on_chunk(len(chunk))
+            yield result
+
+
+def builder_versions() -> dict[str, str]:
+    """Library versions that determine the bytes of the data files."""
+    names = ("conflictnews", "datasets", "pyarrow", "spacy")
+    return {name: metadata.version(name) for name in names}
+
+
+@dataclass
+class BuildReport:
+    version: str
+    out: Path
+    manifest: dict[str, Any]
+    unchanged: bool  # an identical release already existed
+    seconds: dict[str, float] = field(default_factory=dict)
+    tokens: int = 0
+
+    @property
+    def uncovered_stances(self) -> list[dict[str, str]]:
+        return self.manifest["stance_coverage"]["not_covered"]
+
+    @property
+    def excluded_articles(self) -> list[str]:
+        return self.manifest["excluded_articles"]
+
+
+def build_release(
+    paths: ProjectPaths,
+    version: str,
+    *,
+    out: Path | None = None,
+    allow_unannotated: bool = False,
+    workers: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    on_chunk: Callable[[int], None] | None = None,
+    check_existing: bool = True,
+) -> BuildReport:
+    """Build release `version` from `paths` (articles, gold, DATASHEET.md, CHANGELOG.md) into `out`.
+
+    `out` defaults to `paths.releases/<version>`. When a manifest for this version exists (in `out`
+    or committed under `paths.releases/<version>/`), the build must reproduce its content exactly
+    or it fails and leaves everything as it was. `workers` defaults to 2 processes (or the CPU
+    count if lower) for corpora of PARALLEL_FROM articles or more, else in-process.
+    `on_chunk(n)` is called as each chunk of n articles is done (progress bars).
+    """
+    version = parse_version(version)
+    out = Path(out) if out is not None else paths.releases / version
+    started = time.perf_counter()
+    inputs = collect_inputs(paths, allow_unannotated)
+    existing = _existing_manifests(paths, version, out) if check_existing else []
+    _refuse_foreign_folder(out)
+    mode = split_mode(len(inputs.jobs))
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(inputs.jobs) >= PARALLEL_FROM else 1
+
+    tables: dict[tuple[str, str], list[pa.Table]] = {}
+    label_counts: dict[tuple[str, str], Counter[str]] = {}
+    uncovered: list[dict[str, str]] = []
+    articles: list[ArticleInfo] = []
+    annotated = labelled = tokens = 0
+    seconds: Counter[str] = Counter()
+    for result in _run_chunks(_chunks(inputs.jobs, chunk_size), mode, workers, on_chunk):
+        for key, table in result.tables.items():
+            tables.setdefault(key, []).append(table)
+        for key, counts in result.label_counts.items():
+            label_counts.setdefault(key, Counter()).update(counts)
+        uncovered += result.uncovered
+        articles += result.articles
+        annotated += result.annotated_stances
+        labelled += result.stance_rows_labelled
+        tokens += result.tokens
+        seconds.update(result.seconds)
+    if labelled + len(uncovered) != annotated:  # pragma: no cover - an invariant of rows.py
+        raise RuntimeError(f"stance accounting: {annotated} annotated != {labelled} in rows + {len(uncovered)} reported")
+
+    with staged_directory(out) as stage:
+        t_write = time.perf_counter()
+        configs: dict[str, dict[str, dict[str, Any]]] = {}
+        for config, features in F.CONFIGS.items():
+            configs[config] = {}
+            for split in F.SPLITS:
+                parts = tables.get((config, split)) or [empty_table(features)]
+                table = pa.concat_tables(parts)
+                rel = data_file(config, split)
+                write_parquet(table, stage / rel)
+                configs[config][split] = {"rows": table.num_rows, "file": rel, "sha256": sha256_file(stage / rel)}
+        seconds["write"] = time.perf_counter() - t_write
+        manifest = _manifest(version, inputs, mode, articles, configs, label_counts, uncovered, annotated, labelled,
+                             allow_unannotated)
+        for path, previous in existing:
+            diff = diff_manifests(previous, manifest)
+            if not diff.same_content or content_view(previous) != content_view(manifest):
+                changes = "; ".join(diff.lines(include_unchanged=False)[:8]) or "manifest content differs"
+                raise ConflictNewsError(
+                    f"{path}: version {version} already exists with other content ({changes}). "
+                    "Release a new version instead (see corpus/releases/CHANGELOG.md)."
+                )
+        write_json(stage / MANIFEST_NAME, manifest)
+        datasheet = paths.root / "DATASHEET.md"
+        if datasheet.exists():
+            shutil.copyfile(datasheet, stage / "DATASHEET.md")
+        card = render_card(
+            CardContext(
+                version=version,
+                manifest=manifest,
+                articles=[(a.id, a.source, a.licence) for a in articles],
+                annotators=sorted({n for a in articles for n in a.annotators}),
+                rules=sorted({a.rule for a in articles if a.rule}),
+                changelog=_read_changelog(paths),
+                has_datasheet=datasheet.exists(),
+                agreement=agreement_summary(paths, {a.id for a in articles}),
+                tokens=tokens,
+            )
+        )
+        atomic_write_text(stage / "README.md", card)
+    seconds["total"] = time.perf_counter() - started
+    return BuildReport(version, out, manifest, unchanged=bool(existing), seconds=dict(seconds), tokens=tokens)
+
+
+def _existing_manifests(paths: ProjectPaths, version: str, out: Path) -> list[tuple[Path, dict[str, Any]]]:
+    found, seen = [], set()
+    for folder in (out, paths.releases / version):
+        path = folder / MANIFEST_NAME
+        if path.exists() and path.resolve() not in seen:
+            seen.add(path.resolve())
+            found.append((path, load_manifest(path)))
+    return found
+
+
+def _refuse_foreign_folder(out: Path) -> None:
+    """Never swap away a folder that is not a release (e.g. a mistyped --out)."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST_NAME).exists())):
+        raise ConflictNewsError(f"{out}: exists and is not a release folder (no {MANIFEST_NAME}); choose another --out")
+
+
+def _read_changelog(paths: ProjectPaths) -> str:
+    path = paths.releases / "CHANGELOG.md"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def _manifest(
+    version: str,
+    inputs: Inputs,
+    mode: SplitMode,
+    articles: list[ArticleInfo],
+    configs: dict[str, dict[str, dict[str, Any]]],
+    label_counts: dict[tuple[str, str], Counter[str]],
+    uncovered: list[dict[str, str]],
+    annotated: int,
+    labelled: int,
+    allow_unannotated: bool,
+) -> dict[str, Any]:
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for config in F.CONFIGS:
+        counts[config] = {
+            split: dict(sorted(label_counts.get((config, split), Counter()).items())) for split in F.SPLITS
+        }
+    return {
+        "dataset": DATASET_NAME,
+        "version": version,
+        "manifest_format": MANIFEST_FORMAT,
+        "inputs": {
+            "articles": {a.id: a.article_sha256 for a in articles},
+            "gold": {a.id: a.gold_sha256 for a in articles},
+            "scheme_fingerprint": scheme.scheme_fingerprint(),
+            "scheme_version": scheme.SCHEME_VERSION,
+        },
+        "options": {"allow_unannotated": allow_unannotated},
+        "excluded_articles": inputs.unannotated if allow_unannotated else [],
+        "splits": {
+            "mode": mode,
+            "proportions": SPLIT_PROPORTIONS,
+            "min_articles_for_article_mode": MIN_ARTICLES_FOR_HASH_SPLIT,
+            "salt": SPLIT_SALT,
+            "articles": {a.id: a.split for a in articles},
+        },
+        "configs": configs,
+        "label_counts": counts,
+        "stance_coverage": {"annotated": annotated, "in_stance_config": labelled, "not_covered": uncovered},
+        "builder": builder_versions(),
+    }
+
+
+def verify_release(paths: ProjectPaths, version: str, *, workers: int | None = None) -> list[str]:
+    """Rebuild `version` from the current inputs and compare with its committed manifest.
+
+    Returns the differences (empty: the rebuild reproduces every published hash). When the
+    release folder exists, its data files are also checked against the manifest.
+    """
+    from conflictnews.dataset.manifest import check_folder
+
+    version = parse_version(version)
+    folder = paths.releases / version
+    published = load_manifest(folder / MANIFEST_NAME)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=f"conflictnews-verify-{version}-") as tmp:
+        rebuilt = build_release(
+            paths, version, out=Path(tmp) / version, workers=workers, check_existing=False,
+            allow_unannotated=published["options"]["allow_unannotated"],
+        ).manifest
+    diff = diff_manifests(published, rebuilt)
+    problems += diff.lines(include_unchanged=False)
+    if not problems and content_view(published) != content_view(rebuilt):
+        problems.append("manifest content differs")
+    if problems and published.get("builder") != rebuilt.get("builder"):
+        problems.append(f"builder versions differ: published {published.get('builder')}, here {rebuilt.get('builder')}")
+    if any(p.name.endswith(".parquet") for p in folder.rglob("*.parquet")):
+        problems += [f"{folder}/{p}" for p in check_folder(folder, published)]
+    return problems
+
+
+def agreement_summary(paths: ProjectPaths, article_ids: set[str]) -> AgreementSummary | None:
+    """Pooled agreement over the release's articles that have two or more committed annotations."""
+    grouped = {a: records for a, records in load_annotations(paths.annotations).items() if a in article_ids}
+    if not grouped:
+        return None
+    from conflictnews.annotation.agreement import compute_corpus_agreement
+
+    report = compute_corpus_agreement(grouped).corpus
+    if report is None:
+        return None
+    rows = []
+    for layer in report.layers:
+        f1s = [p.f1.value for p in layer.pairs if p.f1.value is not None]
+        f1 = f"{sum(f1s) / len(f1s):.3f} ({len(f1s)} pair{'s' if len(f1s) != 1 else ''})" if f1s else "n/a"
+        rows.append(AgreementRow(layer.layer, f1, layer.alpha.show()))
+    return AgreementSummary(len(report.article_ids), rows)

@@ -1,0 +1,89 @@
+"""Gold records checked against their article before anything is built from them.
+
+`records.load_gold` checks the record's shape; this checks its meaning: it belongs to this
+article's text, every label is in the scheme, offsets and quoted text agree with the article,
+ids are unique, spans of one layer don't overlap (BIO could not encode them) and every stance
+links two entity spans. Each failure is a ConflictNewsError naming the file and the record.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from conflictnews.annotation import scheme
+from conflictnews.annotation.records import GoldRecord, Span
+from conflictnews.corpus.records import Article
+from conflictnews.io import ConflictNewsError
+
+_LAYER_LABELS: dict[str, frozenset[str]] = {layer: frozenset(labels) for layer, (_c, labels) in scheme.LAYERS.items()}
+
+
+def _describe(span: Span) -> str:
+    return f"span {span.id!r} [{span.start}:{span.end}] {span.text!r}"
+
+
+def layer_spans(gold: GoldRecord, layer: str) -> list[Span]:
+    return {"entities": gold.entities, "events": gold.events}[layer]
+
+
+def check_gold(gold: GoldRecord, article: Article, path: Path) -> None:
+    """Raise ConflictNewsError naming `path` and the record at fault; return None if sound."""
+    text = article.require_text()
+    if gold.article_id != article.id:
+        raise ConflictNewsError(f"{path}: article_id {gold.article_id!r} does not match article {article.id}")
+    if gold.text_sha256 != article.text_sha256:
+        raise ConflictNewsError(
+            f"{path}: text_sha256 {gold.text_sha256[:12]}… does not match article {article.id} "
+            f"({article.text_sha256[:12]}…); the annotation was made on another text"
+        )
+    if gold.status != "completed":
+        raise ConflictNewsError(f"{path}: gold record has status {gold.status!r}, expected 'completed'")
+    duplicates = [i for i, n in Counter(s.id for s in (*gold.entities, *gold.events)).items() if n > 1]
+    if duplicates:
+        raise ConflictNewsError(f"{path}: span id(s) used more than once: {sorted(duplicates)}")
+    for layer, labels in _LAYER_LABELS.items():
+        spans = layer_spans(gold, layer)
+        for span in spans:
+            _check_span(span, layer, labels, text, path)
+        _check_overlaps(spans, layer, path)
+    _check_stances(gold, path)
+
+
+def _check_span(span: Span, layer: str, labels: frozenset[str], text: str, path: Path) -> None:
+    where = f"{path}: {layer} {_describe(span)}"
+    if span.label not in labels:
+        raise ConflictNewsError(f"{where}: label {span.label!r} is not in the scheme ({', '.join(sorted(labels))})")
+    if not span.start < span.end <= len(text):
+        raise ConflictNewsError(f"{where}: offsets outside the article text (length {len(text)})")
+    if text[span.start : span.end] != span.text:
+        raise ConflictNewsError(f"{where}: text does not match the article, which has {text[span.start:span.end]!r}")
+
+
+def _check_overlaps(spans: list[Span], layer: str, path: Path) -> None:
+    ordered = sorted(spans, key=lambda s: (s.start, s.end, s.id))
+    for left, right in zip(ordered, ordered[1:]):
+        if right.start < left.end:
+            raise ConflictNewsError(
+                f"{path}: overlapping {layer} spans {_describe(left)} and {_describe(right)}; "
+                "spans of one layer must not overlap (BIO tags cannot encode it)"
+            )
+
+
+def _check_stances(gold: GoldRecord, path: Path) -> None:
+    entity_ids = {s.id for s in gold.entities}
+    labels = set(scheme.stance_labels())
+    seen: dict[tuple[str, str], str] = {}
+    for stance in gold.stances:
+        where = f"{path}: stance {stance.holder!r} -> {stance.target!r} ({stance.label})"
+        if stance.label not in labels:
+            raise ConflictNewsError(f"{where}: label {stance.label!r} is not one of {sorted(labels)}")
+        for role, ref in (("holder", stance.holder), ("target", stance.target)):
+            if ref not in entity_ids:
+                raise ConflictNewsError(f"{where}: {role} {ref!r} is not the id of an entity span")
+        if stance.holder == stance.target:
+            raise ConflictNewsError(f"{where}: holder and target are the same span")
+        pair = (stance.holder, stance.target)
+        if pair in seen:
+            raise ConflictNewsError(f"{where}: the pair is annotated twice ({seen[pair]} and {stance.label})")
+        seen[pair] = stance.label
