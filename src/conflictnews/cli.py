@@ -15,6 +15,7 @@ from conflictnews.corpus.cli import app as corpus_app
 from conflictnews.dataset.cli import app as dataset_app
 from conflictnews.eval.cli import app as eval_app
 from conflictnews.io import ConflictNewsError
+from conflictnews.leaderboard.cli import app as leaderboard_app
 from conflictnews.models.cli import train as train_command
 from conflictnews.pipeline import reproduce as reproduce_command
 
@@ -27,6 +28,7 @@ app.add_typer(corpus_app, name="corpus", help="Articles: add, list, show.")
 app.add_typer(annotate_app, name="annotate", help="Annotation: scheme, Label Studio round trip, agreement.")
 app.add_typer(dataset_app, name="dataset", help="The versioned Hugging Face dataset.")
 app.add_typer(eval_app, name="eval", help="Tasks, metrics and scoring of predictions.")
+app.add_typer(leaderboard_app, name="leaderboard", help="Submissions, scoring, ranking, web page and API.")
 app.command("train", help="Train and evaluate a baseline from its config file.")(train_command)
 app.command("reproduce", help="Rebuild the dataset, retrain and re-evaluate every baseline.")(reproduce_command)
 

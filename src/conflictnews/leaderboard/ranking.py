@@ -1,0 +1,265 @@
+"""The leaderboard table: one row per scored submission, a column per task, and the overall ranking.
+
+Overall score (declared here, shown on the page and in the export): the mean of the main scores
+over ALL benchmark tasks, a task the submission does not cover counting 0. A partial submission
+is ranked, but cannot beat a complete one by leaving out its hard tasks. Its interval is the mean
+of the per-task 95% CI bounds (uncovered tasks: [0, 0]); a conservative summary, since the
+per-task bootstraps are not joint.
+
+Statistical ties: in the column the table is sorted by, every entry whose 95% CI overlaps the
+leader's CI is marked tied with the leader (`≈`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from conflictnews.io import ConflictNewsError
+from conflictnews.leaderboard.db import SCORED, Evaluation, Score, Submission
+
+OVERALL = "overall"
+OVERALL_RULE = (
+    "Overall = mean of the main scores over all {n} tasks ({tasks}); a task not covered counts 0. "
+    "Its interval is the mean of the per-task 95% bootstrap CI bounds. Entries whose interval overlaps "
+    "the leader's (in the sorted column) are marked ≈ (statistically tied)."
+)
+
+
+@dataclass(frozen=True)
+class TaskColumn:
+    name: str
+    main_score: str
+    higher_is_better: bool
+    description: str
+
+
+@dataclass
+class Cell:
+    value: float
+    low: float | None
+    high: float | None
+    tied: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "ci": [self.low, self.high], "tied_with_leader": self.tied}
+
+
+@dataclass
+class Row:
+    submission_id: int
+    model_name: str
+    team: str
+    is_baseline: bool
+    created_at: dt.datetime
+    meta: dict[str, Any]
+    manifest_sha256: str
+    cells: dict[str, Cell]
+    overall: Cell | None = None
+    rank: int = 0
+    leader: bool = False
+
+    def cell(self, column: str) -> Cell | None:
+        """The overall cell or a task's cell."""
+        return self.overall if column == OVERALL else self.cells.get(column)
+
+    def as_dict(self, tasks: list[str]) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "submission_id": self.submission_id,
+            "model_name": self.model_name,
+            "team": self.team,
+            "is_baseline": self.is_baseline,
+            "created_at": self.created_at.isoformat() + "Z",
+            "url": self.meta.get("url"),
+            "paper": self.meta.get("paper"),
+            "parameters": self.meta.get("parameters"),
+            "external_data": self.meta.get("external_data"),
+            "training_data": self.meta.get("training_data"),
+            "manifest_sha256": self.manifest_sha256,
+            "overall": self.overall.as_dict() if self.overall else None,
+            "tasks": {t: (self.cells[t].as_dict() if t in self.cells else None) for t in tasks},
+        }
+
+
+@dataclass
+class Table:
+    version: str | None
+    tasks: list[TaskColumn]
+    rows: list[Row]
+    sort: str
+    task_filter: str | None
+    rule: str
+    versions: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        names = [t.name for t in self.tasks]
+        return {
+            "dataset_version": self.version,
+            "sort": self.sort,
+            "task": self.task_filter,
+            "overall_rule": self.rule,
+            "tasks": [
+                {"name": t.name, "main_score": t.main_score, "higher_is_better": t.higher_is_better}
+                for t in self.tasks
+            ],
+            "rows": [row.as_dict(names) for row in self.rows],
+        }
+
+
+def task_columns() -> list[TaskColumn]:
+    from conflictnews.eval.tasks import TASKS
+
+    return [TaskColumn(s.name, s.main_score, s.higher_is_better, s.description) for s in TASKS.values()]
+
+
+def _overall(cells: dict[str, Cell], columns: list[TaskColumn]) -> Cell:
+    n = len(columns)
+    value = sum(cells[c.name].value if c.name in cells else 0.0 for c in columns) / n
+
+    def bound(attr: str) -> float | None:
+        parts = []
+        for c in columns:
+            cell = cells.get(c.name)
+            if cell is None:
+                parts.append(0.0)
+            elif getattr(cell, attr) is None:
+                return None
+            else:
+                parts.append(getattr(cell, attr))
+        return sum(parts) / n
+
+    return Cell(value, bound("low"), bound("high"))
+
+
+def _overlaps(a: Cell, b: Cell) -> bool:
+    if None in (a.low, a.high, b.low, b.high):
+        return a.value == b.value
+    return a.low <= b.high and b.low <= a.high  # type: ignore[operator]
+
+
+def rank_rows(rows: list[Row], columns: list[TaskColumn], sort: str) -> list[Row]:
+    """Sort by `sort` (overall or a task), assign competition ranks (1, 2, 2, 4) and tie marks."""
+    by_name = {c.name: c for c in columns}
+    if sort != OVERALL and sort not in by_name:
+        raise ConflictNewsError(f"cannot sort by {sort!r}; choose {OVERALL} or one of: {', '.join(by_name)}")
+    sign = 1.0 if sort == OVERALL or by_name[sort].higher_is_better else -1.0
+
+    def cell(row: Row) -> Cell | None:
+        return row.overall if sort == OVERALL else row.cells.get(sort)
+
+    ranked = [r for r in rows if cell(r) is not None]
+    ranked.sort(key=lambda r: (-sign * cell(r).value, r.created_at, r.submission_id))  # type: ignore[union-attr]
+    previous: float | None = None
+    current = 0
+    for index, row in enumerate(ranked):
+        value = cell(row).value  # type: ignore[union-attr]
+        if previous is None or value != previous:
+            current = index + 1
+        row.rank, previous = current, value
+    if ranked:
+        leader = cell(ranked[0])
+        ranked[0].leader = True
+        for row in ranked[1:]:
+            mine = cell(row)
+            mine.tied = _overlaps(mine, leader)  # type: ignore[arg-type]
+    return ranked
+
+
+def load_rows(session: Session, version: str) -> list[Row]:
+    """Every submission scored on `version`, with its main scores (one query, no TaskScore blobs)."""
+    query = (
+        select(
+            Submission.id,
+            Submission.model_name,
+            Submission.team,
+            Submission.is_baseline,
+            Submission.created_at,
+            Submission.meta,
+            Evaluation.manifest_sha256,
+            Score.task,
+            Score.main_value,
+            Score.ci_low,
+            Score.ci_high,
+        )
+        .join(Evaluation, Evaluation.submission_id == Submission.id)
+        .join(Score, Score.evaluation_id == Evaluation.id)
+        .where(Evaluation.dataset_version == version, Evaluation.state == SCORED)
+        .order_by(Submission.id)
+    )
+    rows: dict[int, Row] = {}
+    for r in session.execute(query):
+        row = rows.get(r.id)
+        if row is None:
+            row = rows[r.id] = Row(
+                r.id, r.model_name, r.team, r.is_baseline, r.created_at, r.meta, r.manifest_sha256 or "", {}
+            )
+        row.cells[r.task] = Cell(r.main_value, r.ci_low, r.ci_high)
+    return list(rows.values())
+
+
+def scored_versions(session: Session) -> list[str]:
+    from conflictnews.leaderboard.gold import _version_key
+
+    found = session.scalars(select(Evaluation.dataset_version).where(Evaluation.state == SCORED).distinct()).all()
+    return sorted(found, key=_version_key)
+
+
+def build_table(
+    session: Session, version: str | None, sort: str = OVERALL, task: str | None = None, versions: list[str] | None = None
+) -> Table:
+    """The leaderboard of `version` (default: newest scored), sorted by `sort`, optionally one task only."""
+    columns = task_columns()
+    names = [c.name for c in columns]
+    if task is not None and task not in names:
+        raise ConflictNewsError(f"unknown task {task!r}; valid tasks: {', '.join(names)}")
+    known = versions if versions is not None else scored_versions(session)
+    if version is None:
+        version = known[-1] if known else None
+    rule = OVERALL_RULE.format(n=len(columns), tasks=", ".join(f"{c.name} {c.main_score}" for c in columns))
+    if version is None:
+        return Table(None, columns, [], sort, task, rule, known)
+    rows = load_rows(session, version)
+    for row in rows:
+        row.overall = _overall(row.cells, columns)
+    if task is not None:
+        sort = task
+        rows = [r for r in rows if task in r.cells]
+    return Table(version, columns, rank_rows(rows, columns, sort), sort, task, rule, known)
+
+
+def _fmt(cell: Cell | None, scale: float = 100.0) -> str:
+    if cell is None:
+        return "–"
+    text = f"{cell.value * scale:.1f}"
+    if cell.low is not None and cell.high is not None:
+        text += f" [{cell.low * scale:.1f}, {cell.high * scale:.1f}]"
+    return text + (" ≈" if cell.tied else "")
+
+
+def to_markdown(table: Table) -> str:
+    """The table as Markdown (for the README and the dataset card); scores ×100 with 95% CIs."""
+    names = [c.name for c in table.tasks]
+    lines = [
+        f"### conflictnews leaderboard — dataset version {table.version or '(none)'}",
+        "",
+        "Scores ×100, 95% bootstrap CI over articles in brackets; ≈ = CI overlaps the leader's. "
+        + table.rule,
+        "",
+        "| # | model | team | overall | " + " | ".join(f"{c.name} ({c.main_score})" for c in table.tasks) + " |",
+        "|---|---|---|---|" + "---|" * len(names),
+    ]
+    for row in table.rows:
+        model = row.model_name.replace("|", "\\|") + (" (baseline)" if row.is_baseline else "")
+        url = row.meta.get("url")
+        if url:
+            model = f"[{model}]({url})"
+        cells = " | ".join(_fmt(row.cells.get(n)) for n in names)
+        lines.append(f"| {row.rank} | {model} | {row.team.replace('|', '/')} | {_fmt(row.overall)} | {cells} |")
+    if not table.rows:
+        lines.append("| – | (no scored submissions yet) | | | " + " | ".join("" for _ in names) + " |")
+    return "\n".join(lines) + "\n"

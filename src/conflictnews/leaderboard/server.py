@@ -1,0 +1,301 @@
+"""The leaderboard web app (FastAPI): JSON API, server-rendered pages, and the scoring worker.
+
+API
+* POST /api/submissions            multipart `file` (zip bundle), `Authorization: Bearer <token>`
+                                   -> 202 {id, state, url}; 400/401/409/413/422/429 with {"detail": msg}
+* GET  /api/submissions/{id}       state, scores with CIs, dataset version and manifest hash;
+                                   the error (if failed), contact and per-type scores for the owner only
+* GET  /api/leaderboard?version=&task=&sort=   the ranked table as JSON
+* GET  /api/versions, GET /api/health
+Pages: `/` (leaderboard), `/submit` (upload form), `/submissions/{id}`.
+
+`create_app()` reads Settings from the environment so that `uvicorn --factory --workers N` works;
+each process runs migrations (serialised by a lock) and `settings.workers` scoring threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from sqlalchemy.orm import Session
+
+from conflictnews.io import ConflictNewsError
+from conflictnews.leaderboard import migrate, ranking, store
+from conflictnews.leaderboard.bundle import BundleError, SubmissionMeta, read_zip, validate_bundle
+from conflictnews.leaderboard.db import Database, User
+from conflictnews.leaderboard.gold import GoldStore, gold_summary
+from conflictnews.leaderboard.settings import Settings
+from conflictnews.leaderboard.worker import Worker
+
+log = logging.getLogger("conflictnews.leaderboard.server")
+HERE = Path(__file__).resolve().parent
+TOKEN_COOKIE = "cnlb_token"
+
+
+class BodySizeLimit:
+    """ASGI middleware: request bodies above `max_bytes` get 413 before the app parses them.
+
+    A declared Content-Length above the limit is answered at once (after draining a bounded part of
+    the body, so that the client reads the answer instead of a reset); a chunked body is counted as
+    it streams and stopped at the limit.
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _message(self, size: int | None) -> str:
+        got = f"{size} bytes" if size is not None else "more"
+        return f"upload too large: {got}, the limit is {self.max_bytes} bytes"
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict]], send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            drained, more = 0, True
+            while more and drained <= 4 * self.max_bytes:
+                message = await receive()
+                drained += len(message.get("body", b""))
+                more = message.get("more_body", False) and message["type"] == "http.request"
+            response = JSONResponse({"detail": self._message(int(declared))}, status_code=413)
+            if not scope["path"].startswith("/api/"):
+                response = HTMLResponse(f"<p>{self._message(int(declared))}</p>", status_code=413)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, self._message(None))
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _templates() -> Jinja2Templates:
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
+    env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}"
+    return Jinja2Templates(env=env)
+
+
+class Services:
+    """What the routes share: settings, database, gold store, worker threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.gold = GoldStore(settings.gold_paths)
+        self.workers = [Worker(self.db, self.gold, settings) for _ in range(settings.workers)]
+
+    def wake(self) -> None:
+        for worker in self.workers:
+            worker.wake()
+
+    def versions(self) -> list[str]:
+        return self.gold.versions()
+
+    def accept(self, user: User, data: bytes, filename: str) -> int:
+        """Parse, validate and store an uploaded bundle; return the new submission id (BundleError otherwise)."""
+        limits = self.settings.limits
+        with self.db.session() as session:
+            store.check_cap(session, user, self.settings.daily_cap)  # cheap early answer; re-checked under lock
+        bundle = read_zip(data, limits, origin=Path(filename or "bundle.zip").name)
+        version = validate_bundle(bundle, self.gold, origin=Path(filename or "bundle.zip").name)
+        manifest = self.gold.source(version).manifest_sha256
+        submission_id = store.create_submission(
+            self.db, user.id, bundle, bundle.to_zip(), self.settings.daily_cap, manifest
+        )
+        log.info("submission %s accepted from user %s (%s)", submission_id, user.name, ", ".join(bundle.tasks))
+        self.wake()
+        return submission_id
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The leaderboard app; settings default to the environment (see settings.py)."""
+    settings = settings or Settings.from_env()
+    services = Services(settings)
+    templates = _templates()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_startup:
+            migrate.upgrade(services.db.engine)
+        for worker in services.workers:
+            worker.start()
+        yield
+        for worker in services.workers:
+            worker.stop()
+        services.db.dispose()
+
+    app = FastAPI(title=settings.title, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.services = services
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def session() -> Any:
+        with services.db.session() as s:
+            yield s
+
+    def bearer(request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def optional_user(request: Request, s: Session = Depends(session)) -> User | None:
+        return store.authenticate(s, bearer(request) or request.cookies.get(TOKEN_COOKIE))
+
+    def required_user(request: Request, s: Session = Depends(session)) -> User:
+        token = bearer(request)
+        if token is None:
+            raise HTTPException(401, "missing token: send 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
+        user = store.authenticate(s, token)
+        if user is None:
+            raise HTTPException(401, "invalid or revoked token", {"WWW-Authenticate": "Bearer"})
+        return user
+
+    @app.exception_handler(BundleError)
+    async def _bundle_error(request: Request, exc: BundleError) -> JSONResponse:
+        headers = {"Retry-After": "3600"} if exc.status == 429 else None
+        body: dict[str, Any] = {"detail": str(exc)}
+        if isinstance(exc, store.DuplicateSubmissionError):
+            body["existing_id"] = exc.existing_id
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(ConflictNewsError)
+    async def _user_error(request: Request, exc: ConflictNewsError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    # ---- API ---------------------------------------------------------------------------------
+
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "versions": services.versions(), "queued": store.count_queued(services.db)}
+
+    @app.get("/api/versions")
+    def versions() -> list[dict[str, Any]]:
+        return gold_summary(services.gold)
+
+    @app.get("/api/submission-schema")
+    def submission_schema() -> dict[str, Any]:
+        return SubmissionMeta.model_json_schema()
+
+    @app.post("/api/submissions", status_code=202)
+    def post_submission(
+        request: Request, file: UploadFile = File(...), user: User = Depends(required_user)
+    ) -> dict[str, Any]:
+        submission_id = services.accept(user, file.file.read(), file.filename or "bundle.zip")
+        return {
+            "id": submission_id,
+            "state": store.QUEUED,
+            "url": str(request.url_for("get_submission", submission_id=submission_id)),
+            "page": str(request.url_for("submission_page", submission_id=submission_id)),
+        }
+
+    @app.get("/api/submissions/{submission_id}", name="get_submission")
+    def get_submission(
+        submission_id: int, s: Session = Depends(session), viewer: User | None = Depends(optional_user)
+    ) -> dict[str, Any]:
+        view = store.submission_dict(s, submission_id, viewer)
+        if view is None:
+            raise HTTPException(404, f"no submission {submission_id}")
+        return view
+
+    @app.get("/api/leaderboard")
+    def get_leaderboard(
+        version: str | None = Query(None),
+        task: str | None = Query(None),
+        sort: str = Query(ranking.OVERALL),
+        s: Session = Depends(session),
+    ) -> dict[str, Any]:
+        if version is not None and version not in services.versions():
+            raise HTTPException(404, f"unknown dataset version {version!r}; available: {', '.join(services.versions())}")
+        return ranking.build_table(s, version, sort, task).as_dict()
+
+    # ---- pages -------------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, name="leaderboard_page")
+    def leaderboard_page(
+        request: Request,
+        version: str | None = Query(None),
+        sort: str = Query(ranking.OVERALL),
+        task: str | None = Query(None),
+        s: Session = Depends(session),
+    ) -> Response:
+        version = version or None
+        task = task or None
+        try:
+            table = ranking.build_table(s, version, sort, task)
+        except ConflictNewsError as exc:
+            return HTMLResponse(f"<p>{exc}</p>", status_code=400)
+        return templates.TemplateResponse(
+            request, "leaderboard.html", {"table": table, "settings": settings, "gold_versions": services.versions()}
+        )
+
+    @app.get("/submit", response_class=HTMLResponse, name="submit_page")
+    def submit_page(request: Request) -> Response:
+        return templates.TemplateResponse(
+            request, "submit.html", {"settings": settings, "error": None, "versions": services.versions()}
+        )
+
+    @app.post("/submit", response_class=HTMLResponse)
+    def submit_form(
+        request: Request,
+        bundle: UploadFile = File(...),
+        token: str = Form(""),
+        s: Session = Depends(session),
+    ) -> Response:
+        token = token.strip() or request.cookies.get(TOKEN_COOKIE, "")
+        user = store.authenticate(s, token)
+
+        def error(message: str, status: int) -> Response:
+            return templates.TemplateResponse(
+                request,
+                "submit.html",
+                {"settings": settings, "error": message, "versions": services.versions()},
+                status_code=status,
+            )
+
+        if user is None:
+            return error("invalid or missing token", 401)
+        try:
+            submission_id = services.accept(user, bundle.file.read(), bundle.filename or "bundle.zip")
+        except BundleError as exc:
+            return error(str(exc), exc.status)
+        response = RedirectResponse(
+            str(request.url_for("submission_page", submission_id=submission_id)), status_code=303
+        )
+        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=30 * 24 * 3600)
+        return response
+
+    @app.get("/submissions/{submission_id}", response_class=HTMLResponse, name="submission_page")
+    def submission_page(
+        request: Request,
+        submission_id: int,
+        s: Session = Depends(session),
+        viewer: User | None = Depends(optional_user),
+    ) -> Response:
+        view = store.submission_dict(s, submission_id, viewer)
+        if view is None:
+            return HTMLResponse(f"<p>no submission {submission_id}</p>", status_code=404)
+        columns = ranking.task_columns()
+        return templates.TemplateResponse(
+            request, "submission.html", {"settings": settings, "sub": view, "columns": columns}
+        )
+
+    return app

@@ -1,0 +1,155 @@
+"""The scoring worker: claims queued evaluations and scores them with the evaluation code.
+
+Scores come from `conflictnews.eval.scoring.score_predictions` only (no second implementation).
+Each score is stored with the dataset version and the manifest sha256 of the gold it used.
+What a failure records for the submission's owner is the validator's message (file, ids, counts)
+or, for an unexpected error, a generic line; logs carry exception types and stack frames, never
+exception messages, which could quote data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+from conflictnews.io import ConflictNewsError
+from conflictnews.leaderboard import store
+from conflictnews.leaderboard.bundle import PREDICTIONS_SUFFIX, Bundle, Limits, read_zip
+from conflictnews.leaderboard.db import Database
+from conflictnews.leaderboard.gold import GoldStore
+from conflictnews.leaderboard.settings import Settings
+
+log = logging.getLogger("conflictnews.leaderboard.worker")
+
+# Stored bundles passed the upload limits already; re-reading them needs no tighter ones.
+_STORED_LIMITS = Limits(max_bytes=1 << 40, max_uncompressed_bytes=1 << 40, max_entries=1 << 16)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def score_bundle(bundle: Bundle, gold: GoldStore, version: str, n_resamples: int, seed: int) -> list[dict[str, Any]]:
+    """TaskScore dicts of every task in `bundle` against the gold test split of `version`."""
+    from conflictnews.eval.predictions import PredictionError
+    from conflictnews.eval.scoring import score_predictions
+    from conflictnews.eval.tasks import TASKS
+
+    source = gold.source(version)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="cnlb-score-") as tmp:
+        for task in bundle.tasks:
+            config = TASKS.get(task).config
+            if config not in source.configs:
+                raise ConflictNewsError(f"{task}{PREDICTIONS_SUFFIX}: dataset version {version} has no {config!r} config")
+            split = gold.split(version, config)
+            path = Path(tmp) / f"{task}{PREDICTIONS_SUFFIX}"
+            path.write_bytes(bundle.predictions[task])
+            try:
+                score = score_predictions(task=task, split=split, predictions=path, n_resamples=n_resamples, seed=seed)
+            except PredictionError as exc:
+                raise ConflictNewsError(str(exc).replace(str(path), path.name)) from None
+            results.append(score.model_dump(mode="json"))
+    return results
+
+
+class Worker:
+    """Claims and scores jobs; `run_once` is one claim, `start` runs a daemon thread."""
+
+    def __init__(self, db: Database, gold: GoldStore, settings: Settings, name: str | None = None) -> None:
+        self.db = db
+        self.gold = gold
+        self.settings = settings
+        self.name = name or worker_name()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def process(self, job: store.Job) -> str:
+        """Score one claimed job; returns its final state."""
+        started = time.perf_counter()
+        if job.attempts > self.settings.max_attempts:
+            store.fail(self.db, job, self.name, f"scoring did not finish in {self.settings.max_attempts} attempts")
+            return store.FAILED
+        try:
+            source = self.gold.source(job.dataset_version)
+        except ConflictNewsError as exc:
+            store.fail(self.db, job, self.name, str(exc))
+            return store.FAILED
+        try:
+            with self.db.session() as session:
+                submission = session.get(store.Submission, job.submission_id)
+                sha = submission.bundle_sha256
+            bundle = read_zip(store.get_blob(self.db, sha), _STORED_LIMITS, origin="bundle")
+            scores = score_bundle(bundle, self.gold, job.dataset_version, self.settings.n_resamples, self.settings.seed)
+        except ConflictNewsError as exc:
+            log.info("evaluation %s of submission %s failed validation", job.evaluation_id, job.submission_id)
+            store.fail(self.db, job, self.name, str(exc), source.manifest_sha256)
+            return store.FAILED
+        except Exception as exc:  # noqa: BLE001 - recorded, the worker goes on
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error(
+                "evaluation %s of submission %s: internal error %s\n%s",
+                job.evaluation_id, job.submission_id, type(exc).__name__, frames,
+            )
+            store.fail(
+                self.db, job, self.name,
+                f"internal error while scoring (evaluation {job.evaluation_id}); the maintainers were notified",
+                source.manifest_sha256,
+            )
+            return store.FAILED
+        seconds = time.perf_counter() - started
+        if store.complete(self.db, job, self.name, source.manifest_sha256, scores, seconds):
+            log.info(
+                "evaluation %s of submission %s scored on %s in %.2fs",
+                job.evaluation_id, job.submission_id, job.dataset_version, seconds,
+            )
+            return store.SCORED
+        log.warning("evaluation %s: lease lost before the scores were stored", job.evaluation_id)
+        return store.QUEUED
+
+    def run_once(self, version: str | None = None) -> store.Job | None:
+        job = store.claim_next(self.db, self.name, self.settings.lease_seconds, version)
+        if job is not None:
+            self.process(job)
+        return job
+
+    def drain(self, version: str | None = None) -> int:
+        """Score claimable jobs until none is left; returns how many were processed."""
+        done = 0
+        while self.run_once(version) is not None:
+            done += 1
+        return done
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        log.info("worker %s started", self.name)
+        while not self._stop.is_set():
+            try:
+                job = self.run_once()
+            except Exception as exc:  # noqa: BLE001 - a database hiccup must not kill the worker
+                log.error("worker %s: %s while claiming; retrying", self.name, type(exc).__name__)
+                job = None
+            if job is None:
+                self._wake.wait(self.settings.poll_seconds)
+                self._wake.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"cnlb-worker-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
