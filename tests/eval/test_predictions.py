@@ -243,3 +243,11 @@ def test_jsonl_roundtrip(tmp_path, toy_entities):
     write_predictions(path, _records(toy_entities))
     assert read_predictions(path) == _records(toy_entities)
     assert isinstance(read_predictions(Path(path)), list)
+
+
+def test_gold_with_missing_labels_is_refused():
+    split = stance_split([("p1", "a", "SUPPORTS"), ("p2", "a", "NONE")])
+    split = split.cast_column("label", split.features["label"]).map(
+        lambda row: {"label": -1 if row["id"] == "p2" else row["label"]})
+    with pytest.raises(ConflictNewsError, match=r"missing gold labels \(-1\).*'p2'"):
+        score_predictions("stance", split, [{"id": "p1", "label": "NONE"}, {"id": "p2", "label": "NONE"}])

@@ -103,6 +103,17 @@ def _list_column(split: Dataset, name: str) -> tuple[np.ndarray, np.ndarray]:
     return values, _list_lengths(split, name)
 
 
+def _check_no_missing(values: np.ndarray, row_of_value: np.ndarray, ids: tuple[str, ...], task: TaskSpec) -> None:
+    """ClassLabel -1 means 'no label': gold must be complete to score against it."""
+    bad = np.flatnonzero(values < 0)
+    if len(bad):
+        rows = list(dict.fromkeys(ids[i] for i in row_of_value[bad]))
+        raise ConflictNewsError(
+            f"task {task.name}: the dataset split has missing gold labels (-1) in column "
+            f"{task.label_column!r}, {len(rows)} rows: {rows[:5]}"
+        )
+
+
 def load_gold(task: str | TaskSpec, split: Dataset) -> Gold:
     """Extract the gold labels of `task` from the `datasets.Dataset` `split`."""
     spec = TASKS.get(task) if isinstance(task, str) else task
@@ -117,6 +128,7 @@ def load_gold(task: str | TaskSpec, split: Dataset) -> Gold:
     if spec.kind is TaskKind.SEQUENCE:
         names = tuple(_class_label(feature, spec, list_of=True).names)
         tags, lengths = _list_column(split, spec.label_column)
+        _check_no_missing(tags, np.repeat(np.arange(len(ids)), lengths), ids, spec)
         token_lengths = _list_lengths(split, "tokens")
         if not np.array_equal(lengths, token_lengths):
             bad = [ids[i] for i in np.flatnonzero(lengths != token_lengths)[:5]]
@@ -125,9 +137,12 @@ def load_gold(task: str | TaskSpec, split: Dataset) -> Gold:
     if spec.kind is TaskKind.MULTILABEL:
         names = tuple(_class_label(feature, spec, list_of=True).names)
         values, lengths = _list_column(split, spec.label_column)
+        _check_no_missing(values, np.repeat(np.arange(len(ids)), lengths), ids, spec)
         matrix = np.zeros((len(ids), len(names)), dtype=np.uint8)
         matrix[np.repeat(np.arange(len(ids)), lengths), values] = 1
         return Gold(**common, label_names=names, labels=matrix)
     names = tuple(_class_label(feature, spec, list_of=False).names)
-    labels = _column(split, spec.label_column).to_numpy(zero_copy_only=False).astype(np.int64)
+    column = _column(split, spec.label_column).fill_null(-1)
+    labels = column.to_numpy(zero_copy_only=False).astype(np.int64)
+    _check_no_missing(labels, np.arange(len(ids)), ids, spec)
     return Gold(**common, label_names=names, labels=labels)

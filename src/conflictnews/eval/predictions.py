@@ -127,15 +127,17 @@ def read_predictions(source: PredictionSource) -> list[Any]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise PredictionError(f"{path}: prediction file not found") from None
+    numbered = [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+    return _parse_lines(path, numbered)
+
+
+def _parse_lines(path: Path, numbered: list[tuple[int, bytes]]) -> list[Any]:
     records: list[Any] = []
     bad_lines: list[int] = []
     first_error = ""
-    loads = orjson.loads
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
+    for number, line in numbered:
         try:
-            records.append(loads(line))
+            records.append(orjson.loads(line))
         except orjson.JSONDecodeError as exc:
             bad_lines.append(number)
             first_error = first_error or str(exc)

@@ -43,7 +43,9 @@ class TaskScore(BaseModel):
     main_value: float
     scores: dict[str, float]
     ci: dict[str, tuple[float, float]] = Field(description="95% percentile bootstrap CI, resampling articles")
-    per_type: dict[str, TypeScore]
+    per_type: dict[str, TypeScore] = Field(
+        description="spans / multi-label: the types present in gold or predictions; stance: every class"
+    )
     confusion: Confusion | None = None
     n_rows: int
     n_articles: int
