@@ -29,8 +29,13 @@ BUDGET_S = 10.0
 SENTENCES_PER_ARTICLE = 25
 
 
-def synthetic_tags(rng: np.random.Generator, lengths: np.ndarray, n_types: int, p_start: float = 0.12,
-                   p_continue: float = 0.5) -> np.ndarray:
+def synthetic_tags(
+    rng: np.random.Generator,
+    lengths: np.ndarray,
+    n_types: int,
+    p_start: float = 0.12,
+    p_continue: float = 0.5,
+) -> np.ndarray:
     """Flat valid IOB2 tag ids (O=0, B-k=1+2k, I-k=2+2k) for sentences of `lengths` tokens."""
     total = int(lengths.sum())
     first = np.zeros(total, dtype=bool)
@@ -54,14 +59,17 @@ def synthetic_tags(rng: np.random.Generator, lengths: np.ndarray, n_types: int, 
     return tags
 
 
-def perturbed(rng: np.random.Generator, gold: np.ndarray, lengths: np.ndarray, n_types: int,
-              rate: float = 0.1) -> np.ndarray:
+def perturbed(
+    rng: np.random.Generator, gold: np.ndarray, lengths: np.ndarray, n_types: int, rate: float = 0.1
+) -> np.ndarray:
     """A synthetic system output: some tokens changed to O or to a random B- tag, then repaired to
     valid IOB2 (an I-X whose predecessor is not of type X becomes B-X; one pass suffices, since the
     repair keeps the token's type)."""
     pred = gold.copy()
     change = rng.random(len(pred)) < rate
-    pred[change] = np.where(rng.random(int(change.sum())) < 0.5, 0, 1 + 2 * rng.integers(0, n_types, int(change.sum())))
+    pred[change] = np.where(
+        rng.random(int(change.sum())) < 0.5, 0, 1 + 2 * rng.integers(0, n_types, int(change.sum()))
+    )
     first = np.zeros(len(pred), dtype=bool)
     first[np.cumsum(lengths)[:-1]] = True
     first[0] = True
@@ -81,7 +89,9 @@ def build(n_sentences: int, seed: int, folder: Path) -> tuple[datasets.Dataset, 
     pred = perturbed(rng, gold, lengths, n_types)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     ids = [f"synthetic-{i:06d}" for i in range(n_sentences)]
-    tokens = pa.ListArray.from_arrays(offsets, pa.array(np.full(int(lengths.sum()), "w", dtype=object), pa.string()))
+    tokens = pa.ListArray.from_arrays(
+        offsets, pa.array(np.full(int(lengths.sum()), "w", dtype=object), pa.string())
+    )
     table = pa.table(
         {
             "id": ids,
@@ -97,7 +107,11 @@ def build(n_sentences: int, seed: int, folder: Path) -> tuple[datasets.Dataset, 
     name_array = np.array(names, dtype=object)
     with open(path, "wb") as handle:
         for i, row_id in enumerate(ids):
-            handle.write(orjson.dumps({"id": row_id, "tags": name_array[pred[offsets[i]:offsets[i + 1]]].tolist()}))
+            handle.write(
+                orjson.dumps(
+                    {"id": row_id, "tags": name_array[pred[offsets[i] : offsets[i + 1]]].tolist()}
+                )
+            )
             handle.write(b"\n")
     return split, path
 
@@ -111,15 +125,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         split, path = build(args.sentences, args.seed, Path(tmp))
-        print(f"SYNTHETIC data: {args.sentences:,} sentences, {sum(len(t) for t in split['ner_tags']):,} tokens, "
-              f"{args.sentences // SENTENCES_PER_ARTICLE:,} articles; prediction file "
-              f"{path.stat().st_size / 1e6:.1f} MB (generated in {time.perf_counter() - t0:.1f} s, not timed)")
+        print(
+            f"SYNTHETIC data: {args.sentences:,} sentences, {sum(len(t) for t in split['ner_tags']):,} tokens, "
+            f"{args.sentences // SENTENCES_PER_ARTICLE:,} articles; prediction file "
+            f"{path.stat().st_size / 1e6:.1f} MB (generated in {time.perf_counter() - t0:.1f} s, not timed)"
+        )
         start = time.perf_counter()
-        score = score_predictions("entities", split, path, n_resamples=args.resamples, seed=args.seed)
+        score = score_predictions(
+            "entities", split, path, n_resamples=args.resamples, seed=args.seed
+        )
         elapsed = time.perf_counter() - start
     low, high = score.ci["f1"]
-    print(f"f1 = {score.main_value:.4f}  95% CI [{low:.4f}, {high:.4f}]  ({args.resamples} article resamples)")
-    print(f"scored in {elapsed:.2f} s (validation + counting + bootstrap): {args.sentences / elapsed:,.0f} sentences/s")
+    print(
+        f"f1 = {score.main_value:.4f}  95% CI [{low:.4f}, {high:.4f}]  ({args.resamples} article resamples)"
+    )
+    print(
+        f"scored in {elapsed:.2f} s (validation + counting + bootstrap): {args.sentences / elapsed:,.0f} sentences/s"
+    )
     if args.sentences >= 100_000 and elapsed > BUDGET_S:
         print(f"FAIL: over the {BUDGET_S:.0f} s budget", file=sys.stderr)
         return 1

@@ -139,5 +139,10 @@ def gold_records(split: datasets.Dataset, column: str, field: str) -> list[dict[
     records = []
     for row in split:
         value = row[column]
-        records.append({"id": row["id"], field: [names[v] for v in value] if isinstance(value, list) else names[value]})
+        records.append(
+            {
+                "id": row["id"],
+                field: [names[v] for v in value] if isinstance(value, list) else names[value],
+            }
+        )
     return records

@@ -38,7 +38,7 @@ def test_resample_weights_deterministic_and_chunk_independent(monkeypatch):
     again = np.concatenate(list(resample_weights(7, 50, seed=3)))
     np.testing.assert_array_equal(first, again)
     assert first.shape == (50, 7) and (first.sum(axis=1) == 7).all()
-    import conflictnews.eval.bootstrap as bootstrap
+    from conflictnews.eval import bootstrap
 
     monkeypatch.setattr(bootstrap, "_MAX_CHUNK_CELLS", 7 * 3)  # chunks of 3 resamples
     chunked = list(bootstrap.resample_weights(7, 50, seed=3))
@@ -58,8 +58,12 @@ def test_vectorised_resamples_equal_rerunning_seqeval():
     for i, row in enumerate(rows):
         by_article.setdefault(row[1], []).append(i)
     for b in range(20):
-        chosen = [i for a, article in enumerate(table.article_ids) for _ in range(int(weights[b, a]))
-                  for i in by_article[article]]
+        chosen = [
+            i
+            for a, article in enumerate(table.article_ids)
+            for _ in range(int(weights[b, a]))
+            for i in by_article[article]
+        ]
         y_true = [rows[i][2] for i in chosen]
         y_pred = [preds[i]["tags"] for i in chosen]
         expected = f1_score(y_true, y_pred, mode="strict", scheme=IOB2, zero_division=0)

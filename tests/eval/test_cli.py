@@ -23,10 +23,13 @@ runner = CliRunner(env={"COLUMNS": "200"})
 @pytest.fixture
 def dataset_dir(tmp_path, toy_entities) -> Path:
     stance = stance_split([("p1", "A", "SUPPORTS"), ("p2", "A", "NONE"), ("p3", "B", "OPPOSES")])
-    return write_local_dataset(tmp_path / "ds", {
-        "entities": {"train": toy_entities, "test": toy_entities},
-        "stance": {"test": stance},
-    })
+    return write_local_dataset(
+        tmp_path / "ds",
+        {
+            "entities": {"train": toy_entities, "test": toy_entities},
+            "stance": {"test": stance},
+        },
+    )
 
 
 def test_tasks_lists_registry():
@@ -41,8 +44,14 @@ def test_schema_prints_json_schema(dataset_dir):
     assert result.exit_code == 0, result.output
     schema = json.loads(result.stdout)
     assert schema["required"] == ["id", "labels"]
-    result = runner.invoke(app, ["eval", "schema", "--task", "stance", "--dataset", str(dataset_dir)])
-    assert json.loads(result.stdout)["properties"]["label"]["enum"] == ["NONE", "SUPPORTS", "OPPOSES"]
+    result = runner.invoke(
+        app, ["eval", "schema", "--task", "stance", "--dataset", str(dataset_dir)]
+    )
+    assert json.loads(result.stdout)["properties"]["label"]["enum"] == [
+        "NONE",
+        "SUPPORTS",
+        "OPPOSES",
+    ]
 
 
 def test_unknown_task_lists_valid_names():
@@ -57,9 +66,26 @@ def test_score_and_json(dataset_dir, toy_entities, tmp_path):
     records[0]["tags"] = ["O"] * 4
     write_predictions(preds, records)
     out = tmp_path / "score.json"
-    result = runner.invoke(app, ["eval", "score", "--task", "entities", "--predictions", str(preds), "--split", "test",
-                                 "--dataset", str(dataset_dir), "--json", str(out), "--n-resamples", "200"],
-                           terminal_width=200)
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "score",
+            "--task",
+            "entities",
+            "--predictions",
+            str(preds),
+            "--split",
+            "test",
+            "--dataset",
+            str(dataset_dir),
+            "--json",
+            str(out),
+            "--n-resamples",
+            "200",
+        ],
+        terminal_width=200,
+    )
     assert result.exit_code == 0, result.output
     assert "f1 (main)" in result.output and "95% CI" in result.output
     report = json.loads(out.read_text())
@@ -72,10 +98,28 @@ def test_score_and_json(dataset_dir, toy_entities, tmp_path):
 
 def test_score_stance_prints_confusion(dataset_dir, tmp_path):
     preds = tmp_path / "s.jsonl"
-    write_predictions(preds, [{"id": "p1", "label": "SUPPORTS"}, {"id": "p2", "label": "OPPOSES"},
-                              {"id": "p3", "label": "OPPOSES"}])
-    result = runner.invoke(app, ["eval", "score", "--task", "stance", "--predictions", str(preds),
-                                 "--dataset", str(dataset_dir)], terminal_width=200)
+    write_predictions(
+        preds,
+        [
+            {"id": "p1", "label": "SUPPORTS"},
+            {"id": "p2", "label": "OPPOSES"},
+            {"id": "p3", "label": "OPPOSES"},
+        ],
+    )
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "score",
+            "--task",
+            "stance",
+            "--predictions",
+            str(preds),
+            "--dataset",
+            str(dataset_dir),
+        ],
+        terminal_width=200,
+    )
     assert result.exit_code == 0, result.output
     assert "confusion matrix" in result.output and "f_avg (main)" in result.output
 
@@ -83,8 +127,21 @@ def test_score_stance_prints_confusion(dataset_dir, tmp_path):
 def test_score_unknown_split(dataset_dir, tmp_path):
     preds = tmp_path / "p.jsonl"
     preds.write_text("")
-    result = runner.invoke(app, ["eval", "score", "--task", "entities", "--predictions", str(preds),
-                                 "--split", "validation", "--dataset", str(dataset_dir)])
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "score",
+            "--task",
+            "entities",
+            "--predictions",
+            str(preds),
+            "--split",
+            "validation",
+            "--dataset",
+            str(dataset_dir),
+        ],
+    )
     assert isinstance(result.exception, ConflictNewsError)
     assert "no split 'validation'" in str(result.exception)
 
@@ -95,8 +152,24 @@ def test_compare(dataset_dir, toy_entities, tmp_path):
     write_predictions(good, records)
     write_predictions(bad, [{"id": r["id"], "tags": ["O"] * len(r["tags"])} for r in records])
     out = tmp_path / "cmp.json"
-    result = runner.invoke(app, ["eval", "compare", "--task", "entities", str(good), str(bad), "--split", "test",
-                                 "--dataset", str(dataset_dir), "--json", str(out)], terminal_width=200)
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "compare",
+            "--task",
+            "entities",
+            str(good),
+            str(bad),
+            "--split",
+            "test",
+            "--dataset",
+            str(dataset_dir),
+            "--json",
+            str(out),
+        ],
+        terminal_width=200,
+    )
     assert result.exit_code == 0, result.output
     assert "p-value" in result.output
     cmp = json.loads(out.read_text())["result"]
@@ -123,8 +196,11 @@ def test_default_dataset_is_newest_release_with_data(tmp_path, monkeypatch):
     monkeypatch.setenv("CONFLICTNEWS_ROOT", str(tmp_path))
     preds = tmp_path / "p.jsonl"
     write_predictions(preds, [{"id": "new", "tags": ["B-GPE"]}])
-    result = runner.invoke(app, ["eval", "score", "--task", "entities", "--predictions", str(preds)],
-                           terminal_width=200)
+    result = runner.invoke(
+        app,
+        ["eval", "score", "--task", "entities", "--predictions", str(preds)],
+        terminal_width=200,
+    )
     assert result.exit_code == 0, result.output
     assert "0.10.0" in result.output
 
@@ -136,8 +212,24 @@ def test_no_release_says_to_build(tmp_path, monkeypatch):
     preds = tmp_path / "p.jsonl"
     preds.write_text("")
     env = {**os.environ, "CONFLICTNEWS_ROOT": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "conflictnews.cli", "eval", "score", "--task", "entities",
-                           "--predictions", str(preds)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conflictnews.cli",
+            "eval",
+            "score",
+            "--task",
+            "entities",
+            "--predictions",
+            str(preds),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1
     assert "run `conflictnews dataset build`" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -146,8 +238,23 @@ def test_no_release_says_to_build(tmp_path, monkeypatch):
 def test_bad_predictions_exit_1_with_precise_message(dataset_dir, tmp_path):
     preds = tmp_path / "p.jsonl"
     preds.write_text('{"id": "s1", "tags": ["O"]}\n')
-    proc = subprocess.run([sys.executable, "-m", "conflictnews.cli", "eval", "score", "--task", "entities",
-                           "--predictions", str(preds), "--dataset", str(dataset_dir)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conflictnews.cli",
+            "eval",
+            "score",
+            "--task",
+            "entities",
+            "--predictions",
+            str(preds),
+            "--dataset",
+            str(dataset_dir),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert "4 split rows without a prediction (missing ids): s2, s3, s4, s5" in proc.stderr

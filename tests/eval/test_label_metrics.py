@@ -6,7 +6,12 @@ import random
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from conflictnews.eval import metrics
@@ -20,7 +25,10 @@ def _random_events(seed: int, n: int):
     rows, preds = [], []
     for i in range(n):
         gold = sorted(set(rng.sample(common, rng.choice([0, 0, 1, 1, 2]))))
-        pred = sorted(set(g for g in gold if rng.random() < 0.7) | set(rng.sample(common + EVENT_NAMES[20:21], rng.choice([0, 0, 1]))))
+        pred = sorted(
+            {g for g in gold if rng.random() < 0.7}
+            | set(rng.sample(common + EVENT_NAMES[20:21], rng.choice([0, 0, 1])))
+        )
         rows.append((f"e{i}", f"art{i % 9}", ["O"], gold))
         preds.append({"id": f"e{i}", "labels": pred})
     return events_split(rows), rows, preds
@@ -33,26 +41,39 @@ def test_event_types_match_sklearn(seed):
     binarizer = MultiLabelBinarizer(classes=EVENT_NAMES)
     y_true = binarizer.fit_transform([r[3] for r in rows])
     y_pred = binarizer.transform([p["labels"] for p in preds])
-    assert score.scores["micro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="micro", zero_division=0))
+    assert score.scores["micro_f1"] == pytest.approx(
+        f1_score(y_true, y_pred, average="micro", zero_division=0)
+    )
     # convention: macro over the labels with support in gold or predictions
     present = np.flatnonzero((y_true + y_pred).sum(axis=0) > 0)
     assert 0 < len(present) < len(EVENT_NAMES)
     expected_macro = f1_score(y_true, y_pred, average="macro", labels=present, zero_division=0)
     assert score.scores["macro_f1"] == pytest.approx(expected_macro)
     # ... which differs from sklearn's macro over all 25 labels (absent labels would count as 0)
-    assert score.scores["macro_f1"] != pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert score.scores["macro_f1"] != pytest.approx(
+        f1_score(y_true, y_pred, average="macro", zero_division=0)
+    )
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
     assert set(score.per_type) == {EVENT_NAMES[i] for i in present}
     for i in present:
         row = score.per_type[EVENT_NAMES[i]]
-        assert (row.precision, row.recall, row.f1, row.support) == pytest.approx((p[i], r[i], f[i], s[i]))
+        assert (row.precision, row.recall, row.f1, row.support) == pytest.approx(
+            (p[i], r[i], f[i], s[i])
+        )
     assert score.main_score == "micro_f1" and score.main_value == score.scores["micro_f1"]
 
 
 def test_event_types_empty_everywhere_is_zero_not_error():
     split = events_split([("e1", "a", ["O"], []), ("e2", "b", ["O"], [])])
-    score = score_predictions("event_types", split, [{"id": "e1", "labels": []}, {"id": "e2", "labels": []}])
-    assert score.scores == {"micro_f1": 0.0, "macro_f1": 0.0, "micro_precision": 0.0, "micro_recall": 0.0}
+    score = score_predictions(
+        "event_types", split, [{"id": "e1", "labels": []}, {"id": "e2", "labels": []}]
+    )
+    assert score.scores == {
+        "micro_f1": 0.0,
+        "macro_f1": 0.0,
+        "micro_precision": 0.0,
+        "micro_recall": 0.0,
+    }
     assert score.per_type == {}
 
 
@@ -82,20 +103,33 @@ def test_stance_f_avg_accuracy_confusion_match_sklearn(seed):
     y_true = [r[2] for r in rows]
     y_pred = [p["label"] for p in preds]
     # SemEval-2016 F_avg: mean F1 of the two stance classes, NONE excluded from the average
-    expected = f1_score(y_true, y_pred, labels=["SUPPORTS", "OPPOSES"], average="macro", zero_division=0)
+    expected = f1_score(
+        y_true, y_pred, labels=["SUPPORTS", "OPPOSES"], average="macro", zero_division=0
+    )
     assert score.main_score == "f_avg"
     assert score.scores["f_avg"] == pytest.approx(expected)
     assert score.scores["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
-    assert score.scores["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert score.scores["macro_f1"] == pytest.approx(
+        f1_score(y_true, y_pred, average="macro", zero_division=0)
+    )
     assert score.confusion.labels == STANCE_NAMES
     assert score.confusion.matrix == confusion_matrix(y_true, y_pred, labels=STANCE_NAMES).tolist()
     assert sum(row.support for row in score.per_type.values()) == len(rows)
 
 
 def test_stance_hand_computed():
-    rows = [("p1", "a", "SUPPORTS"), ("p2", "a", "OPPOSES"), ("p3", "b", "NONE"), ("p4", "b", "OPPOSES")]
-    preds = [{"id": "p1", "label": "SUPPORTS"}, {"id": "p2", "label": "NONE"},
-             {"id": "p3", "label": "OPPOSES"}, {"id": "p4", "label": "OPPOSES"}]
+    rows = [
+        ("p1", "a", "SUPPORTS"),
+        ("p2", "a", "OPPOSES"),
+        ("p3", "b", "NONE"),
+        ("p4", "b", "OPPOSES"),
+    ]
+    preds = [
+        {"id": "p1", "label": "SUPPORTS"},
+        {"id": "p2", "label": "NONE"},
+        {"id": "p3", "label": "OPPOSES"},
+        {"id": "p4", "label": "OPPOSES"},
+    ]
     score = score_predictions("stance", stance_split(rows), preds, n_resamples=0)
     # SUPPORTS: P=R=F1=1; OPPOSES: tp1 fp1 fn1 -> F1 0.5; F_avg 0.75; accuracy 2/4
     assert score.scores["f_avg"] == pytest.approx(0.75)

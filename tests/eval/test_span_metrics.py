@@ -17,10 +17,16 @@ TYPES = ["PER", "ORG", "LOC", "MISC"]
 ALL_TAGS = ["O"] + [f"{p}-{t}" for t in TYPES for p in "BI"]
 
 
-def _counts(y_true: list[list[str]], y_pred: list[list[str]], articles: list[str] | None = None,
-            names: list[str] | None = None) -> metrics.CountTable:
+def _counts(
+    y_true: list[list[str]],
+    y_pred: list[list[str]],
+    articles: list[str] | None = None,
+    names: list[str] | None = None,
+) -> metrics.CountTable:
     """Our vectorised per-article counts for tag-string sequences."""
-    names = names or sorted({t for seq in y_true + y_pred for t in seq} | {"O"}, key=lambda t: (t != "O", t))
+    names = names or sorted(
+        {t for seq in y_true + y_pred for t in seq} | {"O"}, key=lambda t: (t != "O", t)
+    )
     inventory = TagInventory.from_names(names)
     index = {n: i for i, n in enumerate(names)}
     lengths = np.array([len(s) for s in y_true], dtype=np.int64)
@@ -39,8 +45,12 @@ def _micro(table: metrics.CountTable) -> tuple[int, int, int]:
 
 
 def _seqeval_strict(y_true, y_pred) -> tuple[float, float, float]:
-    kw = dict(mode="strict", scheme=IOB2, zero_division=0)
-    return precision_score(y_true, y_pred, **kw), recall_score(y_true, y_pred, **kw), f1_score(y_true, y_pred, **kw)
+    kw = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+    return (
+        precision_score(y_true, y_pred, **kw),
+        recall_score(y_true, y_pred, **kw),
+        f1_score(y_true, y_pred, **kw),
+    )
 
 
 def _ours(table: metrics.CountTable) -> tuple[float, float, float]:
@@ -105,24 +115,42 @@ def test_seqeval_readme_example():
 
 # (gold sentences, predicted sentences, (tp, fp, fn)) - strict IOB2, counted by hand.
 EDGE_CASES = {
-    "empty predictions (all O) against spans": ([["B-PER", "O", "B-LOC"]], [["O", "O", "O"]], (0, 0, 2)),
+    "empty predictions (all O) against spans": (
+        [["B-PER", "O", "B-LOC"]],
+        [["O", "O", "O"]],
+        (0, 0, 2),
+    ),
     "all O on both sides": ([["O", "O"]], [["O", "O"]], (0, 0, 0)),
     "I- after O is no span": ([["O", "B-PER", "I-PER"]], [["O", "I-PER", "I-PER"]], (0, 0, 1)),
     "I- at sentence start is no span": ([["B-PER", "O"]], [["I-PER", "O"]], (0, 0, 1)),
     "I- in gold after O is no gold span": ([["O", "I-PER"]], [["O", "B-PER"]], (0, 1, 0)),
-    "type change mid-span (I-)": ([["B-PER", "I-PER", "I-PER"]], [["B-PER", "I-ORG", "I-ORG"]], (0, 1, 1)),
-    "type change mid-span (B-)": ([["B-PER", "I-PER", "I-PER"]], [["B-PER", "B-ORG", "I-ORG"]], (0, 2, 1)),
+    "type change mid-span (I-)": (
+        [["B-PER", "I-PER", "I-PER"]],
+        [["B-PER", "I-ORG", "I-ORG"]],
+        (0, 1, 1),
+    ),
+    "type change mid-span (B-)": (
+        [["B-PER", "I-PER", "I-PER"]],
+        [["B-PER", "B-ORG", "I-ORG"]],
+        (0, 2, 1),
+    ),
     "adjacent same-type spans vs one": ([["B-PER", "B-PER"]], [["B-PER", "I-PER"]], (0, 1, 2)),
     "span too long": ([["B-LOC", "O"]], [["B-LOC", "I-LOC"]], (0, 1, 1)),
     "right span, wrong type": ([["B-LOC", "I-LOC"]], [["B-ORG", "I-ORG"]], (0, 1, 1)),
     "span at sentence end": ([["O", "B-MISC"]], [["O", "B-MISC"]], (1, 0, 0)),
     "no span across sentences": ([["B-PER"], ["I-PER"]], [["B-PER"], ["I-PER"]], (1, 0, 0)),
     "empty sentence between": ([["B-PER"], [], ["B-LOC"]], [["B-PER"], [], ["O"]], (1, 0, 1)),
-    "exact match": ([["B-PER", "I-PER", "O", "B-LOC"]], [["B-PER", "I-PER", "O", "B-LOC"]], (2, 0, 0)),
+    "exact match": (
+        [["B-PER", "I-PER", "O", "B-LOC"]],
+        [["B-PER", "I-PER", "O", "B-LOC"]],
+        (2, 0, 0),
+    ),
 }
 
 
-@pytest.mark.parametrize("y_true, y_pred, expected", list(EDGE_CASES.values()), ids=list(EDGE_CASES))
+@pytest.mark.parametrize(
+    "y_true, y_pred, expected", list(EDGE_CASES.values()), ids=list(EDGE_CASES)
+)
 def test_edge_cases(y_true, y_pred, expected):
     table = _counts(y_true, y_pred, names=ALL_TAGS)
     assert _micro(table) == expected
@@ -135,7 +163,9 @@ def test_edge_cases(y_true, y_pred, expected):
     assert _ours(table) == pytest.approx(_seqeval_strict(y_true, y_pred))
 
 
-def _random_sequences(seed: int, n: int, valid: bool) -> tuple[list[list[str]], list[list[str]], list[str]]:
+def _random_sequences(
+    seed: int, n: int, valid: bool
+) -> tuple[list[list[str]], list[list[str]], list[str]]:
     rng = random.Random(seed)
     y_true, y_pred, articles = [], [], []
     for i in range(n):
@@ -153,7 +183,7 @@ def _random_sequences(seed: int, n: int, valid: bool) -> tuple[list[list[str]], 
 
 
 def _entity_sets(seqs: list[list[str]]) -> list[set[tuple[int, str, int, int]]]:
-    return [set(e.to_tuple() for e in ents) for ents in Entities(seqs, IOB2).entities]
+    return [{e.to_tuple() for e in ents} for ents in Entities(seqs, IOB2).entities]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -165,7 +195,9 @@ def test_per_article_counts_reproduce_seqeval(seed, valid):
     table = _counts(y_true, y_pred, articles, names=ALL_TAGS)
     assert _ours(table) == pytest.approx(_seqeval_strict(y_true, y_pred), abs=1e-12)
 
-    report = classification_report(y_true, y_pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
+    report = classification_report(
+        y_true, y_pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0
+    )
     ours = metrics.tp_fp_fn_per_type(table.totals(), table.labels)
     for label in TYPES:
         if label in report:
@@ -194,7 +226,14 @@ def test_per_article_counts_reproduce_seqeval(seed, valid):
 def test_invalid_iob2_rows():
     names = ALL_TAGS
     inventory = TagInventory.from_names(names)
-    seqs = [["B-PER", "I-PER"], ["I-PER"], ["O", "I-LOC"], ["B-PER", "I-ORG"], [], ["B-LOC", "B-PER", "I-PER"]]
+    seqs = [
+        ["B-PER", "I-PER"],
+        ["I-PER"],
+        ["O", "I-LOC"],
+        ["B-PER", "I-ORG"],
+        [],
+        ["B-LOC", "B-PER", "I-PER"],
+    ]
     flat = np.array([names.index(t) for s in seqs for t in s], dtype=np.int64)
     lengths = np.array([len(s) for s in seqs])
     assert metrics.invalid_iob2_rows(flat, lengths, inventory).tolist() == [1, 2, 3]

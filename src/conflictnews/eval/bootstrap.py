@@ -58,7 +58,9 @@ def resampled_scores(
         for i, (counts, shape) in enumerate(zip(flat, shapes)):
             totals = (weights @ counts).reshape(len(weights), *shape)
             parts[i].append(score_fn(totals))
-    return [{name: np.concatenate([p[name] for p in chunks]) for name in chunks[0]} for chunks in parts]
+    return [
+        {name: np.concatenate([p[name] for p in chunks]) for name in chunks[0]} for chunks in parts
+    ]
 
 
 def percentile_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -69,7 +71,10 @@ def percentile_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[f
 
 
 def bootstrap_ci(
-    table: CountTable, score_fn: ScoreFn, n_resamples: int = 1000, seed: int = 0,
+    table: CountTable,
+    score_fn: ScoreFn,
+    n_resamples: int = 1000,
+    seed: int = 0,
     confidence: float = CONFIDENCE,
 ) -> dict[str, tuple[float, float]]:
     """95% percentile CI of every score of `score_fn`, resampling articles."""
@@ -78,8 +83,13 @@ def bootstrap_ci(
 
 
 def paired_difference(
-    table_a: CountTable, table_b: CountTable, score_fn: ScoreFn, metric: str,
-    n_resamples: int = 1000, seed: int = 0, confidence: float = CONFIDENCE,
+    table_a: CountTable,
+    table_b: CountTable,
+    score_fn: ScoreFn,
+    metric: str,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
 ) -> tuple[float, tuple[float, float], float]:
     """Observed difference a - b of `metric`, its percentile CI and a two-sided p-value.
 

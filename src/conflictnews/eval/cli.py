@@ -21,7 +21,9 @@ app = typer.Typer(no_args_is_help=True)
 console = Console()
 
 TASK_HELP = f"Task: {', '.join(TASKS)}."
-DATASET_HELP = "A local dataset folder or a hub id (default: the newest release under corpus/releases/)."
+DATASET_HELP = (
+    "A local dataset folder or a hub id (default: the newest release under corpus/releases/)."
+)
 
 
 def _compact(columns: tuple[str, ...]) -> str:
@@ -32,8 +34,13 @@ def _compact(columns: tuple[str, ...]) -> str:
         groups.setdefault(prefix if sep else column, []).append(rest if sep else "")
     parts = []
     for prefix, rests in groups.items():
-        parts.append(prefix if rests == [""] else f"{prefix}_{rests[0]}" if len(rests) == 1
-                     else f"{prefix}_{{{','.join(rests)}}}")
+        parts.append(
+            prefix
+            if rests == [""]
+            else f"{prefix}_{rests[0]}"
+            if len(rests) == 1
+            else f"{prefix}_{{{','.join(rests)}}}"
+        )
     return ", ".join(parts)
 
 
@@ -42,20 +49,37 @@ def tasks() -> None:
     """List the benchmark tasks."""
     table = Table(title="conflictnews tasks", show_lines=True)
     table.add_column("task", no_wrap=True, style="bold")
-    for column in ("config", "input", "label -> prediction", "kind", "scores (main first)", "splits"):
+    for column in (
+        "config",
+        "input",
+        "label -> prediction",
+        "kind",
+        "scores (main first)",
+        "splits",
+    ):
         table.add_column(column)
     for spec in TASKS.values():
-        table.add_row(spec.name, spec.config, _compact(spec.input_columns),
-                      f"{spec.label_column} -> {prediction_field(spec.name)}", spec.kind.value,
-                      ", ".join(spec.metrics), ", ".join(spec.splits))
+        table.add_row(
+            spec.name,
+            spec.config,
+            _compact(spec.input_columns),
+            f"{spec.label_column} -> {prediction_field(spec.name)}",
+            spec.kind.value,
+            ", ".join(spec.metrics),
+            ", ".join(spec.splits),
+        )
     console.print(table)
 
 
 @app.command("schema")
 def schema(
     task: str = typer.Option(..., "--task", help=TASK_HELP),
-    dataset: str = typer.Option(None, "--dataset", help="Add the label names of this dataset as an enum."),
-    revision: str = typer.Option(None, "--revision", help="Hub revision (tag, branch or commit) of --dataset."),
+    dataset: str = typer.Option(
+        None, "--dataset", help="Add the label names of this dataset as an enum."
+    ),
+    revision: str = typer.Option(
+        None, "--revision", help="Hub revision (tag, branch or commit) of --dataset."
+    ),
 ) -> None:
     """Print the JSON Schema of one prediction record (one JSON Lines line) of a task."""
     spec = TASKS.get(task)
@@ -75,8 +99,12 @@ def _ci_text(score: TaskScore | None, name: str) -> str:
 
 
 def _print_score(score: TaskScore, where: str, split: str) -> None:
-    console.print(f"[bold]{score.task}[/] on {escape(where)} \\[{escape(split)}]: {score.n_rows} rows, {score.n_articles} "
-                  f"{score.bootstrap_unit}s, {score.n_resamples} bootstrap resamples", soft_wrap=True, highlight=False)
+    console.print(
+        f"[bold]{score.task}[/] on {escape(where)} \\[{escape(split)}]: {score.n_rows} rows, {score.n_articles} "
+        f"{score.bootstrap_unit}s, {score.n_resamples} bootstrap resamples",
+        soft_wrap=True,
+        highlight=False,
+    )
     table = Table("score", "value", "95% CI")
     for name, value in score.scores.items():
         label = f"{name} (main)" if name == score.main_score else name
@@ -84,7 +112,9 @@ def _print_score(score: TaskScore, where: str, split: str) -> None:
     console.print(table)
     per_type = Table("type", "precision", "recall", "f1", "support", title="per type")
     for name, row in score.per_type.items():
-        per_type.add_row(name, f"{row.precision:.4f}", f"{row.recall:.4f}", f"{row.f1:.4f}", str(row.support))
+        per_type.add_row(
+            name, f"{row.precision:.4f}", f"{row.recall:.4f}", f"{row.f1:.4f}", str(row.support)
+        )
     console.print(per_type)
     if score.confusion is not None:
         matrix = Table("gold \\ predicted", *score.confusion.labels, title="confusion matrix")
@@ -99,7 +129,9 @@ def score(
     predictions: Path = typer.Option(..., "--predictions", help="JSON Lines prediction file."),
     split: str = typer.Option("test", "--split", help="Dataset split."),
     dataset: str = typer.Option(None, "--dataset", help=DATASET_HELP),
-    revision: str = typer.Option(None, "--revision", help="Hub revision (tag, branch or commit) of --dataset."),
+    revision: str = typer.Option(
+        None, "--revision", help="Hub revision (tag, branch or commit) of --dataset."
+    ),
     json_out: Path = typer.Option(None, "--json", help="Also write the result as JSON here."),
     n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples (articles)."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
@@ -110,16 +142,26 @@ def score(
     result = score_predictions(spec.name, data, predictions, n_resamples=n_resamples, seed=seed)
     _print_score(result, where, split)
     if json_out is not None:
-        write_json(json_out, {
-            "dataset": where, "split": split, "predictions": str(predictions),
-            "predictions_sha256": sha256_file(predictions), "result": result.model_dump(mode="json"),
-        })
+        write_json(
+            json_out,
+            {
+                "dataset": where,
+                "split": split,
+                "predictions": str(predictions),
+                "predictions_sha256": sha256_file(predictions),
+                "result": result.model_dump(mode="json"),
+            },
+        )
         console.print(f"wrote {json_out}")
 
 
 def _print_comparison(result: PairedComparison, a: Path, b: Path) -> None:
-    console.print(f"[bold]{result.task}[/]: paired bootstrap over {result.n_articles} {result.bootstrap_unit}s, "
-                  f"{result.n_resamples} resamples", soft_wrap=True, highlight=False)
+    console.print(
+        f"[bold]{result.task}[/]: paired bootstrap over {result.n_articles} {result.bootstrap_unit}s, "
+        f"{result.n_resamples} resamples",
+        soft_wrap=True,
+        highlight=False,
+    )
     table = Table("", result.metric)
     table.add_row(f"A {a}", f"{result.value_a:.4f}")
     table.add_row(f"B {b}", f"{result.value_b:.4f}")
@@ -137,7 +179,9 @@ def compare(
     split: str = typer.Option("test", "--split", help="Dataset split."),
     dataset: str = typer.Option(None, "--dataset", help=DATASET_HELP),
     revision: str = typer.Option(None, "--revision", help="Hub revision of --dataset."),
-    metric: str = typer.Option(None, "--metric", help="Score to compare (default: the task's main score)."),
+    metric: str = typer.Option(
+        None, "--metric", help="Score to compare (default: the task's main score)."
+    ),
     json_out: Path = typer.Option(None, "--json", help="Also write the result as JSON here."),
     n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples (articles)."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
@@ -145,10 +189,25 @@ def compare(
     """Paired bootstrap test of A against B: observed difference, its 95% CI and a p-value."""
     spec = TASKS.get(task)
     data, where = load_split(spec, split, dataset, revision)
-    result = paired_bootstrap(spec.name, data, predictions_a, predictions_b, n_resamples=n_resamples, seed=seed,
-                              metric=metric)
+    result = paired_bootstrap(
+        spec.name,
+        data,
+        predictions_a,
+        predictions_b,
+        n_resamples=n_resamples,
+        seed=seed,
+        metric=metric,
+    )
     _print_comparison(result, predictions_a, predictions_b)
     if json_out is not None:
-        write_json(json_out, {"dataset": where, "split": split, "a": str(predictions_a), "b": str(predictions_b),
-                              "result": result.model_dump(mode="json")})
+        write_json(
+            json_out,
+            {
+                "dataset": where,
+                "split": split,
+                "a": str(predictions_a),
+                "b": str(predictions_b),
+                "result": result.model_dump(mode="json"),
+            },
+        )
         console.print(f"wrote {json_out}")

@@ -46,7 +46,9 @@ def paired_bootstrap(
     spec = TASKS.get(task)
     metric = metric or spec.main_score
     if metric not in spec.metrics:
-        raise ConflictNewsError(f"task {spec.name} has no metric {metric!r}; metrics: {', '.join(spec.metrics)}")
+        raise ConflictNewsError(
+            f"task {spec.name} has no metric {metric!r}; metrics: {', '.join(spec.metrics)}"
+        )
     if n_resamples < 1:
         raise ConflictNewsError("a paired bootstrap needs n_resamples >= 1")
     gold = load_gold(spec, split)
@@ -56,9 +58,19 @@ def paired_bootstrap(
     score_fn = scorer.score_fn(gold)
     value_a = float(score_fn(table_a.totals())[metric])
     value_b = float(score_fn(table_b.totals())[metric])
-    difference, ci, p_value = paired_difference(table_a, table_b, score_fn, metric, n_resamples, seed)
+    difference, ci, p_value = paired_difference(
+        table_a, table_b, score_fn, metric, n_resamples, seed
+    )
     return PairedComparison(
-        task=spec.name, metric=metric, value_a=value_a, value_b=value_b, difference=difference, ci=ci,
-        p_value=p_value, n_resamples=n_resamples, seed=seed, n_articles=table_a.n_articles,
+        task=spec.name,
+        metric=metric,
+        value_a=value_a,
+        value_b=value_b,
+        difference=difference,
+        ci=ci,
+        p_value=p_value,
+        n_resamples=n_resamples,
+        seed=seed,
+        n_articles=table_a.n_articles,
         bootstrap_unit=gold.bootstrap_unit,
     )

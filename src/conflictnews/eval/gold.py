@@ -88,7 +88,9 @@ def _ids(split: Dataset, task: TaskSpec) -> tuple[tuple[str, ...], dict[str, int
     if len(id_to_row) != len(ids):
         seen: set[str] = set()
         dupes = [i for i in ids if i in seen or seen.add(i)]
-        raise ConflictNewsError(f"task {task.name}: the dataset split has duplicate row ids: {dupes[:5]}")
+        raise ConflictNewsError(
+            f"task {task.name}: the dataset split has duplicate row ids: {dupes[:5]}"
+        )
     return ids, id_to_row
 
 
@@ -103,7 +105,9 @@ def _list_column(split: Dataset, name: str) -> tuple[np.ndarray, np.ndarray]:
     return values, _list_lengths(split, name)
 
 
-def _check_no_missing(values: np.ndarray, row_of_value: np.ndarray, ids: tuple[str, ...], task: TaskSpec) -> None:
+def _check_no_missing(
+    values: np.ndarray, row_of_value: np.ndarray, ids: tuple[str, ...], task: TaskSpec
+) -> None:
     """ClassLabel -1 means 'no label': gold must be complete to score against it."""
     bad = np.flatnonzero(values < 0)
     if len(bad):
@@ -118,13 +122,21 @@ def load_gold(task: str | TaskSpec, split: Dataset) -> Gold:
     """Extract the gold labels of `task` from the `datasets.Dataset` `split`."""
     spec = TASKS.get(task) if isinstance(task, str) else task
     if not isinstance(split, Dataset):
-        raise ConflictNewsError(f"task {spec.name}: expected a datasets.Dataset split, got {type(split).__name__}")
+        raise ConflictNewsError(
+            f"task {spec.name}: expected a datasets.Dataset split, got {type(split).__name__}"
+        )
     _check_columns(split, spec)
     ids, id_to_row = _ids(split, spec)
     article_index, article_ids, unit = _articles(split, len(ids))
     feature = split.features[spec.label_column]
-    common = dict(task=spec, ids=ids, id_to_row=id_to_row, article_index=article_index,
-                  article_ids=article_ids, bootstrap_unit=unit)
+    common = {
+        "task": spec,
+        "ids": ids,
+        "id_to_row": id_to_row,
+        "article_index": article_index,
+        "article_ids": article_ids,
+        "bootstrap_unit": unit,
+    }
     if spec.kind is TaskKind.SEQUENCE:
         names = tuple(_class_label(feature, spec, list_of=True).names)
         tags, lengths = _list_column(split, spec.label_column)
@@ -132,7 +144,9 @@ def load_gold(task: str | TaskSpec, split: Dataset) -> Gold:
         token_lengths = _list_lengths(split, "tokens")
         if not np.array_equal(lengths, token_lengths):
             bad = [ids[i] for i in np.flatnonzero(lengths != token_lengths)[:5]]
-            raise ConflictNewsError(f"task {spec.name}: gold {spec.label_column} and tokens differ in length in rows {bad}")
+            raise ConflictNewsError(
+                f"task {spec.name}: gold {spec.label_column} and tokens differ in length in rows {bad}"
+            )
         return Gold(**common, label_names=names, labels=tags, lengths=lengths)
     if spec.kind is TaskKind.MULTILABEL:
         names = tuple(_class_label(feature, spec, list_of=True).names)

@@ -55,11 +55,18 @@ def _load(source: str, config: str, revision: str | None) -> Any:
     try:
         return datasets.load_dataset(source, config, revision=revision)
     except (FileNotFoundError, ValueError) as exc:
-        raise ConflictNewsError(f"cannot load config {config!r} of dataset {source!r}: {exc}") from exc
+        raise ConflictNewsError(
+            f"cannot load config {config!r} of dataset {source!r}: {exc}"
+        ) from exc
 
 
-def load_split(task: TaskSpec, split: str, dataset: str | None = None, revision: str | None = None,
-               paths: ProjectPaths | None = None) -> tuple[Any, str]:
+def load_split(
+    task: TaskSpec,
+    split: str,
+    dataset: str | None = None,
+    revision: str | None = None,
+    paths: ProjectPaths | None = None,
+) -> tuple[Any, str]:
     """The `datasets.Dataset` of `task`'s config and `split`, and a description of where it came from.
 
     `dataset`: a local folder or a hub id; default: the newest local release.

@@ -50,7 +50,9 @@ def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def prf(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def prf(
+    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision, recall, F1 from counts (any shape); F1 = 2PR/(P+R), 0 when undefined."""
     precision = _divide(tp, tp + fp)
     recall = _divide(tp, tp + fn)
@@ -58,8 +60,13 @@ def prf(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> tuple[np.ndarray, np.
     return precision, recall, f1
 
 
-def per_article_sum(article_index: np.ndarray, keys: np.ndarray, n_articles: int, n_keys: int,
-                    weights: np.ndarray | None = None) -> np.ndarray:
+def per_article_sum(
+    article_index: np.ndarray,
+    keys: np.ndarray,
+    n_articles: int,
+    n_keys: int,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
     """(n_articles, n_keys) sums of `weights` (default 1) grouped by (article, key)."""
     flat = article_index.astype(np.int64) * n_keys + keys.astype(np.int64)
     counts = np.bincount(flat, weights=weights, minlength=n_articles * n_keys)
@@ -210,10 +217,14 @@ def span_counts(
     gold_keys, pred_keys = keys(gold_spans), keys(pred_spans)
     gold_hit = np.isin(gold_keys, pred_keys, assume_unique=True)
     row_of_token = np.repeat(np.arange(len(lengths)), lengths)
-    token_article = article_index[row_of_token] if len(row_of_token) else np.zeros(0, dtype=np.int64)
+    token_article = (
+        article_index[row_of_token] if len(row_of_token) else np.zeros(0, dtype=np.int64)
+    )
 
     def by_article(spans: Spans, weights: np.ndarray | None = None) -> np.ndarray:
-        return per_article_sum(token_article[spans.start], spans.type_index, n_articles, n_types, weights)
+        return per_article_sum(
+            token_article[spans.start], spans.type_index, n_articles, n_types, weights
+        )
 
     tp = by_article(gold_spans, gold_hit.astype(np.float64))
     n_gold = by_article(gold_spans)
@@ -253,7 +264,10 @@ def tp_fp_fn_per_type(totals: np.ndarray, labels: tuple[str, ...]) -> dict[str, 
 
 
 def multilabel_counts(
-    gold: np.ndarray, pred: np.ndarray, article_index: np.ndarray, article_ids: tuple[str, ...],
+    gold: np.ndarray,
+    pred: np.ndarray,
+    article_index: np.ndarray,
+    article_ids: tuple[str, ...],
     labels: tuple[str, ...],
 ) -> CountTable:
     """Per-article (tp, fp, fn) per label from (n_rows, n_labels) 0/1 indicator matrices."""
@@ -272,7 +286,12 @@ def multilabel_scores(totals: np.ndarray) -> dict[str, np.ndarray]:
     _, _, label_f1 = prf(totals[..., TP], totals[..., FP], totals[..., FN])
     present = totals.sum(axis=-1) > 0
     macro_f1 = _divide((label_f1 * present).sum(axis=-1), present.sum(axis=-1))
-    return {"micro_f1": micro_f1, "macro_f1": macro_f1, "micro_precision": micro_p, "micro_recall": micro_r}
+    return {
+        "micro_f1": micro_f1,
+        "macro_f1": macro_f1,
+        "micro_precision": micro_p,
+        "micro_recall": micro_r,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,16 +300,23 @@ def multilabel_scores(totals: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def confusion_counts(
-    gold: np.ndarray, pred: np.ndarray, article_index: np.ndarray, article_ids: tuple[str, ...],
+    gold: np.ndarray,
+    pred: np.ndarray,
+    article_index: np.ndarray,
+    article_ids: tuple[str, ...],
     labels: tuple[str, ...],
 ) -> CountTable:
     """Per-article confusion matrices (n_articles, n_classes, n_classes): [gold, predicted]."""
     n = len(labels)
     flat = per_article_sum(article_index, gold.astype(np.int64) * n + pred, len(article_ids), n * n)
-    return CountTable(counts=flat.reshape(len(article_ids), n, n), labels=labels, article_ids=article_ids)
+    return CountTable(
+        counts=flat.reshape(len(article_ids), n, n), labels=labels, article_ids=article_ids
+    )
 
 
-def confusion_class_prf(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def confusion_class_prf(
+    totals: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-class P/R/F1 and support from (..., C, C) confusion matrices."""
     tp = np.diagonal(totals, axis1=-2, axis2=-1)
     predicted = totals.sum(axis=-2)

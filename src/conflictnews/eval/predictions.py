@@ -43,7 +43,9 @@ class _Prediction(BaseModel):
 class SequencePrediction(_Prediction):
     """entities, triggers: one IOB2 tag string per token of the row."""
 
-    tags: list[str] = Field(description="IOB2 tags from the dataset's tag ClassLabel names; len == len(tokens).")
+    tags: list[str] = Field(
+        description="IOB2 tags from the dataset's tag ClassLabel names; len == len(tokens)."
+    )
 
 
 class MultiLabelPrediction(_Prediction):
@@ -58,7 +60,9 @@ class MultiLabelPrediction(_Prediction):
 class SingleLabelPrediction(_Prediction):
     """stance: exactly one label."""
 
-    label: str = Field(description="One of the dataset's ClassLabel names (SUPPORTS, OPPOSES, NONE).")
+    label: str = Field(
+        description="One of the dataset's ClassLabel names (SUPPORTS, OPPOSES, NONE)."
+    )
 
 
 PREDICTION_MODELS: dict[TaskKind, type[_Prediction]] = {
@@ -92,7 +96,7 @@ def prediction_schema(task: str, label_names: list[str] | None = None) -> dict[s
     schema["description"] = spec.description
     if label_names is not None:
         field = schema["properties"][PREDICTION_FIELDS[spec.kind]]
-        target = field["items"] if "items" in field else field
+        target = field.get("items", field)
         target["enum"] = list(label_names)
     return schema
 
@@ -173,7 +177,9 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.messages:
-            raise PredictionError(f"{self.source} ({self.task} predictions): " + "; ".join(self.messages))
+            raise PredictionError(
+                f"{self.source} ({self.task} predictions): " + "; ".join(self.messages)
+            )
 
 
 def _check_shapes(records: list[Any], field: str, kind: TaskKind, problems: _Problems) -> None:
@@ -197,7 +203,9 @@ def _check_shapes(records: list[Any], field: str, kind: TaskKind, problems: _Pro
     problems.raise_if_any()
 
 
-def _check_ids(records: list[dict[str, Any]], gold: Gold, problems: _Problems) -> list[dict[str, Any]]:
+def _check_ids(
+    records: list[dict[str, Any]], gold: Gold, problems: _Problems
+) -> list[dict[str, Any]]:
     """Duplicate, unknown and missing ids; returns the records in the split's row order."""
     ids = [r["id"] for r in records]
     unique = set(ids)
@@ -218,7 +226,9 @@ def _check_ids(records: list[dict[str, Any]], gold: Gold, problems: _Problems) -
     return ordered
 
 
-def _unknown_label_rows(values: list[list[Any]], ordered: list[dict[str, Any]], names: tuple[str, ...]) -> tuple[list[str], list[Any]]:
+def _unknown_label_rows(
+    values: list[list[Any]], ordered: list[dict[str, Any]], names: tuple[str, ...]
+) -> tuple[list[str], list[Any]]:
     """Ids of rows with labels outside `names`, and those labels."""
     allowed = set(names)
     try:
@@ -228,12 +238,22 @@ def _unknown_label_rows(values: list[list[Any]], ordered: list[dict[str, Any]], 
         outside = [None]
     if not outside:
         return [], []
-    bad_rows = [r["id"] for r, v in zip(ordered, values) if any(type(x) is not str or x not in allowed for x in v)]
-    shown = sorted(repr(x) for x in outside if x is not None) if outside != [None] else ["non-string items"]
+    bad_rows = [
+        r["id"]
+        for r, v in zip(ordered, values)
+        if any(type(x) is not str or x not in allowed for x in v)
+    ]
+    shown = (
+        sorted(repr(x) for x in outside if x is not None)
+        if outside != [None]
+        else ["non-string items"]
+    )
     return bad_rows, shown
 
 
-def _align_sequence(ordered: list[dict[str, Any]], gold: Gold, field: str, problems: _Problems) -> np.ndarray:
+def _align_sequence(
+    ordered: list[dict[str, Any]], gold: Gold, field: str, problems: _Problems
+) -> np.ndarray:
     values = [r[field] for r in ordered]
     bad_rows, outside = _unknown_label_rows(values, ordered, gold.label_names)
     problems.add(f"rows with tags outside the dataset's tag names ({_quote(outside)})", bad_rows)
@@ -246,7 +266,11 @@ def _align_sequence(ordered: list[dict[str, Any]], gold: Gold, field: str, probl
     )
     problems.raise_if_any()
     index = {name: i for i, name in enumerate(gold.label_names)}
-    flat = np.fromiter(map(index.__getitem__, chain.from_iterable(values)), dtype=np.int64, count=int(lengths.sum()))
+    flat = np.fromiter(
+        map(index.__getitem__, chain.from_iterable(values)),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )
     inventory = TagInventory.from_names(gold.label_names)
     invalid = invalid_iob2_rows(flat, lengths, inventory)
     problems.add(
@@ -258,10 +282,14 @@ def _align_sequence(ordered: list[dict[str, Any]], gold: Gold, field: str, probl
     return flat
 
 
-def _align_multilabel(ordered: list[dict[str, Any]], gold: Gold, field: str, problems: _Problems) -> np.ndarray:
+def _align_multilabel(
+    ordered: list[dict[str, Any]], gold: Gold, field: str, problems: _Problems
+) -> np.ndarray:
     values = [r[field] for r in ordered]
     bad_rows, outside = _unknown_label_rows(values, ordered, gold.label_names)
-    problems.add(f"rows with labels outside the dataset's label names ({_quote(outside)})", bad_rows)
+    problems.add(
+        f"rows with labels outside the dataset's label names ({_quote(outside)})", bad_rows
+    )
     problems.raise_if_any()
     repeated = [r["id"] for r, v in zip(ordered, values) if len(set(v)) != len(v)]
     problems.add("rows that repeat a label", repeated)
@@ -272,7 +300,9 @@ def _align_multilabel(ordered: list[dict[str, Any]], gold: Gold, field: str, pro
     return binarizer.fit_transform(values).astype(np.uint8)
 
 
-def _align_single(ordered: list[dict[str, Any]], gold: Gold, field: str, problems: _Problems) -> np.ndarray:
+def _align_single(
+    ordered: list[dict[str, Any]], gold: Gold, field: str, problems: _Problems
+) -> np.ndarray:
     index = {name: i for i, name in enumerate(gold.label_names)}
     bad = [r["id"] for r in ordered if r[field] not in index]
     outside = sorted({repr(r[field]) for r in ordered if r[field] not in index})

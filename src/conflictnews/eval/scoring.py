@@ -27,7 +27,9 @@ class TypeScore(BaseModel):
     precision: float
     recall: float
     f1: float
-    support: int  # gold count: spans (sequence), rows carrying the label (multilabel), rows (stance)
+    support: (
+        int  # gold count: spans (sequence), rows carrying the label (multilabel), rows (stance)
+    )
 
 
 class Confusion(BaseModel):
@@ -42,7 +44,9 @@ class TaskScore(BaseModel):
     main_score: str
     main_value: float
     scores: dict[str, float]
-    ci: dict[str, tuple[float, float]] = Field(description="95% percentile bootstrap CI, resampling articles")
+    ci: dict[str, tuple[float, float]] = Field(
+        description="95% percentile bootstrap CI, resampling articles"
+    )
     per_type: dict[str, TypeScore] = Field(
         description="spans / multi-label: the types present in gold or predictions; stance: every class"
     )
@@ -69,32 +73,48 @@ class Scorer:
 
 def _sequence_counts(gold: Gold, pred: np.ndarray) -> metrics.CountTable:
     inventory = metrics.TagInventory.from_names(gold.label_names)
-    return metrics.span_counts(gold.labels, pred, gold.lengths, gold.article_index, gold.article_ids, inventory)
+    return metrics.span_counts(
+        gold.labels, pred, gold.lengths, gold.article_index, gold.article_ids, inventory
+    )
 
 
 def _multilabel_counts(gold: Gold, pred: np.ndarray) -> metrics.CountTable:
-    return metrics.multilabel_counts(gold.labels, pred, gold.article_index, gold.article_ids, gold.label_names)
+    return metrics.multilabel_counts(
+        gold.labels, pred, gold.article_index, gold.article_ids, gold.label_names
+    )
 
 
 def _single_counts(gold: Gold, pred: np.ndarray) -> metrics.CountTable:
-    return metrics.confusion_counts(gold.labels, pred, gold.article_index, gold.article_ids, gold.label_names)
+    return metrics.confusion_counts(
+        gold.labels, pred, gold.article_index, gold.article_ids, gold.label_names
+    )
 
 
 def _stance_score_fn(gold: Gold) -> ScoreFn:
     averaged = [i for i, name in enumerate(gold.label_names) if name != STANCE_EXCLUDED_CLASS]
     if not averaged:
-        raise ConflictNewsError(f"task {gold.task.name}: no class besides {STANCE_EXCLUDED_CLASS} to average")
+        raise ConflictNewsError(
+            f"task {gold.task.name}: no class besides {STANCE_EXCLUDED_CLASS} to average"
+        )
     return metrics.make_stance_scores(averaged)
 
 
 SCORERS: dict[TaskKind, Scorer] = {
-    TaskKind.SEQUENCE: Scorer(_sequence_counts, lambda _: metrics.span_scores, metrics.tp_fp_fn_per_type),
-    TaskKind.MULTILABEL: Scorer(_multilabel_counts, lambda _: metrics.multilabel_scores, metrics.tp_fp_fn_per_type),
-    TaskKind.SINGLE_LABEL: Scorer(_single_counts, _stance_score_fn, metrics.confusion_per_type, has_confusion=True),
+    TaskKind.SEQUENCE: Scorer(
+        _sequence_counts, lambda _: metrics.span_scores, metrics.tp_fp_fn_per_type
+    ),
+    TaskKind.MULTILABEL: Scorer(
+        _multilabel_counts, lambda _: metrics.multilabel_scores, metrics.tp_fp_fn_per_type
+    ),
+    TaskKind.SINGLE_LABEL: Scorer(
+        _single_counts, _stance_score_fn, metrics.confusion_per_type, has_confusion=True
+    ),
 }
 
 
-def count_table(task: str | TaskSpec, split: Any, predictions: PredictionSource) -> tuple[Gold, metrics.CountTable]:
+def count_table(
+    task: str | TaskSpec, split: Any, predictions: PredictionSource
+) -> tuple[Gold, metrics.CountTable]:
     """Validate predictions and reduce them to per-article counts (shared by scoring and compare)."""
     spec = TASKS.get(task) if isinstance(task, str) else task
     gold = load_gold(spec, split)
@@ -102,14 +122,20 @@ def count_table(task: str | TaskSpec, split: Any, predictions: PredictionSource)
     return gold, SCORERS[spec.kind].counts(gold, pred)
 
 
-def score_counts(gold: Gold, table: metrics.CountTable, n_resamples: int = 1000, seed: int = 0) -> TaskScore:
+def score_counts(
+    gold: Gold, table: metrics.CountTable, n_resamples: int = 1000, seed: int = 0
+) -> TaskScore:
     """Point estimates, per-type scores and bootstrap CIs from a count table."""
     spec = gold.task
     scorer = SCORERS[spec.kind]
     score_fn = scorer.score_fn(gold)
     totals = table.totals()
     scores = metrics.as_float_dict(score_fn(totals))
-    ci = bootstrap_ci(table, score_fn, n_resamples, seed) if n_resamples > 0 and table.n_articles else {}
+    ci = (
+        bootstrap_ci(table, score_fn, n_resamples, seed)
+        if n_resamples > 0 and table.n_articles
+        else {}
+    )
     confusion = None
     if scorer.has_confusion:
         confusion = Confusion(labels=list(table.labels), matrix=totals.astype(int).tolist())

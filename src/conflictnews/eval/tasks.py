@@ -55,7 +55,9 @@ class TaskRegistry:
         try:
             return self._specs[name]
         except KeyError:
-            raise ConflictNewsError(f"unknown task {name!r}; valid tasks: {', '.join(self._specs)}") from None
+            raise ConflictNewsError(
+                f"unknown task {name!r}; valid tasks: {', '.join(self._specs)}"
+            ) from None
 
     def __getitem__(self, name: str) -> TaskSpec:
         return self.get(name)
