@@ -27,7 +27,19 @@ _EXPORTS = {
     "Baseline": "conflictnews.models.base",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "BASELINES",
+    "Baseline",
+    "RunResult",
+    "discover_configs",
+    "get_baseline",
+    "load_config",
+    "load_result",
+    "render_model_card",
+    "render_results_table",
+    "run_baseline",
+    "train_and_evaluate",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -42,7 +42,9 @@ class Baseline(ABC):
     params_model: ClassVar[type[Params]] = Params
     deterministic: ClassVar[bool] = True  # False: results vary with the seed (report mean ± std)
 
-    def __init__(self, task: TaskSpec | str, params: Params | dict[str, Any] | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, task: TaskSpec | str, params: Params | dict[str, Any] | None = None, seed: int = 0
+    ) -> None:
         self.task: TaskSpec = TASKS.get(task) if isinstance(task, str) else task
         if self.task.kind not in self.kinds:
             raise ConflictNewsError(
@@ -51,8 +53,12 @@ class Baseline(ABC):
             )
         self.params = params if isinstance(params, Params) else self.params_model(**(params or {}))
         self.seed = seed
-        self.labels: list[str] = []  # label names (tags for sequence tasks), from the training features
-        self.notes: list[str] = []  # anything a reader of the results must know (e.g. a degenerate fit)
+        self.labels: list[
+            str
+        ] = []  # label names (tags for sequence tasks), from the training features
+        self.notes: list[
+            str
+        ] = []  # anything a reader of the results must know (e.g. a degenerate fit)
 
     # -- the interface ------------------------------------------------------------------------
     def fit(self, train: Dataset, validation: Dataset | None = None) -> None:
@@ -63,7 +69,9 @@ class Baseline(ABC):
     def predict(self, split: Dataset) -> list[dict[str, Any]]:
         """One prediction dict per row of `split`, in row order, in the contract format."""
         if not self.labels:
-            raise ConflictNewsError(f"baseline {self.name!r} must be fitted (or loaded) before predict")
+            raise ConflictNewsError(
+                f"baseline {self.name!r} must be fitted (or loaded) before predict"
+            )
         values = self._predict(split)
         if len(values) != len(split):
             raise RuntimeError(f"{self.name}: {len(values)} predictions for {len(split)} rows")
@@ -101,7 +109,9 @@ class Baseline(ABC):
 
             target = get_baseline(meta.get("baseline", "?"))
             if cls is not Baseline and not issubclass(target, cls):
-                raise ConflictNewsError(f"{meta_path}: holds baseline {meta['baseline']!r}, not {cls.name!r}")
+                raise ConflictNewsError(
+                    f"{meta_path}: holds baseline {meta['baseline']!r}, not {cls.name!r}"
+                )
         model = target(meta["task"], meta["params"], meta["seed"])
         model.labels = list(meta["labels"])
         model.notes = list(meta.get("notes", []))
@@ -128,18 +138,25 @@ def label_names(split: Dataset, column: str) -> list[str]:
     """The ClassLabel names of `column` (a ClassLabel or a List of ClassLabel)."""
     feature = split.features.get(column)
     if feature is None:
-        raise ConflictNewsError(f"dataset split has no column {column!r}; columns: {', '.join(split.column_names)}")
+        raise ConflictNewsError(
+            f"dataset split has no column {column!r}; columns: {', '.join(split.column_names)}"
+        )
     inner = getattr(feature, "feature", feature)
     names = getattr(inner, "names", None)
     if not names:
-        raise ConflictNewsError(f"column {column!r} is not a ClassLabel (or list of ClassLabel): {feature!r}")
+        raise ConflictNewsError(
+            f"column {column!r} is not a ClassLabel (or list of ClassLabel): {feature!r}"
+        )
     return list(names)
 
 
 def decode_labels(split: Dataset, column: str) -> list[Any]:
     """The gold labels of `column` as strings: per row a list (sequence, multilabel) or one string."""
     names = label_names(split, column)
-    return [[names[i] for i in value] if isinstance(value, list) else names[value] for value in split[column]]
+    return [
+        [names[i] for i in value] if isinstance(value, list) else names[value]
+        for value in split[column]
+    ]
 
 
 def format_predictions(task: TaskSpec, ids: list[str], values: list[Any]) -> list[dict[str, Any]]:

@@ -104,7 +104,10 @@ class CRFTagger(Baseline):
 
     def _features(self, split: Dataset) -> list[list[dict[str, Any]]]:
         window = self.params.window
-        return [[token_features(tokens, i, window) for i in range(len(tokens))] for tokens in split["tokens"]]
+        return [
+            [token_features(tokens, i, window) for i in range(len(tokens))]
+            for tokens in split["tokens"]
+        ]
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
         p = self.params
@@ -178,17 +181,27 @@ class TfidfLogReg(Baseline):
         x = self.vectorizer.fit_transform(self._texts(train))
         self.binarizer = MultiLabelBinarizer(classes=self.labels)
         y = self.binarizer.fit_transform(decode_labels(train, self.task.label_column))
-        base = LogisticRegression(C=p.c, max_iter=p.max_iter, class_weight=p.class_weight, random_state=self.seed)
+        base = LogisticRegression(
+            C=p.c, max_iter=p.max_iter, class_weight=p.class_weight, random_state=self.seed
+        )
         # A label never (or always) present in training gets a constant predictor (sklearn warns; we expect it
         # on a small corpus where most of the 25 sub-event types never occur).
         self.classifier = OneVsRestClassifier(base)
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
-            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
+            warnings.filterwarnings(
+                "ignore", message="Label .* is present in all training examples"
+            )
+            warnings.filterwarnings(
+                "ignore", message="Label not .* is present in all training examples"
+            )
             self.classifier.fit(x, y)
 
     def _predict(self, split: Dataset) -> list[Any]:
-        assert self.vectorizer is not None and self.binarizer is not None and self.classifier is not None
+        assert (
+            self.vectorizer is not None
+            and self.binarizer is not None
+            and self.classifier is not None
+        )
         if len(split) == 0:
             return []
         probabilities = self.classifier.predict_proba(self.vectorizer.transform(self._texts(split)))
@@ -197,13 +210,21 @@ class TfidfLogReg(Baseline):
 
     def _save_state(self, directory: Path) -> None:
         joblib.dump(
-            {"vectorizer": self.vectorizer, "binarizer": self.binarizer, "classifier": self.classifier},
+            {
+                "vectorizer": self.vectorizer,
+                "binarizer": self.binarizer,
+                "classifier": self.classifier,
+            },
             directory / MODEL_FILE,
         )
 
     def _load_state(self, directory: Path) -> None:
         state = joblib.load(directory / MODEL_FILE)
-        self.vectorizer, self.binarizer, self.classifier = state["vectorizer"], state["binarizer"], state["classifier"]
+        self.vectorizer, self.binarizer, self.classifier = (
+            state["vectorizer"],
+            state["binarizer"],
+            state["classifier"],
+        )
 
 
 # -- TF-IDF + markers + logistic regression, stance ----------------------------------------------
@@ -224,14 +245,20 @@ def mark_pair(text: str, holder: tuple[int, int], target: tuple[int, int]) -> st
         (target[0], 1, f"{TARGET_MARKERS[0]} "),
         (target[1], 0, f" {TARGET_MARKERS[1]}"),
     ]
-    for offset, _order, marker in sorted(inserts, key=lambda item: (item[0], item[1]), reverse=True):
+    for offset, _order, marker in sorted(
+        inserts, key=lambda item: (item[0], item[1]), reverse=True
+    ):
         text = text[:offset] + marker + text[offset:]
     return text
 
 
 def marked_texts(split: Dataset) -> list[str]:
     return [
-        mark_pair(row["text"], (row["holder_start"], row["holder_end"]), (row["target_start"], row["target_end"]))
+        mark_pair(
+            row["text"],
+            (row["holder_start"], row["holder_end"]),
+            (row["target_start"], row["target_end"]),
+        )
         for row in split
     ]
 
@@ -271,7 +298,9 @@ class TfidfLogRegMarkers(Baseline):
         assert self.vectorizer is not None and self.types is not None
         texts, types = marked_texts(split), self._type_features(split)
         if fit:
-            return hstack([self.vectorizer.fit_transform(texts), self.types.fit_transform(types)]).tocsr()
+            return hstack(
+                [self.vectorizer.fit_transform(texts), self.types.fit_transform(types)]
+            ).tocsr()
         return hstack([self.vectorizer.transform(texts), self.types.transform(types)]).tocsr()
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
@@ -282,7 +311,9 @@ class TfidfLogRegMarkers(Baseline):
         y = np.asarray(train[self.task.label_column])
         if len(set(y.tolist())) < 2:
             # Logistic regression needs two classes; a one-class training split can only yield that class.
-            self.notes.append(f"training split has a single class ({self.labels[int(y[0])]}): constant predictor")
+            self.notes.append(
+                f"training split has a single class ({self.labels[int(y[0])]}): constant predictor"
+            )
             self.classifier = DummyClassifier(strategy="most_frequent")
         else:
             self.classifier = LogisticRegression(
@@ -294,7 +325,9 @@ class TfidfLogRegMarkers(Baseline):
         assert self.classifier is not None
         if len(split) == 0:
             return []
-        return [self.labels[int(i)] for i in self.classifier.predict(self._matrix(split, fit=False))]
+        return [
+            self.labels[int(i)] for i in self.classifier.predict(self._matrix(split, fit=False))
+        ]
 
     def _save_state(self, directory: Path) -> None:
         joblib.dump(
@@ -304,7 +337,18 @@ class TfidfLogRegMarkers(Baseline):
 
     def _load_state(self, directory: Path) -> None:
         state = joblib.load(directory / MODEL_FILE)
-        self.vectorizer, self.types, self.classifier = state["vectorizer"], state["types"], state["classifier"]
+        self.vectorizer, self.types, self.classifier = (
+            state["vectorizer"],
+            state["types"],
+            state["classifier"],
+        )
 
 
-__all__ = ["CRFTagger", "TfidfLogReg", "TfidfLogRegMarkers", "label_names", "mark_pair", "word_shape"]
+__all__ = [
+    "CRFTagger",
+    "TfidfLogReg",
+    "TfidfLogRegMarkers",
+    "label_names",
+    "mark_pair",
+    "word_shape",
+]

@@ -109,8 +109,17 @@ def load_config(path: Path | str) -> LoadedConfig:
     try:
         params = cls.params_model(**config.params)
     except ValidationError as exc:
-        raise ConflictNewsError(f"{path}: invalid [params] for {cls.name}: {_format_errors(exc)}") from exc
-    return LoadedConfig(path=path, sha256=sha256_file(path), config=config, spec=spec, baseline_class=cls, params=params)
+        raise ConflictNewsError(
+            f"{path}: invalid [params] for {cls.name}: {_format_errors(exc)}"
+        ) from exc
+    return LoadedConfig(
+        path=path,
+        sha256=sha256_file(path),
+        config=config,
+        spec=spec,
+        baseline_class=cls,
+        params=params,
+    )
 
 
 def discover_configs(paths: list[Path | str] | tuple[Path | str, ...]) -> list[Path]:

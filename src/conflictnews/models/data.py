@@ -60,7 +60,9 @@ def resolve_source(source: str | Path | None, paths: ProjectPaths) -> str:
             return str(candidate.resolve())
     text = str(source)
     if text.startswith((".", "/")) or text.count("/") != 1:
-        raise ConflictNewsError(f"dataset {text!r}: no such folder (nor a Hub id of the form owner/name)")
+        raise ConflictNewsError(
+            f"dataset {text!r}: no such folder (nor a Hub id of the form owner/name)"
+        )
     return text
 
 
@@ -81,7 +83,9 @@ def load_task_data(source: str, config: str, revision: str | None = None) -> Dat
     data = load_release(source, config, revision=revision)
     missing = [split for split in SPLITS if split not in data]
     if missing:
-        raise ConflictNewsError(f"dataset {source} ({config}): missing split(s) {', '.join(missing)}")
+        raise ConflictNewsError(
+            f"dataset {source} ({config}): missing split(s) {', '.join(missing)}"
+        )
     return data
 
 

@@ -29,7 +29,9 @@ class Majority(Baseline):
     name = "majority"
     family = "floor"
     kinds = frozenset({TaskKind.SINGLE_LABEL, TaskKind.MULTILABEL})
-    summary = "Predicts the most frequent training label (multi-label: the most frequent label set)."
+    summary = (
+        "Predicts the most frequent training label (multi-label: the most frequent label set)."
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,7 +49,10 @@ class Majority(Baseline):
             self.value = self.labels[best]
 
     def _predict(self, split: Dataset) -> list[Any]:
-        return [list(self.value) if isinstance(self.value, list) else self.value for _ in range(len(split))]
+        return [
+            list(self.value) if isinstance(self.value, list) else self.value
+            for _ in range(len(split))
+        ]
 
     def _save_state(self, directory: Path) -> None:
         write_json(directory / STATE_FILE, {"value": self.value})
@@ -57,14 +62,18 @@ class Majority(Baseline):
 
 
 class MostFrequentTagParams(Params):
-    lowercase_backoff: bool = True  # unseen exact form: use the lower-cased form's most frequent tag
+    lowercase_backoff: bool = (
+        True  # unseen exact form: use the lower-cased form's most frequent tag
+    )
 
 
 class MostFrequentTag(Baseline):
     name = "most_frequent_tag"
     family = "floor"
     kinds = frozenset({TaskKind.SEQUENCE})
-    summary = "Each token gets its most frequent training tag (unseen tokens: O), repaired to valid IOB2."
+    summary = (
+        "Each token gets its most frequent training tag (unseen tokens: O), repaired to valid IOB2."
+    )
     params_model = MostFrequentTagParams
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

