@@ -157,14 +157,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scheme, _, token = header.partition(" ")
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
-    def optional_user(request: Request, s: Session = Depends(session)) -> User | None:
-        return store.authenticate(s, bearer(request) or request.cookies.get(TOKEN_COOKIE))
+    def authenticate(token: str | None) -> User | None:
+        """The token's user, loaded in a short session (no connection held during the request)."""
+        with services.db.session() as s:
+            return store.authenticate(s, token)
 
-    def required_user(request: Request, s: Session = Depends(session)) -> User:
+    def optional_user(request: Request) -> User | None:
+        return authenticate(bearer(request) or request.cookies.get(TOKEN_COOKIE))
+
+    def required_user(request: Request) -> User:
         token = bearer(request)
         if token is None:
             raise HTTPException(401, "missing token: send 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
-        user = store.authenticate(s, token)
+        user = authenticate(token)
         if user is None:
             raise HTTPException(401, "invalid or revoked token", {"WWW-Authenticate": "Bearer"})
         return user
@@ -258,10 +263,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request: Request,
         bundle: UploadFile = File(...),
         token: str = Form(""),
-        s: Session = Depends(session),
     ) -> Response:
         token = token.strip() or request.cookies.get(TOKEN_COOKIE, "")
-        user = store.authenticate(s, token)
+        user = authenticate(token)
 
         def error(message: str, status: int) -> Response:
             return templates.TemplateResponse(

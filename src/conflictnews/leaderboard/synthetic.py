@@ -122,8 +122,14 @@ def build_synthetic_release(
     n_train: int = 20,
     n_articles: int = 8,
     seed: int = 0,
+    relabel: float = 0.0,
 ) -> Path:
-    """Write a SYNTHETIC release folder (see module docstring) and return it."""
+    """Write a SYNTHETIC release folder (see module docstring) and return it.
+
+    Rows depend only on `seed` and their position, so two releases with the same seed share ids
+    and tokens; `relabel` changes that fraction of the test labels (a "corrected" release), a
+    larger `n_test` adds test rows (old submissions then miss ids).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     sizes = {"train": n_train, "validation": max(n_train // 4, 2), "test": n_test}
@@ -134,6 +140,8 @@ def build_synthetic_release(
         configs[config] = {}
         for split in SPLITS:
             rows = synthetic_rows(config, split, sizes[split], n_articles, seed)
+            if relabel and split == "test":
+                _relabel(rows, config, relabel, seed)
             relative = f"data/{config}/{split}-00000-of-00001.parquet"  # the layout of a real release
             path = folder / relative
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,6 +160,22 @@ def build_synthetic_release(
          "configs": configs},
     )
     return folder
+
+
+def _relabel(rows: list[dict[str, Any]], config: str, fraction: float, seed: int) -> None:
+    """Change the labels of `fraction` of the rows in place (entities: drop a sentence's spans)."""
+    rng = random.Random(f"relabel:{seed}:{config}")
+    classes = _label_names(CONFIGS["stance"], "label")
+    for row in rows:
+        if rng.random() >= fraction:
+            continue
+        if config == "stance":
+            row["label"] = rng.choice([c for c in classes if c != row["label"]])
+        elif config == "entities":
+            row["ner_tags"] = ["O"] * len(row["ner_tags"])
+        elif config == "events":
+            row["trigger_tags"] = ["O"] * len(row["trigger_tags"])
+            row["event_types"] = []
 
 
 def _spans(tags: list[str]) -> list[tuple[int, int, str]]:
