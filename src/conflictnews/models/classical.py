@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import joblib
 import numpy as np
@@ -144,8 +144,13 @@ class TfidfLogRegParams(Params):
     sublinear_tf: bool = True
     c: float = 1.0  # inverse regularisation strength of each logistic regression
     max_iter: int = 1000
-    class_weight: str | None = None  # "balanced" or none
+    # "balanced": weight each class by 1/frequency; "none": unweighted (TOML has no null).
+    class_weight: Literal["balanced", "none"] = "none"
     threshold: float = 0.5  # predict a label when P(label) >= threshold
+
+
+def _class_weight(p: Any) -> str | None:
+    return None if p.class_weight == "none" else p.class_weight
 
 
 def _tfidf(p: Any, token_pattern: str = r"(?u)\b\w\w+\b") -> TfidfVectorizer:
@@ -182,7 +187,7 @@ class TfidfLogReg(Baseline):
         self.binarizer = MultiLabelBinarizer(classes=self.labels)
         y = self.binarizer.fit_transform(decode_labels(train, self.task.label_column))
         base = LogisticRegression(
-            C=p.c, max_iter=p.max_iter, class_weight=p.class_weight, random_state=self.seed
+            C=p.c, max_iter=p.max_iter, class_weight=_class_weight(p), random_state=self.seed
         )
         # A label never (or always) present in training gets a constant predictor (sklearn warns; we expect it
         # on a small corpus where most of the 25 sub-event types never occur).
@@ -264,7 +269,7 @@ def marked_texts(split: Dataset) -> list[str]:
 
 
 class TfidfMarkersParams(TfidfLogRegParams):
-    class_weight: str | None = "balanced"
+    class_weight: Literal["balanced", "none"] = "balanced"
     entity_type_features: bool = True  # one-hot holder type, target type and the pair
 
 
@@ -317,7 +322,7 @@ class TfidfLogRegMarkers(Baseline):
             self.classifier = DummyClassifier(strategy="most_frequent")
         else:
             self.classifier = LogisticRegression(
-                C=p.c, max_iter=p.max_iter, class_weight=p.class_weight, random_state=self.seed
+                C=p.c, max_iter=p.max_iter, class_weight=_class_weight(p), random_state=self.seed
             )
         self.classifier.fit(x, y)
 

@@ -67,18 +67,8 @@ def resolve_source(source: str | Path | None, paths: ProjectPaths) -> str:
 
 
 def load_task_data(source: str, config: str, revision: str | None = None) -> DatasetDict:
-    """The DatasetDict (train, validation, test) of `config` from `source`.
-
-    Through the dataset stage's `load_release`; until that module exists, the plain form the
-    contract guarantees for a release folder or Hub id: `datasets.load_dataset(source, config)`.
-    """
-    try:
-        from conflictnews.dataset.load import load_release
-    except ImportError:
-        from datasets import load_dataset
-
-        def load_release(source: str, config: str, revision: str | None = None) -> DatasetDict:
-            return load_dataset(source, config, revision=revision)
+    """The DatasetDict (train, validation, test) of `config` from `source` (via the dataset stage's loader)."""
+    from conflictnews.dataset.load import load_release
 
     data = load_release(source, config, revision=revision)
     missing = [split for split in SPLITS if split not in data]

@@ -62,9 +62,8 @@ class Majority(Baseline):
 
 
 class MostFrequentTagParams(Params):
-    lowercase_backoff: bool = (
-        True  # unseen exact form: use the lower-cased form's most frequent tag
-    )
+    # An unseen exact form gets the most frequent tag of its lower-cased form.
+    lowercase_backoff: bool = True
 
 
 class MostFrequentTag(Baseline):

@@ -19,17 +19,18 @@ without the ``neural`` extra. Results vary with the seed: run several and report
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from datasets import Dataset
 
-from conflictnews.eval.tasks import TaskKind
+from conflictnews.eval.tasks import STANCE_EXCLUDED_CLASS, TaskKind
 from conflictnews.io import ConflictNewsError
 from conflictnews.models.base import Baseline, Params, decode_labels, repair_iob2
 from conflictnews.models.classical import HOLDER_MARKERS, TARGET_MARKERS, marked_texts
@@ -74,9 +75,12 @@ class MiniLMMultiLabelParams(MiniLMParams):
 
 
 class MiniLMPairParams(MiniLMParams):
-    class_weight: str | None = (
-        "balanced"  # "balanced": inverse class frequency in the loss; none: plain CE
-    )
+    # "balanced": inverse class frequency weights in the cross-entropy; "none": plain cross-entropy.
+    class_weight: Literal["balanced", "none"] = "balanced"
+    # Keep at most this many NONE pairs per SUPPORTS/OPPOSES pair in training (a seeded random
+    # sample): most actor pairs have no relation, and fine-tuning on all of them costs hours on
+    # CPU. None: keep all.
+    max_none_per_positive: float | None = None
 
 
 @contextmanager
@@ -404,6 +408,28 @@ class MiniLMPair(_MiniLM):
     special_tokens = (*HOLDER_MARKERS, *TARGET_MARKERS)
     params_model = MiniLMPairParams
 
+    def _fit(self, train: Dataset, validation: Dataset | None) -> None:
+        super()._fit(self._subsample_none(train), validation)
+
+    def _subsample_none(self, train: Dataset) -> Dataset:
+        """A seeded random subset of the NONE rows (all the others), per `max_none_per_positive`."""
+        ratio = self.params.max_none_per_positive
+        if ratio is None or STANCE_EXCLUDED_CLASS not in self.labels:
+            return train
+        none = self.labels.index(STANCE_EXCLUDED_CLASS)
+        labels = np.asarray(train[self.task.label_column])
+        negatives = np.flatnonzero(labels == none)
+        positives = np.flatnonzero(labels != none)
+        keep = min(len(negatives), max(1, math.ceil(ratio * max(len(positives), 1))))
+        if keep == len(negatives):
+            return train
+        chosen = np.random.default_rng(self.seed).choice(negatives, size=keep, replace=False)
+        self.notes.append(
+            f"trained on {keep} of {len(negatives)} {STANCE_EXCLUDED_CLASS} pairs (a seeded sample, "
+            f"max_none_per_positive={ratio}) and all {len(positives)} other pairs"
+        )
+        return train.select(np.sort(np.concatenate([positives, chosen])).tolist())
+
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
         assert self.tokenizer is not None
         encoded = self.tokenizer(
@@ -418,12 +444,8 @@ class MiniLMPair(_MiniLM):
         return features
 
     def _loss(self, train: Dataset) -> Any:
-        if self.params.class_weight is None:
+        if self.params.class_weight == "none":
             return None
-        if self.params.class_weight != "balanced":
-            raise ConflictNewsError(
-                f"class_weight must be 'balanced' or absent, not {self.params.class_weight!r}"
-            )
         import torch
 
         counts = np.bincount(

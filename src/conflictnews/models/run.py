@@ -163,6 +163,7 @@ def train_and_evaluate(
     console.print(
         f"  {result.summary.main_score} = {format_score(result)}  -> {result.results_path}",
         highlight=False,
+        soft_wrap=True,
     )
     return result
 
