@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
-from conflictnews.io import atomic_write_bytes
 
 ROW_GROUP_SIZE = 10_000
 
@@ -74,8 +73,52 @@ def empty_table(features: Features) -> pa.Table:
     return features.arrow_schema.empty_table()
 
 
+class ParquetStream:
+    """One Parquet file written incrementally in row groups of exactly ROW_GROUP_SIZE rows.
+
+    Tables arrive in chunks of any size (one per work unit); rows are re-batched so every row
+    group holds the same rows, contiguous, whatever the chunking: the bytes depend on the data
+    only, not on the number of workers or the chunk size. Memory stays at about one row group.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        options = {k: v for k, v in PARQUET_OPTIONS.items() if k != "row_group_size"}
+        self.path = path
+        self.schema = schema
+        self._writer = pq.ParquetWriter(path, schema, **options)
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self.num_rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if not table.schema.equals(self.schema, check_metadata=False):
+            raise ValueError(f"{self.path}: table schema {table.schema} does not match {self.schema}")
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        while self._pending_rows >= ROW_GROUP_SIZE:
+            self._flush(ROW_GROUP_SIZE)
+
+    def _flush(self, n: int) -> None:
+        buffered = pa.concat_tables(self._pending)
+        group = buffered.slice(0, n).combine_chunks()
+        self._writer.write_table(group.replace_schema_metadata(self.schema.metadata), row_group_size=n)
+        self.num_rows += n
+        rest = buffered.slice(n)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+
+    def close(self) -> None:
+        if self._pending_rows:
+            self._flush(self._pending_rows)
+        self._writer.close()
+
+    def abort(self) -> None:
+        self._writer.close()
+
+
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write `table` as one Parquet file with the pinned options (atomically)."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(table.combine_chunks(), sink, **PARQUET_OPTIONS)
-    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    """Write `table` as one Parquet file with the pinned options."""
+    stream = ParquetStream(path, table.schema)
+    stream.write(table)
+    stream.close()

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from conflictnews.annotation import scheme
 from conflictnews.annotation.records import GoldRecord, Span
@@ -71,16 +75,14 @@ class UncoveredStance:
                 "label": self.label, "reason": self.reason}
 
 
-@dataclass
 class RowSink:
-    """Builders per (config, split) plus the counts the manifest and card report."""
+    """A chunk's rows: builders per (config, split), the stance collector, and label counts."""
 
-    builders: dict[tuple[str, str], TableBuilder] = field(default_factory=dict)
-    label_counts: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
-    uncovered: list[UncoveredStance] = field(default_factory=list)
-    annotated_stances: int = 0
-    stance_rows_labelled: int = 0
-    tokens: int = 0
+    def __init__(self) -> None:
+        self.builders: dict[tuple[str, str], TableBuilder] = {}
+        self.label_counts: dict[tuple[str, str], Counter[str]] = {}
+        self.stance = StanceCollector()
+        self.tokens = 0
 
     def builder(self, config: str, split: str) -> TableBuilder:
         key = (config, split)
@@ -90,6 +92,30 @@ class RowSink:
 
     def count(self, config: str, split: str, label: str, n: int = 1) -> None:
         self.label_counts.setdefault((config, split), Counter())[label] += n
+
+    @property
+    def uncovered(self) -> list[UncoveredStance]:
+        return self.stance.uncovered
+
+    @property
+    def annotated_stances(self) -> int:
+        return self.stance.annotated
+
+    @property
+    def stance_rows_labelled(self) -> int:
+        return len(self.stance.gold)
+
+    def tables(self) -> dict[tuple[str, str], pa.Table]:
+        """Every (config, split) table of the chunk; stance label counts are taken here."""
+        tables = {key: builder.table() for key, builder in self.builders.items()}
+        names = F.STANCE_CLASS_LABEL.names
+        for split, table in self.stance.tables().items():
+            tables[("stance", split)] = table
+            counts = np.bincount(table.column("label").to_numpy(), minlength=len(names))
+            for name, n in zip(names, counts.tolist()):
+                if n:
+                    self.count("stance", split, name, n)
+        return tables
 
 
 def _where(path: Path, article_id: str, layer: str, span: Span) -> str:
@@ -163,7 +189,7 @@ def add_article_rows(
         for span in events:
             sink.count("events", block.split, span.label)
     _add_documents(sink, article, gold, split)
-    _add_stances(sink, article, gold, sentences, entity_groups, blocks)
+    sink.stance.add_article(article, gold, sentences, entity_groups, blocks)
 
 
 def _add_documents(sink: RowSink, article: Article, gold: GoldRecord, split: ArticleSplit) -> None:
@@ -207,68 +233,185 @@ def _add_documents(sink: RowSink, article: Article, gold: GoldRecord, split: Art
         sink.count("documents", block.split, "documents")
 
 
-def _add_stances(
-    sink: RowSink,
-    article: Article,
-    gold: GoldRecord,
-    sentences: list[Sentence],
-    entity_groups: list[list[Span]],
-    blocks: list[Block],
-) -> None:
-    text = article.require_text()
-    aid = article.id
-    gold_labels = {(r.holder, r.target): r.label for r in gold.stances}
-    sink.annotated_stances += len(gold_labels)
-    covered: set[tuple[str, str]] = set()
-    mentions = [[s for s in group if s.label in _ACTORS] for group in entity_groups]
+class StanceCollector:
+    """Stance rows of a chunk of articles, built column-wise with numpy and Arrow.
 
-    def emit(first: int, start: int, end: int, pairs: list[tuple[Span, Span]], split: str) -> None:
-        context = text[start:end]
-        builder = sink.builder("stance", split)
-        for holder, target in pairs:
-            label = gold_labels.get((holder.id, target.id), scheme.STANCE_NONE)
-            if label != scheme.STANCE_NONE:
-                covered.add((holder.id, target.id))
-                sink.stance_rows_labelled += 1
-            builder.append(
-                {"id": stance_id(aid, first, holder, target), "article_id": aid, "text": context,
-                 "holder_start": holder.start - start, "holder_end": holder.end - start, "holder_text": holder.text,
-                 "holder_type": _ENTITY_INDEX[holder.label],
-                 "target_start": target.start - start, "target_end": target.end - start, "target_text": target.text,
-                 "target_type": _ENTITY_INDEX[target.label],
-                 "label": _STANCE_CLASS_INDEX[label]}
+    A chunk has ~1 stance row per token (every ordered actor pair of a one- or two-sentence
+    context), so rows are never Python objects: mentions and contexts are recorded per article,
+    then pair indices are generated for all contexts at once and string columns are gathered
+    with `take`. Row order: article, then context (sentence i, then sentences i..i+1, then i+1
+    ...), then holder, then target, in text order.
+    """
+
+    def __init__(self) -> None:
+        self.m_id: list[str] = []
+        self.m_text: list[str] = []
+        self.m_start: list[int] = []
+        self.m_end: list[int] = []
+        self.m_label: list[int] = []
+        self.single: list[tuple[int, int, int]] = []  # (context, first mention, n mentions)
+        self.adjacent: list[tuple[int, int, int, int]] = []  # (context, first of A, n A, n B); B follows A
+        self.c_text: list[str] = []
+        self.c_start: list[int] = []
+        self.c_prefix: list[str] = []
+        self.c_split: list[str] = []
+        self.article: list[str] = []
+        self.gold: dict[tuple[int, int], int] = {}  # (holder mention, target mention) -> stance class index
+        self.uncovered: list[UncoveredStance] = []
+        self.annotated = 0
+
+    def add_article(
+        self,
+        article: Article,
+        gold: GoldRecord,
+        sentences: list[Sentence],
+        entity_groups: list[list[Span]],
+        blocks: list[Block],
+    ) -> None:
+        text = article.require_text()
+        bounds = [(s.start, s.end) for s in sentences]
+        aid = article.id
+        first_mention: list[int] = []
+        index_of: dict[str, int] = {}
+        for group in entity_groups:
+            first_mention.append(len(self.m_id))
+            for span in group:
+                if span.label in _ACTORS:
+                    index_of[span.id] = len(self.m_id)
+                    self.m_id.append(span.id)
+                    self.m_text.append(span.text)
+                    self.m_start.append(span.start)
+                    self.m_end.append(span.end)
+                    self.m_label.append(_ENTITY_INDEX[span.label])
+        first_mention.append(len(self.m_id))
+        n_sentences = len(entity_groups)
+        for i in range(n_sentences):
+            a, b = first_mention[i], first_mention[i + 1]
+            if b - a > 1:
+                self.single.append((self._context(aid, text, bounds[i][0], bounds[i][1], i, blocks[i]), a, b - a))
+            if i + 1 < n_sentences and blocks[i] == blocks[i + 1] and b > a and first_mention[i + 2] > b:
+                context = self._context(aid, text, bounds[i][0], bounds[i + 1][1], i, blocks[i])
+                self.adjacent.append((context, a, b - a, first_mention[i + 2] - b))
+        self._add_gold(aid, gold, entity_groups, blocks, index_of)
+
+    def _context(self, aid: str, text: str, start: int, end: int, first_sentence: int, block: Block) -> int:
+        self.c_text.append(text[start:end])
+        self.c_start.append(start)
+        self.c_prefix.append(sentence_id(aid, first_sentence))
+        self.c_split.append(block.split)
+        self.article.append(aid)
+        return len(self.c_text) - 1
+
+    def _add_gold(
+        self, aid: str, gold: GoldRecord, entity_groups: list[list[Span]], blocks: list[Block], index_of: dict[str, int]
+    ) -> None:
+        self.annotated += len(gold.stances)
+        if not gold.stances:
+            return
+        entity_by_id = {s.id: s for s in gold.entities}
+        sentence_of = {s.id: i for i, group in enumerate(entity_groups) for s in group}
+        for stance in sorted(gold.stances, key=lambda r: (r.holder, r.target)):
+            holder, target = entity_by_id[stance.holder], entity_by_id[stance.target]
+            reason = _why_uncovered(holder, target, sentence_of, blocks)
+            if reason is None:
+                self.gold[(index_of[holder.id], index_of[target.id])] = _STANCE_CLASS_INDEX[stance.label]
+            else:
+                self.uncovered.append(UncoveredStance(aid, holder.id, target.id, stance.label, reason))
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The chunk's stance rows per split, and a check that every coverable gold stance got its row."""
+        ctx, holder, target = self._pairs()
+        m_start = np.asarray(self.m_start, dtype=np.int64)
+        m_end = np.asarray(self.m_end, dtype=np.int64)
+        m_label = np.asarray(self.m_label, dtype=np.int64)
+        c_start = np.asarray(self.c_start, dtype=np.int64)
+        labels = np.zeros(len(ctx), dtype=np.int64)
+        n = max(len(self.m_id), 1)
+        if self.gold:
+            keys = np.fromiter((h * n + t for h, t in self.gold), dtype=np.int64, count=len(self.gold))
+            values = np.fromiter(self.gold.values(), dtype=np.int64, count=len(self.gold))
+            order = np.argsort(keys)
+            keys, values = keys[order], values[order]
+            row_keys = holder * n + target
+            where = np.searchsorted(keys, row_keys).clip(0, len(keys) - 1)
+            hit = keys[where] == row_keys
+            labels[hit] = values[where[hit]]
+            if int(hit.sum()) != len(self.gold):  # pragma: no cover - coverage rule and pairs disagree
+                raise RuntimeError(f"stance rows: {int(hit.sum())} gold pairs found, {len(self.gold)} expected")
+        m_id = pa.array(self.m_id, pa.string())
+        m_text = pa.array(self.m_text, pa.string())
+        c_text = pa.array(self.c_text, pa.string())
+        c_prefix = pa.array(self.c_prefix, pa.string())
+        article = pa.array(self.article, pa.string())
+        splits = np.asarray(self.c_split, dtype=object)
+        row_split = splits[ctx] if len(ctx) else np.asarray([], dtype=object)
+        schema = F.STANCE.arrow_schema
+        out: dict[str, pa.Table] = {}
+        for split in F.SPLITS:
+            mask = row_split == split
+            if not mask.any():
+                continue
+            c, h, t = pa.array(ctx[mask]), pa.array(holder[mask]), pa.array(target[mask])
+            columns = {
+                "id": pc.binary_join_element_wise(c_prefix.take(c), m_id.take(h), m_id.take(t), "-"),
+                "article_id": article.take(c),
+                "text": c_text.take(c),
+                "holder_start": (m_start[holder[mask]] - c_start[ctx[mask]]),
+                "holder_end": (m_end[holder[mask]] - c_start[ctx[mask]]),
+                "holder_text": m_text.take(h),
+                "holder_type": m_label[holder[mask]],
+                "target_start": (m_start[target[mask]] - c_start[ctx[mask]]),
+                "target_end": (m_end[target[mask]] - c_start[ctx[mask]]),
+                "target_text": m_text.take(t),
+                "target_type": m_label[target[mask]],
+                "label": labels[mask],
+            }
+            out[split] = pa.Table.from_arrays(
+                [pa.array(columns[f.name], f.type) if isinstance(columns[f.name], np.ndarray) else columns[f.name]
+                 for f in schema],
+                schema=schema,
             )
-            sink.count("stance", split, label)
+        return out
 
-    for i, sentence in enumerate(sentences):
-        here = mentions[i]
-        if len(here) > 1:
-            pairs = [(h, t) for h in here for t in here if h is not t]
-            emit(i, sentence.start, sentence.end, pairs, blocks[i].split)
-        if i + 1 < len(sentences) and blocks[i] == blocks[i + 1] and here and mentions[i + 1]:
-            both = here + mentions[i + 1]
-            first_ids = {id(s) for s in here}
-            pairs = [(h, t) for h in both for t in both if (id(h) in first_ids) != (id(t) in first_ids)]
-            emit(i, sentence.start, sentences[i + 1].end, pairs, blocks[i].split)
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(context, holder mention, target mention) of every row, in row order."""
+        parts = []
+        if self.single:
+            c, first, k = (np.asarray(col, dtype=np.int64) for col in zip(*self.single))
+            total = k * k
+            rep = np.repeat(np.arange(len(c)), total)
+            pos = np.arange(total.sum()) - np.repeat(np.cumsum(total) - total, total)
+            h = first[rep] + pos // k[rep]
+            t = first[rep] + pos % k[rep]
+            keep = h != t
+            parts.append((c[rep][keep], h[keep], t[keep], pos[keep]))
+        if self.adjacent:
+            c, first, na, nb = (np.asarray(col, dtype=np.int64) for col in zip(*self.adjacent))
+            half = na * nb
+            rep = np.repeat(np.arange(len(c)), 2 * half)
+            pos = np.arange((2 * half).sum()) - np.repeat(np.cumsum(2 * half) - 2 * half, 2 * half)
+            a0, b0, a, b, hh = first[rep], first[rep] + na[rep], na[rep], nb[rep], half[rep]
+            second = pos >= hh  # holder in B, target in A
+            p = np.where(second, pos - hh, pos)
+            h = np.where(second, b0 + p // a, a0 + p // b)
+            t = np.where(second, a0 + p % a, b0 + p % b)
+            parts.append((c[rep], h, t, pos))
+        if not parts:
+            empty = np.asarray([], dtype=np.int64)
+            return empty, empty, empty
+        ctx, holder, target, pos = (np.concatenate(col) for col in zip(*parts))
+        order = np.lexsort((pos, ctx))  # by context (creation order), then position within it
+        return ctx[order], holder[order], target[order]
 
-    if len(covered) == len(gold_labels):
-        return
-    entity_by_id = {s.id: s for s in gold.entities}
-    sentence_of = {s.id: i for i, group in enumerate(entity_groups) for s in group}
-    for (holder_id, target_id), label in sorted(gold_labels.items()):
-        if (holder_id, target_id) in covered:
-            continue
-        holder, target = entity_by_id[holder_id], entity_by_id[target_id]
-        sink.uncovered.append(
-            UncoveredStance(aid, holder_id, target_id, label, _why_uncovered(holder, target, sentence_of, blocks))
-        )
 
-
-def _why_uncovered(holder: Span, target: Span, sentence_of: dict[str, int], blocks: list[Block]) -> str:
+def _why_uncovered(holder: Span, target: Span, sentence_of: dict[str, int], blocks: list[Block]) -> str | None:
+    """Why no candidate pair carries this gold stance; None when one does."""
     for role, span in (("holder", holder), ("target", target)):
         if span.label not in _ACTORS:
             return f"{role} {span.text!r} is {span.label}, not an actor type ({', '.join(scheme.ACTOR_TYPES)})"
     i, j = sorted((sentence_of[holder.id], sentence_of[target.id]))
     if blocks[i] != blocks[j]:
         return f"holder and target are in different split blocks (sentences {i} and {j})"
-    return f"holder and target are in sentences {i} and {j}: not one sentence or two adjacent ones"
+    if j - i > 1:
+        return f"holder and target are in sentences {i} and {j}: not one sentence or two adjacent ones"
+    return None
