@@ -1,13 +1,15 @@
-"""`conflictnews corpus ...`: add, list and show articles."""
+"""`conflictnews corpus ...`: add, list and show articles; import, hydrate and select collections."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from conflictnews.corpus.hydrate import TextCache
 from conflictnews.corpus.ingest import READERS, read_articles
 from conflictnews.corpus.segment import segment
 from conflictnews.corpus.store import add_articles, get_article, load_articles
@@ -56,7 +58,8 @@ def add(
 def list_articles() -> None:
     """One row per article."""
     table = Table("id", "published", "source", "title", "chars", "licence")
-    for article in load_articles(ProjectPaths.discover().articles):
+    paths = ProjectPaths.discover()
+    for article in load_articles(paths.articles, hydrate_from=TextCache.for_project(paths.root)):
         chars = str(len(article.text)) if article.text is not None else "(stand-off)"
         table.add_row(article.id, str(article.published or ""), article.source, article.title, chars, article.licence)
     console.print(table)
@@ -65,7 +68,8 @@ def list_articles() -> None:
 @app.command("show")
 def show(article_id: str = typer.Argument(..., help="Article id (a unique prefix is enough).")) -> None:
     """Metadata, then sentences with their character offsets."""
-    article = get_article(ProjectPaths.discover().articles, article_id)
+    paths = ProjectPaths.discover()
+    article = get_article(paths.articles, article_id, hydrate_from=TextCache.for_project(paths.root))
     meta = Table(show_header=False)
     for key, value in article.model_dump(exclude={"text"}).items():
         meta.add_row(key, str(value))
@@ -78,3 +82,131 @@ def show(article_id: str = typer.Argument(..., help="Article id (a unique prefix
             str(len(sentence.tokens)), text[sentence.start : sentence.end],
         )
     console.print(sentences)
+
+
+# --- external collections: import (stand-off records), hydrate (text cache), select -------------
+
+import_app = typer.Typer(no_args_is_help=True, help="Register an external collection as stand-off records.")
+hydrate_app = typer.Typer(no_args_is_help=True, help="Fill the git-ignored text cache of stand-off records.")
+app.add_typer(import_app, name="import")
+app.add_typer(hydrate_app, name="hydrate")
+_err = Console(stderr=True)
+
+
+def _print_problems(title: str, problems: list[str]) -> None:
+    table = Table("#", "problem", title=title)
+    for i, problem in enumerate(problems, start=1):
+        table.add_row(str(i), problem)
+    _err.print(table)
+
+
+@import_app.command("fakes")
+def import_fakes_command(
+    csv_path: Path = typer.Option(..., "--csv", help="FA-KES-Dataset.csv (Zenodo record 2607278)."),
+) -> None:
+    """Register every FA-KES row as a stand-off record (no text) in corpus/articles/."""
+    from conflictnews.corpus.fakes import FakesError, import_fakes
+
+    paths = ProjectPaths.discover()
+    try:
+        report = import_fakes(csv_path, paths.articles)
+    except FakesError as exc:
+        _print_problems(exc.summary, exc.problems)
+        raise ConflictNewsError(f"{exc.summary} ({len(exc.problems)} listed above)") from exc
+    plan = report.plan
+    rows = Counter(row.source for row in plan.csv.rows)
+    records = Counter(a.source for a in plan.records)
+    table = Table("outlet", "rows", "records", title=f"FA-KES {csv_path.name} (sha256 {plan.csv.sha256[:12]}…)")
+    for outlet in sorted(rows):
+        table.add_row(outlet, str(rows[outlet]), str(records[outlet]))
+    table.add_row("all", str(sum(rows.values())), str(len(plan.records)))
+    console.print(table)
+    for article_id, dup_rows in plan.duplicates.items():
+        console.print(f"duplicate text {article_id}: " + ", ".join(r.key for r in dup_rows))
+    for unit_id, hits in sorted(plan.unit_id_collisions.items()):
+        ids = sorted({a for _row, a in hits})
+        kind = "same text" if len(ids) == 1 else f"{len(ids)} different texts"
+        console.print(f"unit_id {unit_id} in rows {', '.join(str(r) for r, _a in hits)} ({kind}: {', '.join(ids)})")
+    for problem in plan.csv.damage:
+        console.print(f"[yellow]encoding damage[/] {problem}")
+    console.print(
+        f"{report.rows} rows -> {len(plan.records)} records ({plan.duplicate_rows} duplicate row(s) in "
+        f"{len(plan.duplicates)} text(s); {len(plan.unit_id_collisions)} unit_id(s) on more than one row; "
+        f"{len(plan.csv.damage)} row(s) with U+FFFD); {len(report.added)} added, {len(report.present)} already present"
+    )
+
+
+@hydrate_app.command("fakes")
+def hydrate_fakes_command(
+    csv_path: Path = typer.Option(None, "--csv", help="A copy of FA-KES-Dataset.csv."),
+    download: bool = typer.Option(False, "--download", help="Fetch FA-KES-Dataset.csv from Zenodo (online)."),
+) -> None:
+    """Put the text of every FA-KES record in corpus/cache/text/, each checked against its record's hash."""
+    from conflictnews.corpus.fakes import FakesError, download_fakes, hydrate_fakes
+
+    if (csv_path is None) == (not download):
+        raise ConflictNewsError("give exactly one of --csv PATH or --download")
+    paths = ProjectPaths.discover()
+    cache = TextCache.for_project(paths.root)
+    if download:
+        fetched = download_fakes(cache.downloads)
+        console.print(f"{'reused' if fetched.reused else 'downloaded'} {fetched.path} (md5 {fetched.md5})")
+        csv_path = fetched.path
+    try:
+        result = hydrate_fakes(csv_path, paths.articles, cache)
+    except FakesError as exc:
+        _print_problems(exc.summary, exc.problems)
+        raise ConflictNewsError(f"{exc.summary} ({len(exc.problems)} listed above; nothing hydrated)") from exc
+    report = result.report
+    for problem in result.csv.invalid_bytes:
+        console.print(f"[yellow]not UTF-8[/] {problem} (read as U+FFFD)")
+    if report.repaired:
+        console.print(f"{len(report.repaired)} text(s) matched after reading non-ASCII characters as U+FFFD "
+                      "(the records pin the damaged development copy)")
+    if report.unmatched_sources:
+        console.print(f"{len(report.unmatched_sources)} CSV row(s) match no record: "
+                      + ", ".join(report.unmatched_sources[:10]) + (" …" if len(report.unmatched_sources) > 10 else ""))
+    console.print(f"hydrated {len(report.hydrated)} of {result.records} FA-KES records into {cache.root / 'text'} "
+                  f"({report.written} file(s) written)")
+    if report.mismatches:
+        _print_problems("records whose text is not in the CSV (by id)", [str(m) for m in report.mismatches])
+        raise ConflictNewsError(
+            f"{len(report.mismatches)} record(s) not hydrated: " + ", ".join(m.article_id for m in report.mismatches)
+        )
+
+
+@app.command("select")
+def select_command(
+    collection: str = typer.Option(..., "--collection", help="Collection to draw from, e.g. fa-kes."),
+    n: int = typer.Option(..., "--n", help="Articles to select."),
+    double: int = typer.Option(0, "--double", help="Of those, how many to annotate twice."),
+    seed: int = typer.Option(..., "--seed", help="Seed of the numpy Generator."),
+    out: Path = typer.Option(..., "--out", help="Selection file to write, e.g. corpus/selections/pilot-v0.2.0.json."),
+    min_words: int = typer.Option(80, "--min-words", help="Shortest eligible article (words)."),
+    max_words: int = typer.Option(700, "--max-words", help="Longest eligible article (words)."),
+    csv_path: Path = typer.Option(None, "--csv", help="Source file to pin (default: the one last hydrated from)."),
+) -> None:
+    """Select articles for annotation, stratified by outlet and label; write the selection file."""
+    from conflictnews.corpus import fakes
+    from conflictnews.corpus.selection import Rule, select, write_selection
+
+    paths = ProjectPaths.discover()
+    records = load_articles(paths.articles)
+    if collection != fakes.COLLECTION:
+        raise ConflictNewsError(f"selection needs a source for collection {collection!r}; known: {fakes.COLLECTION}")
+    try:
+        source = fakes.selection_source(csv_path, records, TextCache.for_project(paths.root))
+    except fakes.FakesError as exc:
+        _print_problems(exc.summary, exc.problems)
+        raise ConflictNewsError(exc.summary) from exc
+    selection = select(records, collection=collection, n=n, double=double, seed=seed, source=source,
+                       name=out.stem, rule=Rule(min_words=min_words, max_words=max_words))
+    write_selection(selection, out)
+    table = Table("outlet", "label", "eligible", "selected", "double", title=f"{out} ({collection}, seed {seed})")
+    for s in selection.strata:
+        table.add_row(s["outlet"], s["label"], str(s["eligible"]), str(s["selected"]), str(s["double"]))
+    console.print(table)
+    excluded = ", ".join(f"{k} {v}" for k, v in selection.population["excluded"].items())
+    console.print(f"{len(selection.selected)} selected ({len(selection.double_ids)} double) from "
+                  f"{selection.population['eligible']} eligible of {selection.population['records']} records "
+                  f"(excluded: {excluded})")

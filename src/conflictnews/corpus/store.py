@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from conflictnews.corpus.records import Article
 from conflictnews.io import ConflictNewsError, canonical_json, read_json, write_json
+
+if TYPE_CHECKING:
+    from conflictnews.corpus.hydrate import TextCache
 
 
 @dataclass(frozen=True)
@@ -30,24 +34,37 @@ def load_article(path: Path) -> Article:
         raise ConflictNewsError(f"{path}: invalid article ({where}: {first['msg']})") from exc
 
 
-def load_articles(articles_dir: Path) -> list[Article]:
-    """All articles, ordered by id (a deterministic order for builds)."""
+def load_articles(articles_dir: Path, hydrate_from: TextCache | None = None) -> list[Article]:
+    """All articles, ordered by id (a deterministic order for builds).
+
+    With `hydrate_from`, stand-off records whose text is in that cache get it (verified
+    against their hash); the others keep `text=None`.
+    """
     if not articles_dir.is_dir():
         return []
     articles = [load_article(p) for p in sorted(articles_dir.glob("*.json"))]
     for path, article in zip(sorted(articles_dir.glob("*.json")), articles):
         if path.stem != article.id:
             raise ConflictNewsError(f"{path}: file name does not match article id {article.id}")
+    if hydrate_from is not None:
+        from conflictnews.corpus.hydrate import hydrate_all
+
+        articles = hydrate_all(articles, hydrate_from)
     return articles
 
 
-def get_article(articles_dir: Path, article_id: str) -> Article:
+def get_article(articles_dir: Path, article_id: str, hydrate_from: TextCache | None = None) -> Article:
     matches = sorted(articles_dir.glob(f"{article_id}*.json"))
     if not matches:
         raise ConflictNewsError(f"no article with id {article_id!r} in {articles_dir}")
     if len(matches) > 1:
         raise ConflictNewsError(f"id prefix {article_id!r} is ambiguous: {[m.stem for m in matches]}")
-    return load_article(matches[0])
+    article = load_article(matches[0])
+    if hydrate_from is not None:
+        from conflictnews.corpus.hydrate import hydrated
+
+        article = hydrated(article, hydrate_from)
+    return article
 
 
 def article_json(article: Article) -> str:
