@@ -47,12 +47,16 @@ from conflictnews.paths import ProjectPaths
 app = typer.Typer(no_args_is_help=True)
 
 UrlOption = Annotated[
-    str | None, typer.Option("--url", help=f"Label Studio URL [env {URL_ENV}; default {DEFAULT_URL}].")
+    str | None,
+    typer.Option("--url", help=f"Label Studio URL [env {URL_ENV}; default {DEFAULT_URL}]."),
 ]
 TokenOption = Annotated[
-    str | None, typer.Option("--token", help=f"API token [env {' or '.join(TOKEN_ENVS)}].", show_default=False)
+    str | None,
+    typer.Option("--token", help=f"API token [env {' or '.join(TOKEN_ENVS)}].", show_default=False),
 ]
-TitleOption = Annotated[str, typer.Option("--project-title", help="Label Studio project title (>= 3 characters).")]
+TitleOption = Annotated[
+    str, typer.Option("--project-title", help="Label Studio project title (>= 3 characters).")
+]
 
 
 def _console(stderr: bool = False) -> Console:
@@ -65,19 +69,37 @@ def _console(stderr: bool = False) -> Console:
 
 @app.command("server")
 def server_command(
-    port: Annotated[int, typer.Option("--port", "-p", help="Port on 127.0.0.1.")] = ls_server.DEFAULT_PORT,
+    port: Annotated[
+        int, typer.Option("--port", "-p", help="Port on 127.0.0.1.")
+    ] = ls_server.DEFAULT_PORT,
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help=f"Server data [env {ls_server.DATA_DIR_ENV}; "
-                                                     "default .labelstudio-data/].")
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help=f"Server data [env {ls_server.DATA_DIR_ENV}; default .labelstudio-data/].",
+        ),
     ] = None,
     binary: Annotated[
-        Path | None, typer.Option("--bin", help=f"label-studio executable [env {ls_server.BIN_ENV}; "
-                                                "default .venv-labelstudio/bin/label-studio].")
+        Path | None,
+        typer.Option(
+            "--bin",
+            help=f"label-studio executable [env {ls_server.BIN_ENV}; "
+            "default .venv-labelstudio/bin/label-studio].",
+        ),
     ] = None,
-    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
-    detach: Annotated[bool, typer.Option("--detach", help="Leave it running in the background; "
-                                                          "stop with `conflictnews annotate stop`.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for it to answer.")] = 600.0,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open a browser.")
+    ] = False,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach",
+            help="Leave it running in the background; stop with `conflictnews annotate stop`.",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for it to answer.")
+    ] = 600.0,
 ) -> None:
     """Start Label Studio locally with the preset user from LABEL_STUDIO_USERNAME/_PASSWORD/_USER_TOKEN."""
     console = _console()
@@ -89,18 +111,26 @@ def server_command(
         port=port,
         open_browser=not no_browser,
     )
-    console.print(f"starting Label Studio ({settings.binary}) on {settings.url}, data in {settings.data_dir}; "
-                  "the first boot runs database migrations and takes a few minutes ...")
+    console.print(
+        f"starting Label Studio ({settings.binary}) on {settings.url}, data in {settings.data_dir}; "
+        "the first boot runs database migrations and takes a few minutes ..."
+    )
     server = ls_server.start_server(settings, timeout=timeout)
     console.print(f"[green]Label Studio is up:[/] {settings.url}  (log: {settings.log_path})")
-    console.print(f"log in as {settings.credentials.username}; API clients use {URL_ENV}={settings.url} "
-                  f"and {TOKEN_ENVS[0]} (or LABEL_STUDIO_USER_TOKEN)")
+    console.print(
+        f"log in as {settings.credentials.username}; API clients use {URL_ENV}={settings.url} "
+        f"and {TOKEN_ENVS[0]} (or LABEL_STUDIO_USER_TOKEN)"
+    )
     if not ls_server.token_works(settings.url, settings.credentials.token):
-        console.print("[yellow]warning:[/] the server rejects LABEL_STUDIO_USER_TOKEN: this data folder was "
-                      "initialised with another user/token (use that token, or another --data-dir)")
+        console.print(
+            "[yellow]warning:[/] the server rejects LABEL_STUDIO_USER_TOKEN: this data folder was "
+            "initialised with another user/token (use that token, or another --data-dir)"
+        )
     if detach:
-        console.print(f"running as pid {server.pid}; stop it with `conflictnews annotate stop"
-                      f"{'' if data_dir is None else f' --data-dir {settings.data_dir}'}` (or kill -TERM -{server.pid})")
+        console.print(
+            f"running as pid {server.pid}; stop it with `conflictnews annotate stop"
+            f"{'' if data_dir is None else f' --data-dir {settings.data_dir}'}` (or kill -TERM -{server.pid})"
+        )
         return
     console.print("press Ctrl+C to stop it")
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, not just Ctrl+C
@@ -121,13 +151,17 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 @app.command("stop")
 def stop_command(
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The server's data folder.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="The server's data folder.")
+    ] = None,
 ) -> None:
     """Stop the Label Studio that `annotate server --detach` started."""
     folder = (data_dir or ls_server.default_data_dir(ProjectPaths.discover().root)).resolve()
     pid = ls_server.stop_recorded_server(folder)
     if pid is None:
-        raise ConflictNewsError(f"no running Label Studio recorded in {folder} ({ls_server.PID_NAME} missing)")
+        raise ConflictNewsError(
+            f"no running Label Studio recorded in {folder} ({ls_server.PID_NAME} missing)"
+        )
     _console().print(f"stopped Label Studio (pid {pid})")
 
 
@@ -143,23 +177,34 @@ def _articles_to_push(paths: ProjectPaths, ids: list[str]) -> tuple[list[Article
     else:
         chosen = load_articles(paths.articles)
     if not chosen:
-        raise ConflictNewsError(f"no articles in {paths.articles}; add some with `conflictnews corpus add`")
+        raise ConflictNewsError(
+            f"no articles in {paths.articles}; add some with `conflictnews corpus add`"
+        )
     return [a for a in chosen if a.text is not None], [a for a in chosen if a.text is None]
 
 
 @app.command("push")
 def push_command(
     project_title: TitleOption = DEFAULT_PROJECT_TITLE,
-    article: Annotated[list[str], typer.Option("--article", help="Only these article ids (repeatable).")] = [],  # noqa: B006
+    article: Annotated[
+        list[str], typer.Option("--article", help="Only these article ids (repeatable).")
+    ] = [],  # noqa: B006
     predictions: Annotated[
-        list[Path], typer.Option("--predictions", help="AnnotationRecord file to load as pre-annotations "
-                                                       "(repeatable).")
+        list[Path],
+        typer.Option(
+            "--predictions", help="AnnotationRecord file to load as pre-annotations (repeatable)."
+        ),
     ] = [],  # noqa: B006
     model_version: Annotated[
-        str | None, typer.Option("--model-version", help="Model version of the predictions "
-                                                         "[default: the record's annotator].")
+        str | None,
+        typer.Option(
+            "--model-version",
+            help="Model version of the predictions [default: the record's annotator].",
+        ),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Tasks per import request.")] = 100,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Tasks per import request.")
+    ] = 100,
     url: UrlOption = None,
     token: TokenOption = None,
 ) -> None:
@@ -172,26 +217,45 @@ def push_command(
     pairs = [(r, model_version or r.annotator) for r in records]
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task("importing tasks", total=len(articles))
-        report = push(conn, articles, title=project_title, predictions=pairs, batch_size=batch_size,
-                      on_batch=lambda n: progress.advance(bar, n))
-    console.print(f"project {project_title!r} (id {report.project_id}) at {conn.url}: {report.project}")
-    console.print(f"{len(report.imported)} task(s) imported, {len(report.already_present)} already present")
+        report = push(
+            conn,
+            articles,
+            title=project_title,
+            predictions=pairs,
+            batch_size=batch_size,
+            on_batch=lambda n: progress.advance(bar, n),
+        )
+    console.print(
+        f"project {project_title!r} (id {report.project_id}) at {conn.url}: {report.project}"
+    )
+    console.print(
+        f"{len(report.imported)} task(s) imported, {len(report.already_present)} already present"
+    )
     if stand_off:
-        console.print(f"[yellow]{len(stand_off)} stand-off article(s) not pushed (text not hydrated):[/] "
-                      + ", ".join(a.id for a in stand_off))
+        console.print(
+            f"[yellow]{len(stand_off)} stand-off article(s) not pushed (text not hydrated):[/] "
+            + ", ".join(a.id for a in stand_off)
+        )
     if pairs:
-        console.print(f"{report.predictions_created} prediction(s) created, "
-                      f"{report.predictions_present} already present")
+        console.print(
+            f"{report.predictions_created} prediction(s) created, "
+            f"{report.predictions_present} already present"
+        )
 
 
 @app.command("submit")
 def submit_command(
-    record_file: Annotated[Path, typer.Argument(help="An AnnotationRecord JSON file (our format).")],
+    record_file: Annotated[
+        Path, typer.Argument(help="An AnnotationRecord JSON file (our format).")
+    ],
     annotator: Annotated[
-        str | None, typer.Option("--annotator", help="Annotator e-mail [default: the record's annotator].")
+        str | None,
+        typer.Option("--annotator", help="Annotator e-mail [default: the record's annotator]."),
     ] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Overwrite the annotator's different "
-                                                            "existing annotation.")] = False,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Overwrite the annotator's different existing annotation."),
+    ] = False,
     project_title: TitleOption = DEFAULT_PROJECT_TITLE,
     url: UrlOption = None,
     token: TokenOption = None,
@@ -201,19 +265,30 @@ def submit_command(
     conn = connection_from(url, token)
     record = load_annotation(record_file)
     articles = {a.id: a for a in load_articles(paths.articles)}
-    report = submit(conn, record, articles.get(record.article_id), annotator=annotator or record.annotator,
-                    title=project_title, replace=replace)
-    _console().print(f"{report.action} annotation {report.annotation_id} of task {report.task_id} "
-                     f"(article {record.article_id}) by {annotator or record.annotator} in project "
-                     f"{project_title!r}")
+    report = submit(
+        conn,
+        record,
+        articles.get(record.article_id),
+        annotator=annotator or record.annotator,
+        title=project_title,
+        replace=replace,
+    )
+    _console().print(
+        f"{report.action} annotation {report.annotation_id} of task {report.task_id} "
+        f"(article {record.article_id}) by {annotator or record.annotator} in project "
+        f"{project_title!r}"
+    )
 
 
 @app.command("pull")
 def pull_command(
     project_title: TitleOption = DEFAULT_PROJECT_TITLE,
     export_out: Annotated[
-        Path | None, typer.Option("--export-out", help="Also save the raw JSON export here (contains article "
-                                                       "texts: do not commit it).")
+        Path | None,
+        typer.Option(
+            "--export-out",
+            help="Also save the raw JSON export here (contains article texts: do not commit it).",
+        ),
     ] = None,
     url: UrlOption = None,
     token: TokenOption = None,
@@ -226,34 +301,62 @@ def pull_command(
     try:
         report = pull(conn, articles, paths.annotations, title=project_title, export_out=export_out)
     except ExportInvalid as exc:
-        table = Table("article", "annotator", "region", "problem", "task", "annotation",
-                      title="Problems in the export (nothing written)")
+        table = Table(
+            "article",
+            "annotator",
+            "region",
+            "problem",
+            "task",
+            "annotation",
+            title="Problems in the export (nothing written)",
+        )
         for p in exc.problems:
-            table.add_row(p.article_id, p.annotator, p.region_id or "", p.message, str(p.task_id or ""),
-                          str(p.annotation_id or ""))
+            table.add_row(
+                p.article_id,
+                p.annotator,
+                p.region_id or "",
+                p.message,
+                str(p.task_id or ""),
+                str(p.annotation_id or ""),
+            )
         _console(stderr=True).print(table)
-        raise ConflictNewsError(f"pull: {len(exc.problems)} problem(s) in the export of project "
-                                f"{project_title!r}; previous files left untouched") from exc
-    table = Table("", "exported", "written", title=f"Pulled project {project_title!r} (id {report.project_id}, "
-                                                   f"Label Studio {report.label_studio_version})")
+        raise ConflictNewsError(
+            f"pull: {len(exc.problems)} problem(s) in the export of project "
+            f"{project_title!r}; previous files left untouched"
+        ) from exc
+    table = Table(
+        "",
+        "exported",
+        "written",
+        title=f"Pulled project {project_title!r} (id {report.project_id}, "
+        f"Label Studio {report.label_studio_version})",
+    )
     for name, value in report.counts_in.as_dict().items():
         table.add_row(name, str(value), str(report.counts_out.as_dict()[name]))
     console.print(table)
-    console.print(f"{len(report.written)} file(s) written to {paths.annotations}; export sha256 "
-                  f"{report.export_sha256[:12]}")
+    console.print(
+        f"{len(report.written)} file(s) written to {paths.annotations}; export sha256 "
+        f"{report.export_sha256[:12]}"
+    )
     for ref in report.cancelled:
-        console.print(f"cancelled (written with status 'cancelled'): article {ref.article_id}, {ref.annotator}, "
-                      f"annotation {ref.annotation_id}")
+        console.print(
+            f"cancelled (written with status 'cancelled'): article {ref.article_id}, {ref.annotator}, "
+            f"annotation {ref.annotation_id}"
+        )
     for ref in report.empty:
-        console.print(f"[yellow]empty annotation (written, no items):[/] article {ref.article_id}, "
-                      f"{ref.annotator}, annotation {ref.annotation_id}")
+        console.print(
+            f"[yellow]empty annotation (written, no items):[/] article {ref.article_id}, "
+            f"{ref.annotator}, annotation {ref.annotation_id}"
+        )
     if report.unannotated_tasks:
         console.print(f"{len(report.unannotated_tasks)} task(s) without annotations")
     if report.drafts:
         console.print(f"[yellow]{report.drafts} unsubmitted draft(s) not pulled[/]")
     if not report.config_matches_scheme:
-        console.print("[yellow]warning:[/] the project's label config differs from the scheme's; "
-                      "run `conflictnews annotate push` to update it")
+        console.print(
+            "[yellow]warning:[/] the project's label config differs from the scheme's; "
+            "run `conflictnews annotate push` to update it"
+        )
 
 
 # --- render ------------------------------------------------------------------------------
@@ -279,7 +382,9 @@ def stale_rendered_files(annotation_dir: Path) -> list[Path]:
 
 @app.command("render")
 def render_command(
-    check: Annotated[bool, typer.Option("--check", help="Only check; exit 1 if a committed file differs.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check; exit 1 if a committed file differs.")
+    ] = False,
 ) -> None:
     """Rewrite annotation/label_config.xml and the label tables in annotation/GUIDELINES.md from the scheme."""
     console = _console()
@@ -287,8 +392,10 @@ def render_command(
     stale = stale_rendered_files(annotation_dir)
     if check:
         if stale:
-            raise ConflictNewsError(f"out of date with the scheme: {', '.join(str(p) for p in stale)}; "
-                                    "run `conflictnews annotate render`")
+            raise ConflictNewsError(
+                f"out of date with the scheme: {', '.join(str(p) for p in stale)}; "
+                "run `conflictnews annotate render`"
+            )
         console.print("label_config.xml and GUIDELINES.md tables are up to date")
         return
     if (annotation_dir / "GUIDELINES.md").exists():
@@ -296,7 +403,9 @@ def render_command(
     else:
         atomic_write_text(annotation_dir / "label_config.xml", render_label_config())
         written = [annotation_dir / "label_config.xml"]
-        console.print(f"[yellow]{annotation_dir / 'GUIDELINES.md'} not found: tables not written[/]")
+        console.print(
+            f"[yellow]{annotation_dir / 'GUIDELINES.md'} not found: tables not written[/]"
+        )
     for path in written:
         console.print(f"{'updated' if path in stale else 'unchanged'} {path}")
 

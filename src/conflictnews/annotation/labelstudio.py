@@ -68,13 +68,16 @@ class Connection:
     token: str
 
 
-def connection_from(url: str | None = None, token: str | None = None,
-                    env: Mapping[str, str] = os.environ) -> Connection:
+def connection_from(
+    url: str | None = None, token: str | None = None, env: Mapping[str, str] = os.environ
+) -> Connection:
     """--url / $LABEL_STUDIO_URL (default local) and --token / $LABEL_STUDIO_API_KEY / $LABEL_STUDIO_USER_TOKEN."""
     url = (url or env.get(URL_ENV) or DEFAULT_URL).rstrip("/")
     token = token or next((env[name] for name in TOKEN_ENVS if env.get(name)), None)
     if not token:
-        raise ConflictNewsError(f"no Label Studio API token: pass --token or set {' or '.join(TOKEN_ENVS)}")
+        raise ConflictNewsError(
+            f"no Label Studio API token: pass --token or set {' or '.join(TOKEN_ENVS)}"
+        )
     return Connection(url, token)
 
 
@@ -98,13 +101,18 @@ def api_errors(conn: Connection, action: str) -> Iterator[None]:
                 f"{action}: Label Studio at {conn.url} rejected the API token (401 {_api_message(exc)}); "
                 f"check --token / {TOKEN_ENVS[0]}"
             ) from exc
-        raise ConflictNewsError(f"{action}: Label Studio at {conn.url} answered {exc.status_code}: "
-                                f"{_api_message(exc)}") from exc
+        raise ConflictNewsError(
+            f"{action}: Label Studio at {conn.url} answered {exc.status_code}: {_api_message(exc)}"
+        ) from exc
     except httpx.ConnectError as exc:
-        raise ConflictNewsError(f"{action}: cannot reach Label Studio at {conn.url} ({exc}); is it running? "
-                                "Start it with `conflictnews annotate server`") from exc
+        raise ConflictNewsError(
+            f"{action}: cannot reach Label Studio at {conn.url} ({exc}); is it running? "
+            "Start it with `conflictnews annotate server`"
+        ) from exc
     except httpx.HTTPError as exc:
-        raise ConflictNewsError(f"{action}: request to Label Studio at {conn.url} failed: {exc!r}") from exc
+        raise ConflictNewsError(
+            f"{action}: request to Label Studio at {conn.url} failed: {exc!r}"
+        ) from exc
 
 
 def connect(conn: Connection) -> LabelStudio:
@@ -127,7 +135,9 @@ class TaskRef:
 
 def check_title(title: str) -> str:
     if len(title.strip()) < 3:
-        raise ConflictNewsError(f"project title {title!r} is too short (Label Studio needs at least 3 characters)")
+        raise ConflictNewsError(
+            f"project title {title!r} is too short (Label Studio needs at least 3 characters)"
+        )
     return title.strip()
 
 
@@ -135,15 +145,19 @@ def find_project(client: LabelStudio, title: str) -> Any | None:
     """The project with exactly this title (the API's `title` filter matches substrings)."""
     matches = [p for p in client.projects.list(title=title) if p.title == title]
     if len(matches) > 1:
-        raise ConflictNewsError(f"{len(matches)} Label Studio projects are titled {title!r} "
-                                f"(ids {[p.id for p in matches]}); rename all but one")
+        raise ConflictNewsError(
+            f"{len(matches)} Label Studio projects are titled {title!r} "
+            f"(ids {[p.id for p in matches]}); rename all but one"
+        )
     return matches[0] if matches else None
 
 
 def require_project(client: LabelStudio, title: str) -> Any:
     project = find_project(client, title)
     if project is None:
-        raise ConflictNewsError(f"no Label Studio project titled {title!r}; run `conflictnews annotate push` first")
+        raise ConflictNewsError(
+            f"no Label Studio project titled {title!r}; run `conflictnews annotate push` first"
+        )
     return client.projects.get(project.id)
 
 
@@ -158,7 +172,7 @@ def config_sha256(label_config: str) -> str:
 
 def ensure_project(client: LabelStudio, title: str, label_config: str) -> tuple[int, str]:
     """Create the project, or update its config if it drifted; (project id, 'created'|'updated'|'unchanged')."""
-    project = find_project(client, check_title(title))
+    project = find_project(client, title)
     if project is None:
         created = client.projects.create(title=title, label_config=label_config)
         return int(created.id), "created"
@@ -176,22 +190,32 @@ def existing_tasks(client: LabelStudio, project_id: int) -> dict[str, list[TaskR
         data = task.data or {}
         article_id = data.get("article_id")
         if article_id:
-            tasks.setdefault(str(article_id), []).append(TaskRef(int(task.id), str(article_id), data.get("text_sha256")))
+            tasks.setdefault(str(article_id), []).append(
+                TaskRef(int(task.id), str(article_id), data.get("text_sha256"))
+            )
     return tasks
 
 
 def task_data(article: Article) -> dict[str, str]:
-    return {"text": article.require_text(), "article_id": article.id, "text_sha256": article.text_sha256}
+    return {
+        "text": article.require_text(),
+        "article_id": article.id,
+        "text_sha256": article.text_sha256,
+    }
 
 
 def single_task(tasks: Mapping[str, list[TaskRef]], article_id: str, title: str) -> TaskRef:
     found = tasks.get(article_id, [])
     if not found:
-        raise ConflictNewsError(f"article {article_id} is not a task of project {title!r}; "
-                                f"run `conflictnews annotate push --article {article_id}` first")
+        raise ConflictNewsError(
+            f"article {article_id} is not a task of project {title!r}; "
+            f"run `conflictnews annotate push --article {article_id}` first"
+        )
     if len(found) > 1:
-        raise ConflictNewsError(f"article {article_id} is {len(found)} tasks {[t.id for t in found]} "
-                                f"in project {title!r}; delete the duplicates")
+        raise ConflictNewsError(
+            f"article {article_id} is {len(found)} tasks {[t.id for t in found]} "
+            f"in project {title!r}; delete the duplicates"
+        )
     return found[0]
 
 
@@ -208,18 +232,28 @@ class PushReport:
     predictions_present: int = 0
 
 
-def push(conn: Connection, articles: list[Article], *, title: str = DEFAULT_PROJECT_TITLE,
-         predictions: list[tuple[AnnotationRecord, str]] = (), batch_size: int = IMPORT_BATCH,
-         on_batch: Callable[[int], None] | None = None) -> PushReport:
+def push(
+    conn: Connection,
+    articles: list[Article],
+    *,
+    title: str = DEFAULT_PROJECT_TITLE,
+    predictions: list[tuple[AnnotationRecord, str]] = (),
+    batch_size: int = IMPORT_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> PushReport:
     """Create/update the project and import the articles not yet in it, in batches.
 
     Idempotent: articles already present (looked up by `data.article_id`) are not imported
     again, and a prediction whose model version the task already has is not created again.
     `predictions` are (record, model_version) pairs, validated against their article first.
     """
+    title = check_title(title)
     by_id = {a.id: a for a in articles}
     for record, _version in predictions:
-        _raise_problems(check_record(record, by_id.get(record.article_id)), f"prediction for {record.article_id}")
+        _raise_problems(
+            check_record(record, by_id.get(record.article_id)),
+            f"prediction for {record.article_id}",
+        )
     client = connect(conn)
     with api_errors(conn, "push"):
         project_id, state = ensure_project(client, title, render_label_config())
@@ -229,7 +263,9 @@ def push(conn: Connection, articles: list[Article], *, title: str = DEFAULT_PROJ
         report.already_present = [a.id for a in articles if a.id in present]
         for start in range(0, len(new), batch_size):
             batch = new[start : start + batch_size]
-            client.projects.import_tasks(project_id, request=[{"data": task_data(a)} for a in batch])
+            client.projects.import_tasks(
+                project_id, request=[{"data": task_data(a)} for a in batch]
+            )
             report.imported += [a.id for a in batch]
             if on_batch:
                 on_batch(len(batch))
@@ -241,7 +277,9 @@ def push(conn: Connection, articles: list[Article], *, title: str = DEFAULT_PROJ
                 if version in versions:
                     report.predictions_present += 1
                     continue
-                client.predictions.create(task=task.id, result=record_to_results(record), model_version=version)
+                client.predictions.create(
+                    task=task.id, result=record_to_results(record), model_version=version
+                )
                 report.predictions_created += 1
     return report
 
@@ -282,15 +320,25 @@ def _span_keys(spans: list[Any]) -> list[tuple[str, int, int, str, str]]:
     return sorted((s.id, s.start, s.end, s.label, s.text) for s in spans)
 
 
-def submit(conn: Connection, record: AnnotationRecord, article: Article | None, *, annotator: str,
-           title: str = DEFAULT_PROJECT_TITLE, replace: bool = False) -> SubmitReport:
+def submit(
+    conn: Connection,
+    record: AnnotationRecord,
+    article: Article | None,
+    *,
+    annotator: str,
+    title: str = DEFAULT_PROJECT_TITLE,
+    replace: bool = False,
+) -> SubmitReport:
     """Enter one of our records into Label Studio as `annotator`'s annotation of its article.
 
     The record is validated against the article first. Submitting the same content again is a
     no-op; different content for an annotator who already annotated the task needs `replace`.
     """
+    title = check_title(title)
     if "@" not in annotator:
-        raise ConflictNewsError(f"annotator {annotator!r} is not an e-mail address (Label Studio users are e-mails)")
+        raise ConflictNewsError(
+            f"annotator {annotator!r} is not an e-mail address (Label Studio users are e-mails)"
+        )
     record = record.model_copy(update={"annotator": annotator})
     _raise_problems(check_record(record, article), f"record for article {record.article_id}")
     client = connect(conn)
@@ -300,20 +348,29 @@ def submit(conn: Connection, record: AnnotationRecord, article: Article | None, 
         user_id = ensure_user(client, annotator)
         results = record_to_results(record)
         cancelled = record.status == "cancelled"
-        mine = [a for a in client.tasks.get(task.id).annotations or [] if _user_id(a.get("completed_by")) == user_id]
+        mine = [
+            a
+            for a in client.tasks.get(task.id).annotations or []
+            if _user_id(a.get("completed_by")) == user_id
+        ]
         if not mine:
-            created = client.annotations.create(id=task.id, result=results, completed_by=user_id,
-                                                was_cancelled=cancelled)
+            created = client.annotations.create(
+                id=task.id, result=results, completed_by=user_id, was_cancelled=cancelled
+            )
             return SubmitReport(int(project.id), task.id, user_id, int(created.id), "created")
         if len(mine) > 1:
-            raise ConflictNewsError(f"{annotator} already has {len(mine)} annotations of task {task.id}; "
-                                    "delete all but one in Label Studio")
+            raise ConflictNewsError(
+                f"{annotator} already has {len(mine)} annotations of task {task.id}; "
+                "delete all but one in Label Studio"
+            )
         existing = mine[0]
         if content_of(_record_from_results(record, existing)) == content_of(record):
             return SubmitReport(int(project.id), task.id, user_id, int(existing["id"]), "unchanged")
         if not replace:
-            raise ConflictNewsError(f"{annotator} already annotated article {record.article_id} differently "
-                                    f"(annotation {existing['id']}); pass --replace to overwrite it")
+            raise ConflictNewsError(
+                f"{annotator} already annotated article {record.article_id} differently "
+                f"(annotation {existing['id']}); pass --replace to overwrite it"
+            )
         client.annotations.update(int(existing["id"]), result=results, was_cancelled=cancelled)
         return SubmitReport(int(project.id), task.id, user_id, int(existing["id"]), "updated")
 
@@ -324,12 +381,18 @@ def _user_id(completed_by: Any) -> int | None:
     return int(completed_by) if completed_by is not None else None
 
 
-def _record_from_results(template: AnnotationRecord, annotation: Mapping[str, Any]) -> AnnotationRecord:
+def _record_from_results(
+    template: AnnotationRecord, annotation: Mapping[str, Any]
+) -> AnnotationRecord:
     parsed = parse_results(list(annotation.get("result") or []))
-    return template.model_copy(update={
-        "status": "cancelled" if annotation.get("was_cancelled") else "completed",
-        "entities": parsed.entities, "events": parsed.events, "stances": parsed.stances,
-    })
+    return template.model_copy(
+        update={
+            "status": "cancelled" if annotation.get("was_cancelled") else "completed",
+            "entities": parsed.entities,
+            "events": parsed.events,
+            "stances": parsed.stances,
+        }
+    )
 
 
 # --- pull --------------------------------------------------------------------------------
@@ -381,10 +444,14 @@ def download_export(client: LabelStudio, project: Any, timeout: float = EXPORT_T
     deadline = time.monotonic() + timeout
     while snapshot.status != "completed":
         if snapshot.status == "failed":
-            raise ConflictNewsError(f"Label Studio export snapshot {snapshot.id} of project {project.id} failed")
+            raise ConflictNewsError(
+                f"Label Studio export snapshot {snapshot.id} of project {project.id} failed"
+            )
         if time.monotonic() > deadline:
-            raise ConflictNewsError(f"export snapshot {snapshot.id} not ready after {timeout:.0f} s "
-                                    f"(status {snapshot.status})")
+            raise ConflictNewsError(
+                f"export snapshot {snapshot.id} not ready after {timeout:.0f} s "
+                f"(status {snapshot.status})"
+            )
         time.sleep(1.0)
         snapshot = exports.get(project.id, export_pk=snapshot.id)
     raw = b"".join(exports.download(project.id, export_pk=snapshot.id, export_type="JSON"))
@@ -407,17 +474,24 @@ def download_export(client: LabelStudio, project: Any, timeout: float = EXPORT_T
     return Export(raw, info, tasks, users)
 
 
-def pull(conn: Connection, articles: Mapping[str, Article], annotations_dir: Path, *,
-         title: str = DEFAULT_PROJECT_TITLE, export_out: Path | None = None) -> PullReport:
+def pull(
+    conn: Connection,
+    articles: Mapping[str, Article],
+    annotations_dir: Path,
+    *,
+    title: str = DEFAULT_PROJECT_TITLE,
+    export_out: Path | None = None,
+) -> PullReport:
     """Export the project, validate everything, and write one record per article per annotator.
 
     Writes happen in a staged copy of `annotations_dir` that replaces it only when the export
     had no problems and the counts written equal the counts exported; otherwise the previous
     files stay as they were and `ExportInvalid` lists every problem.
     """
+    title = check_title(title)
     client = connect(conn)
     with api_errors(conn, "pull"):
-        project = require_project(client, check_title(title))
+        project = require_project(client, title)
         export = download_export(client, project)
     if export_out is not None:
         from conflictnews.io import atomic_write_bytes
@@ -426,8 +500,11 @@ def pull(conn: Connection, articles: Mapping[str, Article], annotations_dir: Pat
     conversion = convert_export(export.tasks, articles, export.info, export.users)
     if conversion.problems:
         lines = "\n".join(f"  - {p}" for p in conversion.problems)
-        raise ExportInvalid(f"export of project {title!r} has {len(conversion.problems)} problem(s); "
-                            f"nothing written:\n{lines}", conversion.problems)
+        raise ExportInvalid(
+            f"export of project {title!r} has {len(conversion.problems)} problem(s); "
+            f"nothing written:\n{lines}",
+            conversion.problems,
+        )
     counts_out, written = write_records(annotations_dir, conversion)
     return PullReport(
         project_id=int(project.id),
@@ -457,14 +534,17 @@ def write_records(annotations_dir: Path, conversion: ExportConversion) -> tuple[
         for record in conversion.records:
             path = annotation_path(staging, record.article_id, record.annotator)
             if path.relative_to(staging) in relative:
-                raise ConflictNewsError(f"two annotations map to {path.relative_to(staging)} "
-                                        f"(annotator slug {annotator_slug(record.annotator)!r})")
+                raise ConflictNewsError(
+                    f"two annotations map to {path.relative_to(staging)} "
+                    f"(annotator slug {annotator_slug(record.annotator)!r})"
+                )
             write_record(path, record)
             relative.append(path.relative_to(staging))
         reread = [load_annotation(staging / rel) for rel in relative]
         counts_out = count_records(reread, len(conversion.unannotated_tasks))
         if counts_out != conversion.counts_in:
-            raise ConflictNewsError(f"counts do not reconcile: exported {conversion.counts_in.as_dict()}, "
-                                    f"written {counts_out.as_dict()}; nothing written")
+            raise ConflictNewsError(
+                f"counts do not reconcile: exported {conversion.counts_in.as_dict()}, "
+                f"written {counts_out.as_dict()}; nothing written"
+            )
     return counts_out, [annotations_dir / rel for rel in relative]
-

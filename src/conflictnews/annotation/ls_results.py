@@ -36,7 +36,9 @@ class ResultIssue:
 class ParsedResults:
     """Spans per layer, stances, and every result that could not be converted."""
 
-    layers: dict[str, list[Span]] = field(default_factory=lambda: {layer: [] for layer in scheme.LAYERS})
+    layers: dict[str, list[Span]] = field(
+        default_factory=lambda: {layer: [] for layer in scheme.LAYERS}
+    )
     stances: list[Stance] = field(default_factory=list)
     issues: list[ResultIssue] = field(default_factory=list)
     regions_seen: int = 0
@@ -103,7 +105,9 @@ def _parse_region(result: dict[str, Any], parsed: ParsedResults) -> None:
     region_id = result.get("id")
     region = str(region_id) if region_id is not None else None
     if region is None:
-        parsed.issues.append(ResultIssue(None, f"result of type {result.get('type')!r} has no region id"))
+        parsed.issues.append(
+            ResultIssue(None, f"result of type {result.get('type')!r} has no region id")
+        )
         return
     if result.get("type") != LABELS_TYPE:
         parsed.issues.append(ResultIssue(region, f"unsupported result type {result.get('type')!r}"))
@@ -115,21 +119,31 @@ def _parse_region(result: dict[str, Any], parsed: ParsedResults) -> None:
         parsed.issues.append(ResultIssue(region, str(exc.args[0])))
         return
     if result.get("to_name") != scheme.TEXT_OBJECT:
-        parsed.issues.append(ResultIssue(region, f"region is on object {result.get('to_name')!r}, not 'text'"))
+        parsed.issues.append(
+            ResultIssue(region, f"region is on object {result.get('to_name')!r}, not 'text'")
+        )
         return
     value = result.get("value") or {}
     labels = value.get("labels") or []
     if len(labels) != 1:
-        parsed.issues.append(ResultIssue(region, f"{control} region has {len(labels)} labels {labels}; expected exactly 1"))
+        parsed.issues.append(
+            ResultIssue(
+                region, f"{control} region has {len(labels)} labels {labels}; expected exactly 1"
+            )
+        )
         return
     start, end, text = value.get("start"), value.get("end"), value.get("text")
     if not isinstance(start, int) or not isinstance(end, int) or not isinstance(text, str):
-        parsed.issues.append(ResultIssue(region, f"region value lacks integer start/end or text: {value}"))
+        parsed.issues.append(
+            ResultIssue(region, f"region value lacks integer start/end or text: {value}")
+        )
         return
     if start < 0 or end <= start:
         parsed.issues.append(ResultIssue(region, f"invalid offsets start={start} end={end}"))
         return
-    parsed.layers[layer].append(Span(id=region, start=start, end=end, label=str(labels[0]), text=text))
+    parsed.layers[layer].append(
+        Span(id=region, start=start, end=end, label=str(labels[0]), text=text)
+    )
 
 
 def _parse_relation(result: dict[str, Any], parsed: ParsedResults) -> None:
@@ -140,7 +154,9 @@ def _parse_relation(result: dict[str, Any], parsed: ParsedResults) -> None:
         return
     labels = result.get("labels") or []
     if len(labels) != 1:
-        parsed.issues.append(ResultIssue(where, f"relation has {len(labels)} labels {labels}; expected exactly 1"))
+        parsed.issues.append(
+            ResultIssue(where, f"relation has {len(labels)} labels {labels}; expected exactly 1")
+        )
         return
     direction = result.get("direction", "right")
     if direction == "right":
@@ -148,6 +164,8 @@ def _parse_relation(result: dict[str, Any], parsed: ParsedResults) -> None:
     elif direction == "left":
         holder, target = str(to_id), str(from_id)
     else:
-        parsed.issues.append(ResultIssue(where, f"relation direction {direction!r}; a stance must be directed"))
+        parsed.issues.append(
+            ResultIssue(where, f"relation direction {direction!r}; a stance must be directed")
+        )
         return
     parsed.stances.append(Stance(holder=holder, target=target, label=str(labels[0])))

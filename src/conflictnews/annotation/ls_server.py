@@ -95,8 +95,10 @@ def credentials_from_env(env: Mapping[str, str] = os.environ) -> Credentials:
         )
     token = env["LABEL_STUDIO_USER_TOKEN"]
     if len(token) <= 5:
-        raise ConflictNewsError("LABEL_STUDIO_USER_TOKEN must be longer than 5 characters "
-                                "(Label Studio silently ignores shorter tokens)")
+        raise ConflictNewsError(
+            "LABEL_STUDIO_USER_TOKEN must be longer than 5 characters "
+            "(Label Studio silently ignores shorter tokens)"
+        )
     return Credentials(env["LABEL_STUDIO_USERNAME"], env["LABEL_STUDIO_PASSWORD"], token)
 
 
@@ -117,8 +119,15 @@ def server_env(settings: ServerSettings, base: Mapping[str, str] = os.environ) -
 
 
 def server_command(settings: ServerSettings) -> list[str]:
-    command = [str(settings.binary), "start", "--internal-host", settings.host, "--port", str(settings.port),
-               "--enable-legacy-api-token"]
+    command = [
+        str(settings.binary),
+        "start",
+        "--internal-host",
+        settings.host,
+        "--port",
+        str(settings.port),
+        "--enable-legacy-api-token",
+    ]
     if not settings.open_browser:
         command.append("--no-browser")
     return command
@@ -147,8 +156,11 @@ def free_port(host: str = DEFAULT_HOST) -> int:
 def token_works(url: str, token: str) -> bool:
     """Whether the API accepts `token` (legacy `Token` scheme)."""
     try:
-        response = httpx.get(f"{url.rstrip('/')}/api/current-user/whoami",
-                             headers={"Authorization": f"Token {token}"}, timeout=10)
+        response = httpx.get(
+            f"{url.rstrip('/')}/api/current-user/whoami",
+            headers={"Authorization": f"Token {token}"},
+            timeout=10,
+        )
     except httpx.HTTPError:
         return False
     return response.status_code == 200
@@ -174,7 +186,9 @@ class RunningServer:
         self.settings.pid_path.unlink(missing_ok=True)
 
 
-def stop_process_group(pid: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def stop_process_group(
+    pid: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """SIGTERM the process group `pid` leads (started with its own session), then SIGKILL."""
     try:
         os.killpg(pid, signal.SIGTERM)
@@ -214,13 +228,17 @@ def start_server(settings: ServerSettings, timeout: float = 600.0) -> RunningSer
     database migrations and takes a minute or more; later boots take ~45 s.
     """
     if not settings.binary.exists():
-        raise ConflictNewsError(f"Label Studio not found at {settings.binary}; install it in its own venv "
-                                f"(python -m venv .venv-labelstudio && .venv-labelstudio/bin/pip install "
-                                f"label-studio) or set {BIN_ENV}")
+        raise ConflictNewsError(
+            f"Label Studio not found at {settings.binary}; install it in its own venv "
+            f"(python -m venv .venv-labelstudio && .venv-labelstudio/bin/pip install "
+            f"label-studio) or set {BIN_ENV}"
+        )
     if not port_is_free(settings.host, settings.port):
-        raise ConflictNewsError(f"port {settings.port} on {settings.host} is in use"
-                                + (" by a running Label Studio" if is_healthy(settings.url) else "")
-                                + "; choose another with --port")
+        raise ConflictNewsError(
+            f"port {settings.port} on {settings.host} is in use"
+            + (" by a running Label Studio" if is_healthy(settings.url) else "")
+            + "; choose another with --port"
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = open(settings.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
     try:
@@ -249,13 +267,17 @@ def wait_until_healthy(server: RunningServer, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise ConflictNewsError(f"Label Studio exited with code {server.process.returncode} while starting; "
-                                    f"last log lines:\n{log_tail(server.settings.log_path)}")
+            raise ConflictNewsError(
+                f"Label Studio exited with code {server.process.returncode} while starting; "
+                f"last log lines:\n{log_tail(server.settings.log_path)}"
+            )
         if is_healthy(server.url):
             return
         time.sleep(1.0)
-    raise ConflictNewsError(f"Label Studio did not answer {server.url}/health within {timeout:.0f} s; "
-                            f"see {server.settings.log_path}")
+    raise ConflictNewsError(
+        f"Label Studio did not answer {server.url}/health within {timeout:.0f} s; "
+        f"see {server.settings.log_path}"
+    )
 
 
 def log_tail(path: Path, lines: int = 15) -> str:
@@ -271,7 +293,9 @@ def stop_recorded_server(data_dir: Path, timeout: float = 30.0) -> int | None:
         return None
     pid = int(pid_path.read_text(encoding="utf-8").strip())
     if _alive(pid) and not _is_label_studio(pid):
-        raise ConflictNewsError(f"{pid_path} names pid {pid}, which is not Label Studio; remove the file")
+        raise ConflictNewsError(
+            f"{pid_path} names pid {pid}, which is not Label Studio; remove the file"
+        )
     stop_process_group(pid, timeout)
     pid_path.unlink(missing_ok=True)
     return pid

@@ -65,8 +65,12 @@ class Counts:
     relations: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"tasks": self.tasks, "annotations": self.annotations, "regions": self.regions,
-                "relations": self.relations}
+        return {
+            "tasks": self.tasks,
+            "annotations": self.annotations,
+            "regions": self.regions,
+            "relations": self.relations,
+        }
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,14 @@ class ExportConversion:
         return not self.problems
 
 
-def check_record(record: AnnotationRecord, article: Article | None, *, task_text: str | None = None,
-                 task_id: int | None = None, annotation_id: int | None = None) -> list[Problem]:
+def check_record(
+    record: AnnotationRecord,
+    article: Article | None,
+    *,
+    task_text: str | None = None,
+    task_id: int | None = None,
+    annotation_id: int | None = None,
+) -> list[Problem]:
     """Every problem of one record against its article (and the Label Studio task text, if any).
 
     Offsets are checked against `task_text` when given (that is what the annotator saw),
@@ -122,22 +132,38 @@ def check_record(record: AnnotationRecord, article: Article | None, *, task_text
     if article is None:
         return [problem(None, "article not in the corpus (corpus/articles)")]
     if record.text_sha256 != article.text_sha256:
-        problems.append(problem(None, f"text hash {record.text_sha256[:12]}... differs from the committed "
-                                      f"article's {article.text_sha256[:12]}... (the article changed since "
-                                      "it was annotated)"))
+        problems.append(
+            problem(
+                None,
+                f"text hash {record.text_sha256[:12]}... differs from the committed "
+                f"article's {article.text_sha256[:12]}... (the article changed since "
+                "it was annotated)",
+            )
+        )
     text = task_text if task_text is not None else article.text
     for layer, (control, allowed) in scheme.LAYERS.items():
         seen: set[tuple[int, int, str]] = set()
         for span in getattr(record, layer):
             if span.label not in allowed:
-                problems.append(problem(span.id, f"{control} label {span.label!r} is not in the scheme"))
+                problems.append(
+                    problem(span.id, f"{control} label {span.label!r} is not in the scheme")
+                )
             if span.key in seen:
-                problems.append(problem(span.id, f"duplicate {control} region {span.start}-{span.end} {span.label}"))
+                problems.append(
+                    problem(
+                        span.id, f"duplicate {control} region {span.start}-{span.end} {span.label}"
+                    )
+                )
             seen.add(span.key)
             if text is not None:
-                problems += [problem(span.id, m) for m in _offset_problems(text, span.start, span.end, span.text)]
+                problems += [
+                    problem(span.id, m)
+                    for m in _offset_problems(text, span.start, span.end, span.text)
+                ]
     ids = Counter(s.id for s in (*record.entities, *record.events))
-    problems += [problem(rid, f"region id used {n} times") for rid, n in sorted(ids.items()) if n > 1]
+    problems += [
+        problem(rid, f"region id used {n} times") for rid, n in sorted(ids.items()) if n > 1
+    ]
     problems += _stance_problems(record, problem)
     return problems
 
@@ -149,7 +175,9 @@ def _offset_problems(text: str, start: int, end: int, region_text: str) -> list[
     if actual != region_text:
         hint = ""
         if any(ord(ch) > 0xFFFF for ch in text):
-            hint = " (the text has characters outside the BMP; were offsets counted in UTF-16 units?)"
+            hint = (
+                " (the text has characters outside the BMP; were offsets counted in UTF-16 units?)"
+            )
         return [f"text[{start}:{end}] is {actual!r} but the region says {region_text!r}{hint}"]
     return []
 
@@ -164,16 +192,30 @@ def _stance_problems(record: AnnotationRecord, problem: Any) -> list[Problem]:
         where = f"{stance.holder}->{stance.target}"
         for end_name, end_id in (("holder", stance.holder), ("target", stance.target)):
             if end_id in event_ids:
-                problems.append(problem(where, f"stance {end_name} {end_id} is an event trigger, not an entity"))
+                problems.append(
+                    problem(where, f"stance {end_name} {end_id} is an event trigger, not an entity")
+                )
             elif end_id not in entity_ids:
-                problems.append(problem(where, f"stance {end_name} {end_id} is not an entity region of this annotation"))
+                problems.append(
+                    problem(
+                        where,
+                        f"stance {end_name} {end_id} is not an entity region of this annotation",
+                    )
+                )
         if stance.holder == stance.target:
             problems.append(problem(where, "stance holder and target are the same region"))
         if stance.label not in allowed:
-            problems.append(problem(where, f"stance label {stance.label!r} is not in the scheme {sorted(allowed)}"))
+            problems.append(
+                problem(
+                    where, f"stance label {stance.label!r} is not in the scheme {sorted(allowed)}"
+                )
+            )
         pairs[(stance.holder, stance.target)] += 1
-    problems += [problem(f"{h}->{t}", f"{n} stance relations between the same holder and target")
-                 for (h, t), n in sorted(pairs.items()) if n > 1]
+    problems += [
+        problem(f"{h}->{t}", f"{n} stance relations between the same holder and target")
+        for (h, t), n in sorted(pairs.items())
+        if n > 1
+    ]
     return problems
 
 
@@ -216,8 +258,12 @@ def annotator_of(completed_by: Any, users: Mapping[int, str]) -> str | None:
     return None
 
 
-def convert_export(tasks: list[Mapping[str, Any]], articles: Mapping[str, Article], info: ExportInfo,
-                   users: Mapping[int, str] | None = None) -> ExportConversion:
+def convert_export(
+    tasks: list[Mapping[str, Any]],
+    articles: Mapping[str, Article],
+    info: ExportInfo,
+    users: Mapping[int, str] | None = None,
+) -> ExportConversion:
     """Convert a Label Studio JSON export (list of tasks with annotations) into our records.
 
     Nothing is dropped: each annotation becomes a record, or a problem says why it cannot.
@@ -225,49 +271,93 @@ def convert_export(tasks: list[Mapping[str, Any]], articles: Mapping[str, Articl
     users = users or {}
     out = ExportConversion(counts_in=count_export(tasks))
     tasks_of_article: dict[str, list[int]] = {}
-    owners: dict[tuple[str, str], list[tuple[str, int | None]]] = {}  # (article, file slug) -> annotations
+    owners: dict[
+        tuple[str, str], list[tuple[str, int | None]]
+    ] = {}  # (article, file slug) -> annotations
     for task in sorted(tasks, key=lambda t: t.get("id") or 0):
         task_id = task.get("id")
         data = task.get("data") or {}
         article_id = str(data.get("article_id") or "")
         out.drafts += len(task.get("drafts") or [])
         if not article_id:
-            out.problems.append(Problem("?", "-", None, "task has no data.article_id (not imported by "
-                                                         "`annotate push`)", task_id))
+            out.problems.append(
+                Problem(
+                    "?",
+                    "-",
+                    None,
+                    "task has no data.article_id (not imported by `annotate push`)",
+                    task_id,
+                )
+            )
             continue
         tasks_of_article.setdefault(article_id, []).append(task_id)
         annotations = task.get("annotations") or []
         if not annotations:
             out.unannotated_tasks.append(task_id)
         for annotation in sorted(annotations, key=lambda a: a.get("id") or 0):
-            record = _convert_annotation(task, annotation, articles.get(article_id), info, users, out)
+            record = _convert_annotation(
+                task, annotation, articles.get(article_id), info, users, out
+            )
             if record is not None:
                 slug = annotator_slug(record.annotator)
-                owners.setdefault((article_id, slug), []).append((record.annotator, annotation.get("id")))
+                owners.setdefault((article_id, slug), []).append(
+                    (record.annotator, annotation.get("id"))
+                )
                 out.records.append(record)
     for article_id, task_ids in sorted(tasks_of_article.items()):
         if len(task_ids) > 1:
-            out.problems.append(Problem(article_id, "-", None, f"article imported as {len(task_ids)} tasks "
-                                                               f"{task_ids}; delete the duplicates"))
+            out.problems.append(
+                Problem(
+                    article_id,
+                    "-",
+                    None,
+                    f"article imported as {len(task_ids)} tasks {task_ids}; delete the duplicates",
+                )
+            )
     for (article_id, _slug), owned in sorted(owners.items()):
         if len(owned) > 1:
             names = sorted({name for name, _ in owned})
             ids = [annotation_id for _, annotation_id in owned]
-            what = "the same annotator" if len(names) == 1 else f"annotators whose file names collide {names}"
-            out.problems.append(Problem(article_id, names[0], None, f"{len(owned)} annotations {ids} by {what}; "
-                                        "one file per annotator per article: keep one"))
+            what = (
+                "the same annotator"
+                if len(names) == 1
+                else f"annotators whose file names collide {names}"
+            )
+            out.problems.append(
+                Problem(
+                    article_id,
+                    names[0],
+                    None,
+                    f"{len(owned)} annotations {ids} by {what}; "
+                    "one file per annotator per article: keep one",
+                )
+            )
     return out
 
 
-def _convert_annotation(task: Mapping[str, Any], annotation: Mapping[str, Any], article: Article | None,
-                        info: ExportInfo, users: Mapping[int, str], out: ExportConversion) -> AnnotationRecord | None:
+def _convert_annotation(
+    task: Mapping[str, Any],
+    annotation: Mapping[str, Any],
+    article: Article | None,
+    info: ExportInfo,
+    users: Mapping[int, str],
+    out: ExportConversion,
+) -> AnnotationRecord | None:
     task_id, annotation_id = task.get("id"), annotation.get("id")
     data = task.get("data") or {}
     article_id = str(data["article_id"])
     annotator = annotator_of(annotation.get("completed_by"), users)
     if annotator is None:
-        out.problems.append(Problem(article_id, str(annotation.get("completed_by")), None,
-                                    "annotation has no annotator e-mail", task_id, annotation_id))
+        out.problems.append(
+            Problem(
+                article_id,
+                str(annotation.get("completed_by")),
+                None,
+                "annotation has no annotator e-mail",
+                task_id,
+                annotation_id,
+            )
+        )
         return None
     task_text = data.get("text")
     task_hash = data.get("text_sha256")
@@ -279,10 +369,14 @@ def _convert_annotation(task: Mapping[str, Any], annotation: Mapping[str, Any], 
         out.problems.append(problem("task data lacks text or text_sha256"))
         return None
     if sha256_text(task_text) != task_hash:
-        out.problems.append(problem("the task text does not hash to its text_sha256 (text edited in Label Studio)"))
+        out.problems.append(
+            problem("the task text does not hash to its text_sha256 (text edited in Label Studio)")
+        )
     parsed = parse_results(list(annotation.get("result") or []))
-    out.problems += [Problem(article_id, annotator, i.region_id, i.message, task_id, annotation_id)
-                     for i in parsed.issues]
+    out.problems += [
+        Problem(article_id, annotator, i.region_id, i.message, task_id, annotation_id)
+        for i in parsed.issues
+    ]
     cancelled = bool(annotation.get("was_cancelled"))
     record = AnnotationRecord(
         article_id=article_id,
@@ -305,7 +399,9 @@ def _convert_annotation(task: Mapping[str, Any], annotation: Mapping[str, Any], 
             updated_at=annotation.get("updated_at"),
         ),
     )
-    out.problems += check_record(record, article, task_text=task_text, task_id=task_id, annotation_id=annotation_id)
+    out.problems += check_record(
+        record, article, task_text=task_text, task_id=task_id, annotation_id=annotation_id
+    )
     ref = AnnotationRef(article_id, annotator, task_id, annotation_id)
     if cancelled:
         out.cancelled.append(ref)
