@@ -40,6 +40,7 @@ from pathlib import Path
 
 from conflictnews.corpus.hydrate import (
     REPLACEMENT,
+    CollectionSource,
     HydrateReport,
     SourceText,
     TextCache,
@@ -63,6 +64,15 @@ ZENODO_FILE = "FA-KES-Dataset.csv"
 ZENODO_MD5 = "55d0ec452440a4ed46aac1e330b40e83"  # as listed on the Zenodo record
 ZENODO_API = f"https://zenodo.org/api/records/{ZENODO_RECORD}"
 ZENODO_PAGE = f"https://zenodo.org/records/{ZENODO_RECORD}"
+SOURCE = CollectionSource(
+    collection=COLLECTION,
+    name="FA-KES",
+    url=ZENODO_PAGE,
+    licence=LICENCE,
+    attribution=ATTRIBUTION,
+    hydrate_command=f"conflictnews corpus hydrate fakes --csv {ZENODO_FILE}",
+    download_command="conflictnews corpus hydrate fakes --download",
+)
 SEP = "|"  # separates per-row values in `origin` and `metadata`
 MAX_LISTED = 25  # problems shown in an error message (all are on the exception)
 

@@ -183,3 +183,53 @@ def hydrate_texts(
         if hashes[i] not in used and not (folded_hashes and folded_hashes[i] in used)
     ]
     return report
+
+
+# --- what other stages need to know about stand-off records -------------------------------------
+
+
+def standoff_sha256(article_file: Path) -> str | None:
+    """The text_sha256 of a stand-off record file (None for an article that holds its text).
+
+    Reads the JSON only (no validation): cheap enough to call for every article of a build.
+    """
+    from conflictnews.io import read_json
+
+    data = read_json(article_file)
+    if not isinstance(data, dict) or data.get("text") is not None:
+        return None
+    digest = data.get("text_sha256")
+    return digest if isinstance(digest, str) else None
+
+
+def collection_of(article_file: Path) -> str:
+    from conflictnews.io import read_json
+
+    data = read_json(article_file)
+    origin = data.get("origin") if isinstance(data, dict) else None
+    return str(origin.get("collection", "")) if isinstance(origin, dict) else ""
+
+
+@dataclass(frozen=True)
+class CollectionSource:
+    """Where a stand-off collection's texts come from and how to hydrate them (for cards and errors)."""
+
+    collection: str
+    name: str
+    url: str
+    licence: str
+    attribution: str
+    hydrate_command: str
+    download_command: str | None = None
+
+
+def collection_sources() -> dict[str, CollectionSource]:
+    """The registry of stand-off collections, by `origin.collection`."""
+    from conflictnews.corpus import fakes
+
+    return {fakes.SOURCE.collection: fakes.SOURCE}
+
+
+def cached_digest_matches(cache: TextCache, article_id: str, text_sha256: str) -> bool:
+    path = cache.text_path(article_id)
+    return path.is_file() and sha256_bytes(path.read_bytes()) == text_sha256

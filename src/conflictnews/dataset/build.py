@@ -35,6 +35,14 @@ import pyarrow as pa
 
 from conflictnews.annotation import scheme
 from conflictnews.annotation.records import gold_path, load_annotations, load_gold
+from conflictnews.corpus.hydrate import (
+    TextCache,
+    cached_digest_matches,
+    collection_of,
+    collection_sources,
+    hydrated,
+    standoff_sha256,
+)
 from conflictnews.corpus.segment import segment_many
 from conflictnews.corpus.store import load_article
 from conflictnews.dataset import features as F
@@ -75,6 +83,7 @@ def data_file(config: str, split: str) -> str:
 class ArticleJob:
     article_file: Path
     gold_file: Path
+    cache_root: Path | None = None  # stand-off record: its text comes from this text cache
 
 
 @dataclass
@@ -90,6 +99,7 @@ class ArticleInfo:
     annotators: list[str]
     rule: str
     scheme_version: str
+    collection: str = ""  # origin.collection of a stand-off record (e.g. fa-kes), else ""
 
 
 @dataclass
@@ -130,6 +140,8 @@ def _convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
         article = load_article(job.article_file)
         if job.article_file.stem != article.id:
             raise ConflictNewsError(f"{job.article_file}: file name does not match article id {article.id}")
+        if job.cache_root is not None:
+            article = hydrated(article, TextCache(job.cache_root))  # re-verified against text_sha256
         gold = load_gold(job.gold_file)
         check_gold(gold, article, job.gold_file)
         loaded.append((job, article, gold))
@@ -152,6 +164,7 @@ def _convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
                 annotators=sorted(gold.annotators),
                 rule=gold.rule,
                 scheme_version=gold.scheme_version,
+                collection=article.origin.get("collection", "") if job.cache_root is not None else "",
             )
         )
     tables = sink.tables()
@@ -174,9 +187,17 @@ class Inputs:
 
     jobs: list[ArticleJob]
     unannotated: list[str]
+    standoff_without_gold: list[str] = field(default_factory=list)  # never part of a release
+    unhydrated: list[str] = field(default_factory=list)  # gold, but no text: left out (--skip-unhydrated)
 
 
-def collect_inputs(paths: ProjectPaths, allow_unannotated: bool) -> Inputs:
+def collect_inputs(paths: ProjectPaths, allow_unannotated: bool, skip_unhydrated: bool = False) -> Inputs:
+    """Pair article and gold files; check stand-off records have their text in the cache.
+
+    Stand-off records (text not in the repo, e.g. FA-KES) without gold are simply not release
+    candidates. Those with gold need their text hydrated in `corpus/cache/` (verified by hash):
+    if any is missing the build stops with their ids, unless `skip_unhydrated` leaves them out.
+    """
     article_files = {p.stem: p for p in sorted(paths.articles.glob("*.json"))} if paths.articles.is_dir() else {}
     gold_files = {p.stem: p for p in sorted(paths.gold.glob("*.json"))} if paths.gold.is_dir() else {}
     orphans = sorted(set(gold_files) - set(article_files))
@@ -186,6 +207,9 @@ def collect_inputs(paths: ProjectPaths, allow_unannotated: bool) -> Inputs:
             + (f" (and {len(orphans) - 1} more)" if len(orphans) > 1 else "")
         )
     unannotated = sorted(set(article_files) - set(gold_files))
+    standoff = {a: d for a, p in article_files.items() if (d := standoff_sha256(p)) is not None}
+    standoff_without_gold = [a for a in unannotated if a in standoff]
+    unannotated = [a for a in unannotated if a not in standoff]
     if unannotated and not allow_unannotated:
         first = unannotated[0]
         raise ConflictNewsError(
@@ -193,12 +217,27 @@ def collect_inputs(paths: ProjectPaths, allow_unannotated: bool) -> Inputs:
             f"({gold_path(paths.gold, first)} is missing; {len(unannotated)} article(s) without gold). "
             "Adjudicate it, or pass --allow-unannotated to leave such articles out of the release."
         )
-    jobs = [ArticleJob(article_files[a], gold_files[a]) for a in sorted(set(article_files) & set(gold_files))]
+    paired = sorted(set(article_files) & set(gold_files))
+    cache = TextCache.for_project(paths.root)
+    unhydrated = [a for a in paired if a in standoff and not cached_digest_matches(cache, a, standoff[a])]
+    if unhydrated and not skip_unhydrated:
+        collections = {collection_of(article_files[a]) for a in unhydrated}
+        commands = sorted(s.hydrate_command for c, s in collection_sources().items() if c in collections)
+        raise ConflictNewsError(
+            f"{len(unhydrated)} gold-annotated article(s) have no verified text in {cache.root / 'text'}: "
+            f"{', '.join(unhydrated)}. Hydrate them ({'; '.join(commands) or 'conflictnews corpus hydrate'}), "
+            "or pass --skip-unhydrated to build without them."
+        )
+    jobs = [
+        ArticleJob(article_files[a], gold_files[a], cache.root if a in standoff else None)
+        for a in paired if a not in unhydrated
+    ]
     if not jobs:
         raise ConflictNewsError(
             f"nothing to build: no article in {paths.articles} has a gold record in {paths.gold}"
+            + (f" and hydrated text ({len(unhydrated)} not hydrated)" if unhydrated else "")
         )
-    return Inputs(jobs, unannotated)
+    return Inputs(jobs, unannotated, standoff_without_gold, unhydrated)
 
 
 def _chunks(jobs: list[ArticleJob], size: int) -> list[list[ArticleJob]]:
@@ -268,6 +307,7 @@ def build_release(
     allow_unannotated: bool = False,
     workers: int | None = None,
     chunk_size: int = CHUNK_SIZE,
+    skip_unhydrated: bool = False,
     on_chunk: Callable[[int], None] | None = None,
     check_existing: bool = True,
 ) -> BuildReport:
@@ -278,11 +318,13 @@ def build_release(
     or it fails and leaves everything as it was. `workers` defaults to 2 processes (or the CPU
     count if lower) for corpora of PARALLEL_FROM articles or more, else in-process.
     `on_chunk(n)` is called as each chunk of n articles is done (progress bars).
+    Stand-off articles take their text from `corpus/cache/` (see `collect_inputs`);
+    `skip_unhydrated` builds without those whose text is missing (listed in the manifest).
     """
     version = parse_version(version)
     out = Path(out) if out is not None else paths.releases / version
     started = time.perf_counter()
-    inputs = collect_inputs(paths, allow_unannotated)
+    inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated)
     existing = _existing_manifests(paths, version, out) if check_existing else []
     _refuse_foreign_folder(out)
     mode = split_mode(len(inputs.jobs))
@@ -337,6 +379,9 @@ def build_release(
         }
         manifest = _manifest(version, inputs, mode, articles, configs, label_counts, uncovered, annotated, labelled,
                              allow_unannotated)
+        if skip_unhydrated:  # recorded only when used, so other manifests keep their content
+            manifest["options"]["skip_unhydrated"] = True
+            manifest["excluded_unhydrated"] = inputs.unhydrated
         for path, previous in existing:
             diff = diff_manifests(previous, manifest)
             if not diff.same_content or content_view(previous) != content_view(manifest):
@@ -360,11 +405,29 @@ def build_release(
                 has_datasheet=datasheet.exists(),
                 agreement=agreement_summary(paths, {a.id for a in articles}),
                 tokens=tokens,
+                extra={"standoff": standoff_summary(articles)},
             )
         )
         atomic_write_text(stage / "README.md", card)
     seconds["total"] = time.perf_counter() - started
     return BuildReport(version, out, manifest, unchanged=bool(existing), seconds=dict(seconds), tokens=tokens)
+
+
+def standoff_summary(articles: list[ArticleInfo]) -> list[dict[str, Any]]:
+    """Per stand-off collection in the release: its source and how to hydrate it (for the card)."""
+    counts = Counter(a.collection for a in articles if a.collection)
+    sources = collection_sources()
+    out = []
+    for collection, n in sorted(counts.items()):
+        source = sources.get(collection)
+        out.append({
+            "collection": collection, "articles": n,
+            "name": source.name if source else collection, "url": source.url if source else "",
+            "licence": source.licence if source else "", "attribution": source.attribution if source else "",
+            "hydrate_command": source.hydrate_command if source else "conflictnews corpus hydrate",
+            "download_command": (source.download_command or "") if source else "",
+        })
+    return out
 
 
 def _existing_manifests(paths: ProjectPaths, version: str, out: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -447,6 +510,7 @@ def verify_release(paths: ProjectPaths, version: str, *, workers: int | None = N
         rebuilt = build_release(
             paths, version, out=Path(tmp) / version, workers=workers, check_existing=False,
             allow_unannotated=published["options"]["allow_unannotated"],
+            skip_unhydrated=published["options"].get("skip_unhydrated", False),
         ).manifest
     diff = diff_manifests(published, rebuilt)
     problems += diff.lines(include_unchanged=False)

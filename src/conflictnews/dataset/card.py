@@ -201,6 +201,7 @@ def render_card(ctx: CardContext) -> str:
         has_datasheet=ctx.has_datasheet,
         builder=manifest["builder"],
         changelog=changelog_entry(ctx.changelog, ctx.version),
+        standoff=ctx.extra.get("standoff", []),
     )
     header = card_data(manifest, len(ctx.articles)).to_yaml()
     return f"---\n{header}\n---\n\n{body}"

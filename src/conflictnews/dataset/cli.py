@@ -24,6 +24,11 @@ def build(
         False, "--allow-unannotated", help="Leave articles without a gold record out (listed in the manifest)."
     ),
     workers: int = typer.Option(None, "--workers", help="Worker processes (default: 2 for large corpora)."),
+    skip_unhydrated: bool = typer.Option(
+        False, "--skip-unhydrated",
+        help="Leave out gold-annotated stand-off articles (e.g. FA-KES) whose text is not hydrated "
+             "(listed in the manifest).",
+    ),
 ) -> None:
     """Build a hub-ready release folder from the committed articles and gold annotations."""
     from conflictnews.dataset.build import build_release
@@ -34,7 +39,7 @@ def build(
                   console=console, transient=True) as progress:
         task = progress.add_task("articles", total=total)
         report = build_release(paths, version, out=out, allow_unannotated=allow_unannotated, workers=workers,
-                               on_chunk=lambda n: progress.advance(task, n))
+                               on_chunk=lambda n: progress.advance(task, n), skip_unhydrated=skip_unhydrated)
     table = Table("config", "train", "validation", "test", title=f"release {report.version} -> {report.out}")
     for config, splits in report.manifest["configs"].items():
         table.add_row(config, *(str(splits[s]["rows"]) for s in ("train", "validation", "test")))
@@ -42,6 +47,8 @@ def build(
     console.print(f"split mode: {report.manifest['splits']['mode']}")
     for article_id in report.excluded_articles:
         console.print(f"[yellow]left out (no gold):[/] {article_id}")
+    for article_id in report.manifest.get("excluded_unhydrated", []):
+        console.print(f"[yellow]left out (text not hydrated):[/] {article_id}")
     coverage = report.manifest["stance_coverage"]
     console.print(f"stances: {coverage['annotated']} annotated, {coverage['in_stance_config']} in the stance config")
     for u in report.uncovered_stances:
