@@ -74,6 +74,7 @@ def _fakes_stratum(article: Article) -> tuple[Stratum | None, str | None]:
 
 
 STRATA: dict[str, Callable[[Article], tuple[Stratum | None, str | None]]] = {"fa-kes": _fakes_stratum}
+LABEL_NAMES: dict[str, dict[str, str]] = {"fa-kes": {"0": "fake", "1": "credible"}}  # FA-KES credibility
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class Selection:
             "parameters": {"n": self.n, "double": self.double, "seed": self.seed},
             "seed": self.seed,
             "rule": self.rule.as_json(),
+            "label_names": LABEL_NAMES.get(self.collection, {}),
             "source": self.source,
             "population": self.population,
             "strata": self.strata,
