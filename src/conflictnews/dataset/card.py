@@ -81,9 +81,15 @@ def size_category(n: int) -> str:
     return next((name for bound, name in bounds if n < bound), "1M<n<10M")
 
 
+def ordered_splits(splits: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A config's splits in train/validation/test order (manifests on disk have sorted keys)."""
+    known = [s for s in F.SPLITS if s in splits]
+    return [(s, splits[s]) for s in known + sorted(set(splits) - set(known))]
+
+
 def config_data_files(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"config_name": config, "data_files": [{"split": split, "path": entry["file"]} for split, entry in splits.items()]}
+        {"config_name": config, "data_files": [{"split": split, "path": entry["file"]} for split, entry in ordered_splits(splits)]}
         for config, splits in manifest["configs"].items()
     ]
 
@@ -111,7 +117,7 @@ def card_data(manifest: dict[str, Any], n_articles: int) -> DatasetCardData:
             config: DatasetInfo(
                 features=F.CONFIGS[config],
                 splits=SplitDict(
-                    {split: SplitInfo(name=split, num_examples=entry["rows"]) for split, entry in splits.items()}
+                    {split: SplitInfo(name=split, num_examples=entry["rows"]) for split, entry in ordered_splits(splits)}
                 ),
             )
             for config, splits in manifest["configs"].items()

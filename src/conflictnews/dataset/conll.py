@@ -25,7 +25,7 @@ from spacy.training import biluo_to_iob, iob_to_biluo
 
 from conflictnews.dataset import features as F
 from conflictnews.dataset.arrow import TableBuilder, write_parquet
-from conflictnews.dataset.card import config_data_files, describe_feature
+from conflictnews.dataset.card import ordered_splits, config_data_files, describe_feature
 from conflictnews.dataset.manifest import MANIFEST_FORMAT, MANIFEST_NAME
 from conflictnews.io import ConflictNewsError, atomic_write_text, sha256_file, staged_directory, write_json
 
@@ -196,7 +196,7 @@ def _card(manifest: dict[str, Any], features: Features, files: list[ConllFile]) 
     splits = manifest["configs"][CONFIG]
     DatasetInfosDict(
         {CONFIG: DatasetInfo(features=features, splits=SplitDict(
-            {s: SplitInfo(name=s, num_examples=e["rows"]) for s, e in splits.items()}))}
+            {s: SplitInfo(name=s, num_examples=e["rows"]) for s, e in ordered_splits(splits)}))}
     ).to_dataset_card_data(data)
     sources = "\n".join(f"- `{f.path.name}` -> `{f.split}`: {len(f.sentences)} sentences, "
                         f"SHA-256 `{sha256_file(f.path)[:16]}…`" for f in files)

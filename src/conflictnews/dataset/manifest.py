@@ -71,7 +71,7 @@ class ManifestDiff:
     articles_added: list[str] = field(default_factory=list)
     articles_removed: list[str] = field(default_factory=list)
     articles_changed: list[str] = field(default_factory=list)
-    gold_changed: list[str] = field(default_factory=list)
+    gold_changed: list[str] = field(default_factory=list)  # articles in both releases whose gold differs
     scheme_changed: bool = False
     split_mode: tuple[str, str] = ("", "")
     split_moves: list[str] = field(default_factory=list)  # articles present in both whose split changed
@@ -127,7 +127,7 @@ def diff_manifests(a: dict[str, Any], b: dict[str, Any]) -> ManifestDiff:
     diff.articles_added = sorted(set(arts_b) - set(arts_a))
     diff.articles_removed = sorted(set(arts_a) - set(arts_b))
     diff.articles_changed = sorted(k for k in set(arts_a) & set(arts_b) if arts_a[k] != arts_b[k])
-    diff.gold_changed = sorted(k for k in set(gold_a) | set(gold_b) if gold_a.get(k) != gold_b.get(k))
+    diff.gold_changed = sorted(k for k in set(gold_a) & set(gold_b) if gold_a[k] != gold_b[k])
     diff.scheme_changed = a["inputs"]["scheme_fingerprint"] != b["inputs"]["scheme_fingerprint"]
     diff.split_mode = (a["splits"]["mode"], b["splits"]["mode"])
     split_a, split_b = a["splits"]["articles"], b["splits"]["articles"]
@@ -142,9 +142,20 @@ def diff_manifests(a: dict[str, Any], b: dict[str, Any]) -> ManifestDiff:
         diff.labels[config] = {label: (la.get(label, 0), lb.get(label, 0)) for label in sorted(set(la) | set(lb))}
     files_a, files_b = data_files(a), data_files(b)
     diff.files_changed = sorted(k for k in set(files_a) | set(files_b) if files_a.get(k) != files_b.get(k))
+    cov_a, cov_b = a["stance_coverage"], b["stance_coverage"]
+    if cov_a != cov_b:
+        diff.other.append(
+            f"stance coverage: annotated {cov_a['annotated']} -> {cov_b['annotated']}, not covered "
+            f"{len(cov_a['not_covered'])} -> {len(cov_b['not_covered'])}"
+        )
     for key in sorted(set(content_view(a)) | set(content_view(b))):
-        if key not in ("inputs", "splits", "configs", "label_counts", "version") and a.get(key) != b.get(key):
-            diff.other.append(f"{key} differs")
+        if key in ("inputs", "splits", "configs", "label_counts", "version", "stance_coverage"):
+            continue
+        if a.get(key) != b.get(key):
+            diff.other.append(f"{key}: {a.get(key)} -> {b.get(key)}")
+    for key in sorted(set(a["inputs"]) | set(b["inputs"])):
+        if key not in ("articles", "gold", "scheme_fingerprint") and a["inputs"].get(key) != b["inputs"].get(key):
+            diff.other.append(f"inputs.{key}: {a['inputs'].get(key)} -> {b['inputs'].get(key)}")
     return diff
 
 
