@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import spacy
+from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
 from spacy.language import Language
 
 
@@ -60,13 +61,18 @@ def segment_many(texts: list[str], batch_size: int = 256) -> list[list[Sentence]
             jobs.append((article_index, paragraph_index, start))
             paragraphs.append(text[start:end])
     result: list[list[Sentence]] = [[] for _ in texts]
-    for (article_index, paragraph_index, offset), doc in zip(jobs, nlp.pipe(paragraphs, batch_size=batch_size)):
+    docs = nlp.pipe(paragraphs, batch_size=batch_size)
+    for (article_index, paragraph_index, offset), paragraph, doc in zip(jobs, paragraphs, docs):
         sentences = result[article_index]
-        for sent in doc.sents:
+        # Token attributes as one array (no spaCy Token objects: ~2x faster on big builds);
+        # a sentence starts at token 0 and wherever the sentencizer set SENT_START = 1.
+        starts = [0] + [i for i, flag in enumerate(doc.to_array(SENT_START).tolist()) if flag == 1 and i]
+        rows = doc.to_array([IDX, LENGTH, IS_SPACE]).tolist() if len(doc) else []
+        for first, end in zip(starts, [*starts[1:], len(rows)]):
             tokens = tuple(
-                Token(offset + tok.idx, offset + tok.idx + len(tok.text), tok.text)
-                for tok in sent
-                if not tok.is_space
+                Token(offset + idx, offset + idx + length, paragraph[idx : idx + length])
+                for idx, length, is_space in rows[first:end]
+                if not is_space
             )
             if not tokens:
                 continue
