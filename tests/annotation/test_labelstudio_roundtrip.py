@@ -44,7 +44,8 @@ from conflictnews.annotation.records import (
 from conflictnews.annotation.render import render_label_config
 from conflictnews.annotation.scheme import SCHEME_VERSION, scheme_fingerprint
 from conflictnews.corpus.records import Article
-from conflictnews.io import ConflictNewsError, sha256_text
+from conflictnews.corpus.store import add_articles
+from conflictnews.io import ConflictNewsError, sha256_file, sha256_text
 from conflictnews.paths import ProjectPaths
 from tests.conftest import REPO_ROOT, SEED_ID
 
@@ -249,7 +250,7 @@ def test_round_trip_push_submit_pull_agree_adjudicate(
         refused.exception
     )
 
-    out = ok(invoke("pull", *t, *c))
+    out = ok(invoke("pull", *t, *c, "--export-out", str(tmp_path / "export.json")))
     for name, n in (("tasks", 1), ("annotations", 3), ("regions", 13 + 12), ("relations", 3 + 3)):
         assert table_row(out, name) == [name, str(n), str(n)], out  # exported == written
     assert f"cancelled (written with status 'cancelled'): article {SEED_ID}, {A3}" in out
@@ -267,6 +268,9 @@ def test_round_trip_push_submit_pull_agree_adjudicate(
         assert prov.project_id == project.id and prov.task_id == task.id and prov.annotation_id
         assert prov.config_sha256 == scheme_fingerprint() and len(prov.export_sha256 or "") == 64
         assert prov.label_studio_version and prov.exported_at and prov.created_at
+        assert prov.export_sha256 == sha256_file(
+            tmp_path / "export.json"
+        )  # the snapshot, as downloaded
     assert annotation_path(corpus_copy.annotations, SEED_ID, A1).exists()
 
     report = compute_agreement(list(pulled.values()))
@@ -311,6 +315,31 @@ def test_committed_seed_gold_survives_label_studio(
 
 
 # --- failures ---------------------------------------------------------------------------------
+
+
+def test_push_in_batches_is_idempotent(
+    label_studio: Connection, corpus_copy: ProjectPaths, project_title: str
+) -> None:
+    """Five more (synthetic) articles, imported two per request; a second push imports none."""
+    synthetic = [
+        Article.create(
+            text=f"Synthetic article {i}: shelling was reported near the front.",
+            title=f"Synthetic {i}",
+            source="synthetic",
+            licence="CC0 (synthetic test text)",
+        )
+        for i in range(5)
+    ]
+    add_articles(corpus_copy.articles, synthetic)
+    args = ["push", "--project-title", project_title, "--batch-size", "2", *conn_args(label_studio)]
+    assert "6 task(s) imported, 0 already present" in ok(invoke(*args))
+    assert "0 task(s) imported, 6 already present" in ok(invoke(*args))
+    client = connect(label_studio)
+    project = next(p for p in client.projects.list(title=project_title) if p.title == project_title)
+    ids = sorted(
+        t.data["article_id"] for t in client.tasks.list(project=project.id, fields="task_only")
+    )
+    assert ids == sorted([SEED_ID, *(a.id for a in synthetic)])
 
 
 def test_wrong_token_is_one_clear_error(

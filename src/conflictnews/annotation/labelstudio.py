@@ -528,18 +528,20 @@ def write_records(annotations_dir: Path, conversion: ExportConversion) -> tuple[
     The counts are taken from the files as re-read from disk, not from memory.
     """
     relative: list[Path] = []
+    seen: set[Path] = set()
     with staged_directory(annotations_dir) as staging:
         if annotations_dir.is_dir():
             shutil.copytree(annotations_dir, staging, dirs_exist_ok=True)
         for record in conversion.records:
             path = annotation_path(staging, record.article_id, record.annotator)
-            if path.relative_to(staging) in relative:
+            if path.relative_to(staging) in seen:
                 raise ConflictNewsError(
                     f"two annotations map to {path.relative_to(staging)} "
                     f"(annotator slug {annotator_slug(record.annotator)!r})"
                 )
             write_record(path, record)
             relative.append(path.relative_to(staging))
+            seen.add(relative[-1])
         reread = [load_annotation(staging / rel) for rel in relative]
         counts_out = count_records(reread, len(conversion.unannotated_tasks))
         if counts_out != conversion.counts_in:
