@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -137,9 +136,9 @@ def test_non_utf8_bytes_read_as_replacement_and_listed(project_copy, fakes_csv, 
     broken = tmp_path / "broken.csv"
     broken.write_bytes(clean[:at] + b"\xff" + clean[at:])
     result = hydrate_fakes(broken, paths.articles, _cache(paths))
+    replaced_id = read_fakes_csv(broken).invalid_bytes[0].article_id
     assert [str(p) for p in result.csv.invalid_bytes] == [
-        f"row 5 (unit_id {row_keys(target)[0][1]}, id {read_fakes_csv(broken).invalid_bytes[0].article_id}): "
-        "article_content: bytes that are not UTF-8"
+        f"row 5 (unit_id {row_keys(target)[0][1]}, id {replaced_id}): article_content: bytes that are not UTF-8"
     ]
     assert [m.article_id for m in result.report.mismatches] == [target.id]
     assert len(result.report.hydrated) == 788

@@ -34,7 +34,7 @@ import hashlib
 import io
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -48,7 +48,13 @@ from conflictnews.corpus.hydrate import (
 )
 from conflictnews.corpus.records import Article, normalise_text
 from conflictnews.corpus.store import article_json, article_path, load_article
-from conflictnews.io import ConflictNewsError, atomic_write_text, read_json, sha256_bytes, write_json
+from conflictnews.io import (
+    ConflictNewsError,
+    atomic_write_text,
+    read_json,
+    sha256_bytes,
+    write_json,
+)
 
 COLLECTION = "fa-kes"
 COLUMNS = ("unit_id", "article_title", "article_content", "source", "date", "location", "labels")
