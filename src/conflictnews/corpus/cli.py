@@ -105,6 +105,7 @@ def import_fakes_command(
     csv_path: Path = typer.Option(..., "--csv", help="FA-KES-Dataset.csv (Zenodo record 2607278)."),
 ) -> None:
     """Register every FA-KES row as a stand-off record (no text) in corpus/articles/."""
+    from conflictnews.corpus import fakes
     from conflictnews.corpus.fakes import FakesError, import_fakes
 
     paths = ProjectPaths.discover()
@@ -129,6 +130,8 @@ def import_fakes_command(
         console.print(f"unit_id {unit_id} in rows {', '.join(str(r) for r, _a in hits)} ({kind}: {', '.join(ids)})")
     for problem in plan.csv.damage:
         console.print(f"[yellow]encoding damage[/] {problem}")
+    if report.rows != fakes.PUBLISHED_ROWS:
+        console.print(f"[yellow]note:[/] {report.rows} rows; the published FA-KES file has {fakes.PUBLISHED_ROWS}")
     console.print(
         f"{report.rows} rows -> {len(plan.records)} records ({plan.duplicate_rows} duplicate row(s) in "
         f"{len(plan.duplicates)} text(s); {len(plan.unit_id_collisions)} unit_id(s) on more than one row; "
