@@ -58,7 +58,7 @@ def test_import_conll_command(tmp_path: Path):
 def test_errors_are_one_red_line_and_exit_1(project):
     env = {**os.environ, "CONFLICTNEWS_ROOT": str(project.root)}
     proc = subprocess.run([sys.executable, "-m", "conflictnews.cli", "dataset", "build", "--version", "1.0"],
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 1
     assert "error: version '1.0' is not a semantic version" in proc.stderr
     assert "Traceback" not in proc.stderr

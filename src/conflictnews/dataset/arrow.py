@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
-
 ROW_GROUP_SIZE = 10_000
 
 # Every option that changes the bytes is pinned here: same table + same pyarrow version ->

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from itertools import pairwise
 
 from spacy.tokens import Doc
 from spacy.training import biluo_tags_to_offsets, biluo_to_iob, iob_to_biluo, offsets_to_biluo_tags
@@ -28,8 +29,8 @@ class MisalignedSpan(ValueError):
 def sentence_doc(sentence: Sentence) -> Doc:
     """A Doc whose character offsets are the sentence's offsets minus `sentence.start`."""
     tokens = sentence.tokens
-    spaces = [left.end < right.start for left, right in zip(tokens, tokens[1:])]
-    if any(right.start - left.end > 1 for left, right in zip(tokens, tokens[1:])):
+    spaces = [left.end < right.start for left, right in pairwise(tokens)]
+    if any(right.start - left.end > 1 for left, right in pairwise(tokens)):
         raise ValueError(f"sentence {sentence.index}: more than one character between tokens")
     return Doc(pipeline().vocab, words=[t.text for t in tokens], spaces=[*spaces, False])
 

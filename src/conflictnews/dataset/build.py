@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-from collections import deque
-from multiprocessing.pool import AsyncResult
 import os
 import shutil
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +65,13 @@ from conflictnews.dataset.splits import (
     assign_article,
     split_mode,
 )
-from conflictnews.io import ConflictNewsError, atomic_write_text, sha256_file, staged_directory, write_json
+from conflictnews.io import (
+    ConflictNewsError,
+    atomic_write_text,
+    sha256_file,
+    staged_directory,
+    write_json,
+)
 from conflictnews.paths import ProjectPaths
 
 DATASET_NAME = "conflictnews"

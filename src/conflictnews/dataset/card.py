@@ -41,7 +41,7 @@ def splice_block(card_text: str, name: str, content: str) -> str:
     'a\\n<!-- BEGIN x -->\\nnew\\n<!-- END x -->\\nb'
     """
     begin, end = block_markers(name)
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
     found = pattern.findall(card_text)
     if len(found) != 1:
         raise ValueError(f"expected one {begin} ... {end} block in the card, found {len(found)}")
@@ -147,12 +147,12 @@ def field_tables(configs: dict[str, Features]) -> list[tuple[str, list[tuple[str
 
 def changelog_entry(changelog: str, version: str) -> str:
     """The `## <version>` section of CHANGELOG.md (heading may carry a date: `## 0.1.0 - 2025-01-01`)."""
-    pattern = re.compile(rf"^##\s+\[?v?{re.escape(version)}\]?(?:\s.*)?$", re.M)
+    pattern = re.compile(rf"^##\s+\[?v?{re.escape(version)}\]?(?:\s.*)?$", re.MULTILINE)
     match = pattern.search(changelog)
     if not match:
         return f"No entry for {version} in `corpus/releases/CHANGELOG.md` yet."
     rest = changelog[match.end():]
-    following = re.search(r"^##\s", rest, re.M)
+    following = re.search(r"^##\s", rest, re.MULTILINE)
     body = rest[: following.start()] if following else rest
     return body.strip() or f"(empty entry for {version})"
 

@@ -25,9 +25,15 @@ from spacy.training import biluo_to_iob, iob_to_biluo
 
 from conflictnews.dataset import features as F
 from conflictnews.dataset.arrow import TableBuilder, write_parquet
-from conflictnews.dataset.card import ordered_splits, config_data_files, describe_feature
+from conflictnews.dataset.card import config_data_files, describe_feature, ordered_splits
 from conflictnews.dataset.manifest import MANIFEST_FORMAT, MANIFEST_NAME
-from conflictnews.io import ConflictNewsError, atomic_write_text, sha256_file, staged_directory, write_json
+from conflictnews.io import (
+    ConflictNewsError,
+    atomic_write_text,
+    sha256_file,
+    staged_directory,
+    write_json,
+)
 
 CONFIG = "entities"
 DOCSTART = "-DOCSTART-"

@@ -9,6 +9,7 @@ links two entity spans. Each failure is a ConflictNewsError naming the file and 
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 from conflictnews.annotation import scheme
@@ -63,7 +64,7 @@ def _check_span(span: Span, layer: str, labels: frozenset[str], text: str, path:
 
 def _check_overlaps(spans: list[Span], layer: str, path: Path) -> None:
     ordered = sorted(spans, key=lambda s: (s.start, s.end, s.id))
-    for left, right in zip(ordered, ordered[1:]):
+    for left, right in pairwise(ordered):
         if right.start < left.end:
             raise ConflictNewsError(
                 f"{path}: overlapping {layer} spans {_describe(left)} and {_describe(right)}; "

@@ -192,15 +192,21 @@ def add_article_rows(
     sink.stance.add_article(article, gold, sentences, entity_groups, blocks)
 
 
+def _inside(span: Span, block: Block) -> bool:
+    return block.start <= span.start and span.end <= block.end
+
+
 def _add_documents(sink: RowSink, article: Article, gold: GoldRecord, split: ArticleSplit) -> None:
     text = article.require_text()
     entity_by_id = {s.id: s for s in gold.entities}
     for block in split.blocks:
-        inside = lambda s: block.start <= s.start and s.end <= block.end  # noqa: E731
         base = block.start
-        entities = [s for s in gold.entities if inside(s)]
-        events = [s for s in gold.events if inside(s)]
-        stances = [r for r in gold.stances if inside(entity_by_id[r.holder]) and inside(entity_by_id[r.target])]
+        entities = [s for s in gold.entities if _inside(s, block)]
+        events = [s for s in gold.events if _inside(s, block)]
+        stances = [
+            r for r in gold.stances
+            if _inside(entity_by_id[r.holder], block) and _inside(entity_by_id[r.target], block)
+        ]
         block_text = text[block.start : block.end]
         sink.builder("documents", block.split).append(
             {

@@ -30,13 +30,13 @@ class SemVer:
     build: str = ""
 
     @classmethod
-    def parse(cls, text: str) -> "SemVer":
+    def parse(cls, text: str) -> SemVer:
         """Parse `X.Y.Z[-pre][+build]`; a leading `v` (a tag) is accepted.
 
         >>> SemVer.parse("v1.2.0-rc.1").prerelease
         ('rc', '1')
         """
-        match = _SEMVER.match(text[1:] if text.startswith("v") else text)
+        match = _SEMVER.match(text.removeprefix("v"))
         if not match:
             raise ConflictNewsError(
                 f"version {text!r} is not a semantic version (expected MAJOR.MINOR.PATCH, e.g. 0.1.0)"

@@ -136,23 +136,25 @@ class SentenceUnit:
         return not self.text.rstrip("”’\"')").endswith((".", "?", "!"))
 
 
+def _within(span: Span, sentence: Sentence) -> bool:
+    return sentence.start <= span.start and span.end <= sentence.end
+
+
+def _moved(span: Span, by: int) -> Span:
+    return span.model_copy(update={"start": span.start + by, "end": span.end + by})
+
+
 def sentence_units(article: Article, gold: GoldRecord) -> list[SentenceUnit]:
     text = article.require_text()
     units = []
     for sentence in segment(text):
-        def inside(span: Span) -> bool:
-            return sentence.start <= span.start and span.end <= sentence.end
-
-        def local(span: Span) -> Span:
-            return span.model_copy(update={"start": span.start - sentence.start, "end": span.end - sentence.start})
-
-        entities = tuple(local(s) for s in gold.entities if inside(s))
+        entities = tuple(_moved(s, -sentence.start) for s in gold.entities if _within(s, sentence))
         ids = {s.id for s in entities}
         units.append(
             SentenceUnit(
                 text=text[sentence.start : sentence.end],
                 entities=entities,
-                events=tuple(local(s) for s in gold.events if inside(s)),
+                events=tuple(_moved(s, -sentence.start) for s in gold.events if _within(s, sentence)),
                 stances=tuple(r for r in gold.stances if r.holder in ids and r.target in ids),
             )
         )
@@ -181,8 +183,8 @@ def synthetic_corpus(
             for k, unit in enumerate(paragraph):
                 if k:
                     offset += 1  # the space between sentences
-                entities += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset}) for s in unit.entities]
-                events += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset}) for s in unit.events]
+                entities += [_moved(s, offset) for s in unit.entities]
+                events += [_moved(s, offset) for s in unit.events]
                 stances += unit.stances
                 offset += len(unit.text)
             parts.append(" ".join(u.text for u in paragraph))
