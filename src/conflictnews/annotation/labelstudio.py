@@ -38,6 +38,7 @@ from conflictnews.annotation.records import (
     write_record,
 )
 from conflictnews.annotation.render import render_label_config
+from conflictnews.annotation.scheme import scheme_fingerprint
 from conflictnews.annotation.validate import (
     AnnotationRef,
     Counts,
@@ -286,8 +287,11 @@ def push(
 
 def _raise_problems(problems: list[Problem], what: str) -> None:
     if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise ConflictNewsError(f"{what}: {len(problems)} problem(s):\n{lines}")
+        raise ConflictNewsError(f"{what}: {len(problems)} problem(s):\n{problem_lines(problems)}")
+
+
+def problem_lines(problems: list[Problem]) -> str:
+    return "\n".join(f"  - {p}" for p in problems)
 
 
 # --- submit ------------------------------------------------------------------------------
@@ -499,10 +503,9 @@ def pull(
         atomic_write_bytes(export_out, export.raw)
     conversion = convert_export(export.tasks, articles, export.info, export.users)
     if conversion.problems:
-        lines = "\n".join(f"  - {p}" for p in conversion.problems)
         raise ExportInvalid(
             f"export of project {title!r} has {len(conversion.problems)} problem(s); "
-            f"nothing written:\n{lines}",
+            f"nothing written:\n{problem_lines(conversion.problems)}",
             conversion.problems,
         )
     counts_out, written = write_records(annotations_dir, conversion)
@@ -510,7 +513,7 @@ def pull(
         project_id=int(project.id),
         label_studio_version=export.info.label_studio_version,
         export_sha256=export.info.export_sha256 or "",
-        config_matches_scheme=export.info.config_sha256 == config_sha256(render_label_config()),
+        config_matches_scheme=export.info.config_sha256 == scheme_fingerprint(),
         counts_in=conversion.counts_in,
         counts_out=counts_out,
         written=written,
