@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from conflictnews.annotation.cli import app as annotate_app
+from conflictnews.annotation.preannotate_cli import register as register_preannotate
 from conflictnews.corpus.cli import app as corpus_app
 from conflictnews.dataset.cli import app as dataset_app
 from conflictnews.eval.cli import app as eval_app
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(corpus_app, name="corpus", help="Articles: add, list, show.")
+register_preannotate(annotate_app)
 app.add_typer(annotate_app, name="annotate", help="Annotation: scheme, Label Studio round trip, agreement.")
 app.add_typer(dataset_app, name="dataset", help="The versioned Hugging Face dataset.")
 app.add_typer(eval_app, name="eval", help="Tasks, metrics and scoring of predictions.")

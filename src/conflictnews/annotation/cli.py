@@ -39,7 +39,9 @@ from conflictnews.annotation.render import (
     write_rendered,
 )
 from conflictnews.annotation.review_cli import register
+from conflictnews.corpus.hydrate import TextCache
 from conflictnews.corpus.records import Article
+from conflictnews.corpus.selection import selection_ids
 from conflictnews.corpus.store import get_article, load_articles
 from conflictnews.io import ConflictNewsError, atomic_write_text
 from conflictnews.paths import ProjectPaths
@@ -168,14 +170,22 @@ def stop_command(
 # --- push / submit / pull ----------------------------------------------------------------
 
 
-def _articles_to_push(paths: ProjectPaths, ids: list[str]) -> tuple[list[Article], list[Article]]:
-    """(articles with text, stand-off articles without hydrated text)."""
+def _articles_to_push(
+    paths: ProjectPaths, ids: list[str], selection: Path | None = None
+) -> tuple[list[Article], list[Article]]:
+    """(articles with text, stand-off articles without hydrated text).
+
+    Stand-off records (e.g. FA-KES) get their text from the hydrated cache, re-verified by hash.
+    """
+    cache = TextCache.for_project(paths.root)
+    if selection is not None:
+        ids = [*ids, *selection_ids(selection)]
     if ids:
-        chosen = [get_article(paths.articles, article_id) for article_id in ids]
+        chosen = [get_article(paths.articles, article_id, hydrate_from=cache) for article_id in dict.fromkeys(ids)]
         for article in chosen:
             article.require_text()
     else:
-        chosen = load_articles(paths.articles)
+        chosen = load_articles(paths.articles, hydrate_from=cache)
     if not chosen:
         raise ConflictNewsError(
             f"no articles in {paths.articles}; add some with `conflictnews corpus add`"
@@ -189,6 +199,10 @@ def push_command(
     article: Annotated[
         list[str], typer.Option("--article", help="Only these article ids (repeatable).")
     ] = [],  # noqa: B006
+    selection: Annotated[
+        Path | None,
+        typer.Option("--selection", help="Push the articles of a selection file (corpus/selections/*.json)."),
+    ] = None,
     predictions: Annotated[
         list[Path],
         typer.Option(
@@ -212,7 +226,7 @@ def push_command(
     console = _console()
     paths = ProjectPaths.discover()
     conn = connection_from(url, token)
-    articles, stand_off = _articles_to_push(paths, article)
+    articles, stand_off = _articles_to_push(paths, article, selection)
     records = [load_annotation(p) for p in predictions]
     pairs = [(r, model_version or r.annotator) for r in records]
     with Progress(console=console, transient=True) as progress:

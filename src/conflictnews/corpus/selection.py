@@ -251,3 +251,8 @@ def read_selection(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != SELECTION_FORMAT:
         raise ConflictNewsError(f"{path}: not a selection file (format {SELECTION_FORMAT})")
     return data
+
+
+def selection_ids(path: Path, double_only: bool = False) -> list[str]:
+    """The article ids of a selection file, in its order (only the double-annotation ones if asked)."""
+    return [entry["id"] for entry in read_selection(path)["articles"] if entry["double"] or not double_only]

@@ -1,0 +1,67 @@
+"""`conflictnews annotate preannotate`: write baseline pre-annotations for articles, ready for `annotate push`."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import track
+
+from conflictnews.annotation.records import write_record
+from conflictnews.corpus.selection import selection_ids
+from conflictnews.io import ConflictNewsError, sha256_file
+from conflictnews.paths import ProjectPaths
+
+console = Console()
+
+
+def _selected_ids(selection: Path | None, articles: list[str]) -> list[str]:
+    ids = list(articles)
+    if selection is not None:
+        ids += selection_ids(selection)
+    if not ids:
+        raise ConflictNewsError("name articles with --article ID or --selection FILE")
+    return list(dict.fromkeys(ids))
+
+
+def preannotate_command(
+    config: Path = typer.Option(Path("annotation/preannotation.toml"), help="Which baseline per layer, and the release."),
+    selection: Path = typer.Option(None, help="A selection file (corpus/selections/*.json)."),
+    article: list[str] = typer.Option([], help="Article ids (repeatable)."),
+    out: Path = typer.Option(Path("corpus/preannotations"), help="Folder for one record per article."),
+) -> None:
+    """Fit the configured baselines on a release and write one pre-annotation record per article."""
+    from conflictnews.annotation.preannotate import fit_preannotator, preannotate
+    from conflictnews.corpus.hydrate import TextCache
+    from conflictnews.corpus.store import get_article
+
+    paths = ProjectPaths.discover()
+    config_path = config if config.is_absolute() else paths.root / config
+    settings = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    layers = {name: (spec["baseline"], spec.get("params", {})) for name, spec in settings["layers"].items()}
+    release = paths.root / settings["release"]
+    manifest = release / "MANIFEST.json"
+    if not manifest.exists():
+        raise ConflictNewsError(f"{release}: no built release; run `conflictnews dataset build --version {release.name}`")
+    version = (
+        f"{'+'.join(f'{layer}={name}' for layer, (name, _p) in sorted(layers.items()))}"
+        f"@conflictnews-{release.name}/config-{sha256_file(config_path)[:8]}"
+    )
+    models = fit_preannotator(release, layers, version, seed=int(settings.get("seed", 0)))
+    cache = TextCache.for_project(paths.root)
+    ids = _selected_ids(selection, article)
+    target = out if out.is_absolute() else paths.root / out
+    counts = {"entities": 0, "events": 0, "stances": 0}
+    for article_id in track(ids, description="pre-annotating", console=console):
+        record = preannotate(get_article(paths.articles, article_id, hydrate_from=cache), models)
+        write_record(target / f"{article_id}.json", record)
+        for layer in counts:
+            counts[layer] += len(getattr(record, layer))
+    console.print(f"model_version {version}")
+    console.print(f"{len(ids)} record(s) in {target}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("preannotate")(preannotate_command)
