@@ -52,6 +52,7 @@ def seed_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy(REPO_ROOT / name, root / name)
     committed = gold_path(repo.gold, SEED_ID)
     if committed.exists():
+        gold_path(paths.gold, SEED_ID).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(committed, gold_path(paths.gold, SEED_ID))
     else:
         [article] = [a for a in load_articles(paths.articles) if a.id == SEED_ID]

@@ -258,13 +258,13 @@ def mark_pair(text: str, holder: tuple[int, int], target: tuple[int, int]) -> st
 
 
 def marked_texts(split: Dataset) -> list[str]:
+    """The context of every row with holder and target markers (columnar: no per-row dicts)."""
+    columns = [
+        list(split[name])
+        for name in ("text", "holder_start", "holder_end", "target_start", "target_end")
+    ]
     return [
-        mark_pair(
-            row["text"],
-            (row["holder_start"], row["holder_end"]),
-            (row["target_start"], row["target_end"]),
-        )
-        for row in split
+        mark_pair(text, (hs, he), (ts, te)) for text, hs, he, ts, te in zip(*columns, strict=True)
     ]
 
 
