@@ -1,0 +1,44 @@
+"""Pre-annotation: baselines fitted on the real 0.1.0 release annotate an article in all three layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conflictnews.annotation.agreement import f1_score
+from conflictnews.annotation.preannotate import fit_preannotator, preannotate
+from conflictnews.annotation.records import AnnotationRecord, load_gold
+from conflictnews.corpus.records import Article
+from conflictnews.dataset.build import build_release
+from conflictnews.paths import ProjectPaths
+
+from ..conftest import REPO_ROOT, SEED_ID
+
+LAYERS = {"entities": ("crf", {}), "events": ("crf", {}), "stances": ("tfidf_logreg_markers", {})}
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("release") / "0.1.0"
+    build_release(ProjectPaths(REPO_ROOT), "0.1.0", out=out)  # must reproduce the committed manifest
+    return out
+
+
+def test_preannotation_is_a_valid_record_of_every_layer(release: Path, seed_article: Article) -> None:
+    models = fit_preannotator(release, LAYERS, "crf+tfidf@0.1.0")
+    record = preannotate(seed_article, models)
+    assert isinstance(record, AnnotationRecord)
+    assert record.annotator == "model:crf+tfidf@0.1.0"
+    assert record.article_id == SEED_ID and record.text_sha256 == seed_article.text_sha256
+    text = seed_article.text
+    for span in (*record.entities, *record.events):
+        assert text[span.start : span.end] == span.text
+    entity_ids = {s.id for s in record.entities}
+    assert all(s.holder in entity_ids and s.target in entity_ids for s in record.stances)
+    # fitted on the article itself, the CRF must recover most of its own gold entities
+    gold = load_gold(REPO_ROOT / "corpus" / "gold" / f"{SEED_ID}.json")
+    keys = lambda spans: {(s.start, s.end, s.label) for s in spans}  # noqa: E731
+    score = f1_score(keys(gold.entities), keys(record.entities))
+    assert score.value is not None and score.value > 0.8
+    assert record.events, "the trigger CRF predicts at least one trigger on its own training article"
