@@ -144,6 +144,16 @@ def spans_by_sentence(
     return grouped
 
 
+def _tag_ids(
+    sentence: Sentence, spans: list[Span], doc_cache: list, index: dict[str, int], *, article_id: str, layer: str,
+    path: Path,
+) -> list[int]:
+    """ClassLabel ids of the sentence's IOB2 tags for one layer (all `O` = 0 without spans)."""
+    if not spans:
+        return [0] * len(sentence.tokens)
+    return [index[t] for t in _tags(sentence, spans, doc_cache, article_id=article_id, layer=layer, path=path)]
+
+
 def _tags(sentence: Sentence, spans: list[Span], doc_cache: list, *, article_id: str, layer: str, path: Path) -> list[str]:
     if not spans:
         return ["O"] * len(sentence.tokens)
@@ -171,17 +181,15 @@ def add_article_rows(
     for sentence, ents, events, block in zip(sentences, entity_groups, event_groups, blocks):
         cache: list = []
         tokens = [t.text for t in sentence.tokens]
-        ner = _tags(sentence, ents, cache, article_id=aid, layer="entities", path=gold_file)
-        trig = _tags(sentence, events, cache, article_id=aid, layer="events", path=gold_file)
+        ner = _tag_ids(sentence, ents, cache, _NER_INDEX, article_id=aid, layer="entities", path=gold_file)
+        trig = _tag_ids(sentence, events, cache, _TRIGGER_INDEX, article_id=aid, layer="events", path=gold_file)
         sid = sentence_id(aid, sentence.index)
         sink.builder("entities", block.split).append(
-            {"id": sid, "article_id": aid, "sentence_index": sentence.index, "tokens": tokens,
-             "ner_tags": [_NER_INDEX[t] for t in ner]}
+            {"id": sid, "article_id": aid, "sentence_index": sentence.index, "tokens": tokens, "ner_tags": ner}
         )
         sink.builder("events", block.split).append(
             {"id": sid, "article_id": aid, "sentence_index": sentence.index, "tokens": tokens,
-             "trigger_tags": [_TRIGGER_INDEX[t] for t in trig],
-             "event_types": sorted({_SUB_EVENT_INDEX[s.label] for s in events})}
+             "trigger_tags": trig, "event_types": sorted({_SUB_EVENT_INDEX[s.label] for s in events})}
         )
         sink.tokens += len(tokens)
         for span in ents:
@@ -237,6 +245,12 @@ def _add_documents(sink: RowSink, article: Article, gold: GoldRecord, split: Art
             }
         )
         sink.count("documents", block.split, "documents")
+
+
+# The stance schema as chunks carry it: `text` dictionary-encoded (cast to string when written).
+STANCE_TRANSFER_SCHEMA = F.STANCE.arrow_schema.set(
+    F.STANCE.arrow_schema.get_field_index("text"), pa.field("text", pa.dictionary(pa.int32(), pa.string()))
+)
 
 
 class StanceCollector:
@@ -351,7 +365,7 @@ class StanceCollector:
         article = pa.array(self.article, pa.string())
         splits = np.asarray(self.c_split, dtype=object)
         row_split = splits[ctx] if len(ctx) else np.asarray([], dtype=object)
-        schema = F.STANCE.arrow_schema
+        schema = STANCE_TRANSFER_SCHEMA
         out: dict[str, pa.Table] = {}
         for split in F.SPLITS:
             mask = row_split == split
@@ -361,7 +375,9 @@ class StanceCollector:
             columns = {
                 "id": pc.binary_join_element_wise(c_prefix.take(c), m_id.take(h), m_id.take(t), "-"),
                 "article_id": article.take(c),
-                "text": c_text.take(c),
+                # the context, dictionary-encoded: ~17 rows share one context, so the chunk ships
+                # each text once; ParquetStream decodes it one row group at a time
+                "text": pa.DictionaryArray.from_arrays(pa.array(ctx[mask], pa.int32()), c_text),
                 "holder_start": (m_start[holder[mask]] - c_start[ctx[mask]]),
                 "holder_end": (m_end[holder[mask]] - c_start[ctx[mask]]),
                 "holder_text": m_text.take(h),
