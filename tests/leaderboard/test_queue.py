@@ -116,3 +116,33 @@ def test_a_restart_loses_nothing_and_resumes_queued_jobs(backend: str, tmp_path:
     finally:
         second.close()
         first.close()
+
+
+def test_gold_is_read_from_the_configured_folder_never_a_stale_cache(tmp_path: Path) -> None:
+    """Two folders both called 0.1.0 with different test splits: each store reads its own
+    (the `datasets` cache keys local folders by name and relative paths, and is bypassed)."""
+    from conflictnews.leaderboard.synthetic import build_synthetic_release
+
+    small = build_synthetic_release(tmp_path / "a" / "0.1.0", "0.1.0", n_test=12)
+    large = build_synthetic_release(tmp_path / "b" / "0.1.0", "0.1.0", n_test=30)
+    assert len(GoldStore([small.parent]).split("0.1.0", "stance")) == 12
+    assert len(GoldStore([large.parent]).split("0.1.0", "stance")) == 30
+    # a data file that no longer matches the manifest is refused
+    test_file = next((large / "data" / "stance").glob("test-*.parquet"))
+    test_file.write_bytes(test_file.read_bytes() + b"\0")
+    from conflictnews.io import ConflictNewsError
+
+    with pytest.raises(ConflictNewsError, match="SHA-256 differs"):
+        GoldStore([large.parent]).split("0.1.0", "stance")
+
+
+def test_scores_from_upload_counts_equal_scores_from_the_stored_bundle(bundles: Bundles, gold: GoldStore) -> None:
+    """The fast path (count tables kept from validating the upload) and the full path
+    (`score_predictions` on the stored bundle) give identical TaskScores."""
+    from conflictnews.leaderboard.bundle import check_bundle, read_zip, Limits
+    from conflictnews.leaderboard.worker import score_bundle, score_counts_of
+
+    bundle = bundles.bundle("fast path", noise=0.25, seed=5)
+    checked = check_bundle(bundle, gold)
+    stored = read_zip(bundle.to_zip(), Limits())
+    assert score_counts_of(checked.counts, 300, 0) == score_bundle(stored, gold, checked.version, 300, 0)

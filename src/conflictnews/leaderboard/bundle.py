@@ -107,7 +107,7 @@ class Bundle:
     def to_zip(self) -> bytes:
         """A deterministic zip archive of the bundle (sorted names, fixed timestamps)."""
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             for name, data in self.files().items():
                 info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
                 info.external_attr = (stat.S_IFREG | 0o644) << 16
@@ -261,27 +261,38 @@ def read_bundle(path: Path, limits: Limits | None = None) -> Bundle:
     return read_zip(path.read_bytes(), limits, str(path))
 
 
-def validate_predictions_bytes(task: str, split: Any, data: bytes, origin: str) -> None:
-    """Check one predictions file against a gold split with the evaluation code's validator.
+def count_predictions_bytes(task: str, split: Any, data: bytes, origin: str) -> tuple[Any, Any]:
+    """Validate one predictions file against a gold split and reduce it to per-article counts.
 
-    The file goes to the validator as a file so that its messages carry line numbers.
+    This is the evaluation code's own `count_table` (what `score_predictions` runs before its
+    bootstrap), so a file that passes here is scored without a second validation (see
+    `CheckedBundle.counts`). The file goes in as a file so that messages carry line numbers.
     """
-    from conflictnews.eval.predictions import PredictionError, validate_predictions
+    from conflictnews.eval.predictions import PredictionError
+    from conflictnews.eval.scoring import count_table
 
     with tempfile.TemporaryDirectory(prefix="cnlb-") as tmp:
         path = Path(tmp) / f"{task}{PREDICTIONS_SUFFIX}"
         path.write_bytes(data)
         try:
-            validate_predictions(task, split, path)
+            return count_table(task, split, path)
         except PredictionError as exc:
-            message = str(exc).replace(str(path), origin)
-            raise BundleError(message) from None
+            raise BundleError(str(exc).replace(str(path), origin)) from None
 
 
-def validate_bundle(bundle: Bundle, gold: Any, origin: str = "bundle") -> str:
-    """Check `bundle` against the gold of the version it targets; return that version.
+@dataclass(frozen=True)
+class CheckedBundle:
+    """A bundle that passed validation: the dataset version it targets and, per task, the
+    evaluation code's (Gold, CountTable) for it — the input of `score_counts`."""
 
-    `gold` is a `GoldStore`. Errors name the file and ids, never gold labels.
+    version: str
+    counts: dict[str, tuple[Any, Any]]
+
+
+def check_bundle(bundle: Bundle, gold: Any, origin: str = "bundle") -> CheckedBundle:
+    """Check `bundle` against the gold of the version it targets (`gold`: a GoldStore).
+
+    Errors (BundleError, 422) name the file and ids, never gold labels.
     """
     from conflictnews.eval.tasks import TASKS
 
@@ -290,10 +301,16 @@ def validate_bundle(bundle: Bundle, gold: Any, origin: str = "bundle") -> str:
         source = gold.source(version)
     except ConflictNewsError as exc:
         raise BundleError(f"{origin}/{METADATA_FILE}: {exc}") from None
+    counts = {}
     for task in bundle.tasks:
         config = TASKS.get(task).config
+        where = f"{origin}/{task}{PREDICTIONS_SUFFIX}"
         if config not in source.configs:
-            raise BundleError(f"{origin}/{task}{PREDICTIONS_SUFFIX}: dataset version {version} has no {config!r} config")
-        split = gold.split(version, config)
-        validate_predictions_bytes(task, split, bundle.predictions[task], f"{origin}/{task}{PREDICTIONS_SUFFIX}")
-    return version
+            raise BundleError(f"{where}: dataset version {version} has no {config!r} config")
+        counts[task] = count_predictions_bytes(task, gold.split(version, config), bundle.predictions[task], where)
+    return CheckedBundle(version, counts)
+
+
+def validate_bundle(bundle: Bundle, gold: Any, origin: str = "bundle") -> str:
+    """`check_bundle`, returning only the dataset version."""
+    return check_bundle(bundle, gold, origin).version

@@ -133,6 +133,9 @@ def serve(
         port=port,
         workers=processes if processes > 1 else None,
         log_level=log_level,
+        # a process busy loading gold or scoring answers the supervisor's ping late; 5 s (the
+        # default) gets healthy workers killed and restarted
+        timeout_worker_healthcheck=120,
     )
 
 

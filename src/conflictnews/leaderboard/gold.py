@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from datasets import Dataset, Features
 
 from conflictnews.io import ConflictNewsError, read_json, sha256_file, write_json
@@ -112,16 +113,37 @@ def discover_sources(paths: list[Path]) -> dict[str, GoldSource]:
 
 
 def load_release_split(folder: Path, config: str, split: str = TEST_SPLIT) -> Dataset:
-    """One split of one config of a release folder, through the dataset stage's loader if present."""
+    """One split of one config of a release folder, read straight from its Parquet file.
+
+    The file named by MANIFEST.json is checked against the manifest's sha256 and read with pyarrow
+    (Features from the file's schema metadata). The `datasets` cache is bypassed on purpose: it
+    keys local folders by name and relative file paths, so a rebuilt or another folder called
+    `0.1.0` could be served from a stale cache. Releases without file entries in the manifest go
+    through the dataset stage's loader.
+    """
+    folder = Path(folder)
+    manifest_path = folder / "MANIFEST.json"
+    manifest = read_json(manifest_path) if manifest_path.is_file() else {}
+    entry = (manifest.get("configs") or {}).get(config, {}).get(split) if isinstance(manifest, dict) else None
+    if isinstance(entry, dict) and entry.get("file"):
+        path = folder / entry["file"]
+        if not path.is_file():
+            raise ConflictNewsError(f"{path}: missing (listed in {manifest_path})")
+        if entry.get("sha256") and sha256_file(path) != entry["sha256"]:
+            raise ConflictNewsError(f"{path}: SHA-256 differs from {manifest_path}; rebuild or re-download the release")
+        table = pq.read_table(path)
+        if b"huggingface" not in (table.schema.metadata or {}):
+            raise ConflictNewsError(f"{path}: no datasets Features in the Parquet schema metadata")
+        return Dataset(table)
     try:
         from conflictnews.dataset.load import load_release  # the dataset engineer's loader
     except ImportError:
         load_release = None
     if load_release is not None:
-        return load_release(str(folder), config)[split]
+        return load_release(str(folder), config, download_mode="force_redownload")[split]
     import datasets
 
-    return datasets.load_dataset(str(folder), config, split=split)
+    return datasets.load_dataset(str(folder), config, split=split, download_mode="force_redownload")
 
 
 def _load_key_split(path: Path, config: str) -> Dataset:

@@ -116,7 +116,9 @@ class LiveServer:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.get(self.url + path, headers=headers, params=params, timeout=60)
 
-    def wait(self, submission_id: int, token: str | None = None, timeout: float = 120.0) -> dict[str, Any]:
+    def wait(
+        self, submission_id: int, token: str | None = None, timeout: float = 120.0, interval: float = 0.1
+    ) -> dict[str, Any]:
         """Poll until the submission leaves `queued`; its JSON view."""
         deadline = time.monotonic() + timeout
         while True:
@@ -125,4 +127,4 @@ class LiveServer:
                 return view
             if time.monotonic() > deadline:
                 raise TimeoutError(f"submission {submission_id} still queued after {timeout} s")
-            time.sleep(0.1)
+            time.sleep(interval)

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from conflictnews.io import ConflictNewsError
@@ -47,6 +47,16 @@ class Cell:
 
     def as_dict(self) -> dict[str, Any]:
         return {"value": self.value, "ci": [self.low, self.high], "tied_with_leader": self.tied}
+
+    @property
+    def shown(self) -> str:
+        """The value ×100 as displayed."""
+        return f"{self.value * 100:.1f}"
+
+    @property
+    def shown_ci(self) -> str:
+        """The CI ×100 as displayed ('' without one)."""
+        return "" if self.low is None or self.high is None else f"[{self.low * 100:.1f}, {self.high * 100:.1f}]"
 
 
 @dataclass
@@ -171,8 +181,10 @@ def rank_rows(rows: list[Row], columns: list[TaskColumn], sort: str) -> list[Row
 
 
 def load_rows(session: Session, version: str) -> list[Row]:
-    """Every submission scored on `version`, with its main scores (one query, no TaskScore blobs)."""
-    query = (
+    """Every submission scored on `version`, with its main scores (two queries, no TaskScore blobs)."""
+    scored = and_(Evaluation.dataset_version == version, Evaluation.state == SCORED)
+    rows: dict[int, Row] = {}
+    for r in session.execute(
         select(
             Submission.id,
             Submission.model_name,
@@ -181,25 +193,30 @@ def load_rows(session: Session, version: str) -> list[Row]:
             Submission.created_at,
             Submission.meta,
             Evaluation.manifest_sha256,
-            Score.task,
-            Score.main_value,
-            Score.ci_low,
-            Score.ci_high,
         )
         .join(Evaluation, Evaluation.submission_id == Submission.id)
-        .join(Score, Score.evaluation_id == Evaluation.id)
-        .where(Evaluation.dataset_version == version, Evaluation.state == SCORED)
-        .order_by(Submission.id)
-    )
-    rows: dict[int, Row] = {}
-    for r in session.execute(query):
-        row = rows.get(r.id)
-        if row is None:
-            row = rows[r.id] = Row(
-                r.id, r.model_name, r.team, r.is_baseline, r.created_at, r.meta, r.manifest_sha256 or "", {}
-            )
-        row.cells[r.task] = Cell(r.main_value, r.ci_low, r.ci_high)
-    return list(rows.values())
+        .where(scored)
+    ):
+        rows[r.id] = Row(r.id, r.model_name, r.team, r.is_baseline, r.created_at, r.meta, r.manifest_sha256 or "", {})
+    for r in session.execute(
+        select(Evaluation.submission_id, Score.task, Score.main_value, Score.ci_low, Score.ci_high)
+        .join(Evaluation, Score.evaluation_id == Evaluation.id)
+        .where(scored)
+    ):
+        row = rows.get(r.submission_id)
+        if row is not None:
+            row.cells[r.task] = Cell(r.main_value, r.ci_low, r.ci_high)
+    return sorted(rows.values(), key=lambda row: row.submission_id)
+
+
+def generation(session: Session, version: str | None) -> tuple[Any, ...]:
+    """Changes whenever the scored entries of `version` change (a cache key for the table)."""
+    row = session.execute(
+        select(func.count(Evaluation.id), func.max(Evaluation.finished_at), func.max(Evaluation.id)).where(
+            Evaluation.dataset_version == version, Evaluation.state == SCORED
+        )
+    ).one()
+    return tuple(row)
 
 
 def scored_versions(session: Session) -> list[str]:

@@ -15,7 +15,10 @@ each process runs migrations (serialised by a lock) and `settings.workers` scori
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,11 +33,11 @@ from sqlalchemy.orm import Session
 
 from conflictnews.io import ConflictNewsError
 from conflictnews.leaderboard import migrate, ranking, store
-from conflictnews.leaderboard.bundle import BundleError, SubmissionMeta, read_zip, validate_bundle
+from conflictnews.leaderboard.bundle import BundleError, SubmissionMeta, check_bundle, read_zip
 from conflictnews.leaderboard.db import Database, User
 from conflictnews.leaderboard.gold import GoldStore, gold_summary
 from conflictnews.leaderboard.settings import Settings
-from conflictnews.leaderboard.worker import Worker
+from conflictnews.leaderboard.worker import HotCounts, Worker
 
 log = logging.getLogger("conflictnews.leaderboard.server")
 HERE = Path(__file__).resolve().parent
@@ -88,6 +91,28 @@ class BodySizeLimit:
         await self.app(scope, limited, send)
 
 
+class TableCache:
+    """Ranked tables (and rendered pages) per (version, sort, task), valid while the version's
+    scored entries are unchanged (`ranking.generation`); a page view then costs one small query."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
 def _templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}"
@@ -101,7 +126,17 @@ class Services:
         self.settings = settings
         self.db = Database(settings.database_url)
         self.gold = GoldStore(settings.gold_paths)
-        self.workers = [Worker(self.db, self.gold, settings) for _ in range(settings.workers)]
+        self.hot = HotCounts() if settings.workers else None
+        self.workers = [Worker(self.db, self.gold, settings, hot=self.hot) for _ in range(settings.workers)]
+        self.cache = TableCache()
+
+    def table(self, session: Session, version: str | None, sort: str, task: str | None) -> tuple[ranking.Table, tuple]:
+        """The ranked table, cached until the version's scored entries change; and its cache key."""
+        if version is None:
+            known = ranking.scored_versions(session)
+            version = known[-1] if known else None
+        key = (version, sort, task, ranking.generation(session, version))
+        return self.cache.get_or_make(("table", *key), lambda: ranking.build_table(session, version, sort, task)), key
 
     def wake(self) -> None:
         for worker in self.workers:
@@ -110,17 +145,26 @@ class Services:
     def versions(self) -> list[str]:
         return self.gold.versions()
 
+    def preload(self) -> None:
+        """Load every configured gold test split now rather than on the first submission."""
+        for version, source in self.gold.sources().items():
+            for config in source.configs:
+                self.gold.split(version, config)
+
     def accept(self, user: User, data: bytes, filename: str) -> int:
         """Parse, validate and store an uploaded bundle; return the new submission id (BundleError otherwise)."""
         limits = self.settings.limits
         with self.db.session() as session:
             store.check_cap(session, user, self.settings.daily_cap)  # cheap early answer; re-checked under lock
-        bundle = read_zip(data, limits, origin=Path(filename or "bundle.zip").name)
-        version = validate_bundle(bundle, self.gold, origin=Path(filename or "bundle.zip").name)
-        manifest = self.gold.source(version).manifest_sha256
+        origin = Path(filename or "bundle.zip").name
+        bundle = read_zip(data, limits, origin=origin)
+        checked = check_bundle(bundle, self.gold, origin=origin)
+        manifest = self.gold.source(checked.version).manifest_sha256
         submission_id = store.create_submission(
             self.db, user.id, bundle, bundle.to_zip(), self.settings.daily_cap, manifest
         )
+        if self.hot is not None:
+            self.hot.put(store.evaluation_id(self.db, submission_id, checked.version), checked.version, checked.counts)
         log.info("submission %s accepted from user %s (%s)", submission_id, user.name, ", ".join(bundle.tasks))
         self.wake()
         return submission_id
@@ -136,6 +180,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_startup:
             migrate.upgrade(services.db.engine)
+        services.preload()
+        # Everything loaded so far (modules, gold splits) lives as long as the process: moving it
+        # out of the collector's generations halves the cost of validating a large upload, which
+        # allocates hundreds of thousands of small objects.
+        gc.freeze()
         for worker in services.workers:
             worker.start()
         yield
@@ -230,7 +279,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         if version is not None and version not in services.versions():
             raise HTTPException(404, f"unknown dataset version {version!r}; available: {', '.join(services.versions())}")
-        return ranking.build_table(s, version, sort, task).as_dict()
+        table, key = services.table(s, version, sort, task)
+        return services.cache.get_or_make(("json", *key), table.as_dict)
 
     # ---- pages -------------------------------------------------------------------------------
 
@@ -245,12 +295,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version = version or None
         task = task or None
         try:
-            table = ranking.build_table(s, version, sort, task)
+            table, key = services.table(s, version, sort, task)
         except ConflictNewsError as exc:
             return HTMLResponse(f"<p>{exc}</p>", status_code=400)
-        return templates.TemplateResponse(
-            request, "leaderboard.html", {"table": table, "settings": settings, "gold_versions": services.versions()}
-        )
+
+        def render() -> str:
+            context = {"table": table, "settings": settings, "gold_versions": services.versions()}
+            return templates.get_template("leaderboard.html").render(
+                request=request, **context
+            )
+
+        return HTMLResponse(services.cache.get_or_make(("html", str(request.base_url), *key), render))
 
     @app.get("/submit", response_class=HTMLResponse, name="submit_page")
     def submit_page(request: Request) -> Response:

@@ -52,6 +52,9 @@ class Settings(BaseModel):
     workers: int = Field(1, ge=0, description="Scoring threads per server process (0: score elsewhere).")
     lease_seconds: float = Field(600.0, gt=0, description="A claimed job is reclaimable after this long.")
     poll_seconds: float = Field(1.0, gt=0, description="How often an idle worker looks for queued jobs.")
+    handoff_seconds: float = Field(
+        5.0, ge=0, description="A server's worker leaves jobs another process accepted this recently to that process."
+    )
     max_attempts: int = Field(3, ge=1, description="Claims of one job before it is marked failed.")
     migrate_on_startup: bool = Field(True, description="Run Alembic migrations when the app starts.")
     title: str = Field("conflictnews leaderboard", description="Page title.")

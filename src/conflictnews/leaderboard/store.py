@@ -197,37 +197,64 @@ def _claimable(now: dt.datetime) -> Any:
     return and_(Evaluation.state == QUEUED, or_(Evaluation.lease_until.is_(None), Evaluation.lease_until < now))
 
 
-def claim_next(db: Database, worker: str, lease_seconds: float, version: str | None = None) -> Job | None:
-    """Claim the oldest claimable job (optionally of one dataset version), or None."""
+def _try_claim(db: Database, candidate: int, worker: str, lease_seconds: float, now: dt.datetime) -> Job | None:
+    """The atomic claim: one conditional UPDATE; the job is ours only if it changed a row."""
+    with db.write() as session, session.begin():
+        result = session.execute(
+            update(Evaluation)
+            .where(Evaluation.id == candidate, _claimable(now))
+            .values(
+                claimed_by=worker,
+                lease_until=now + dt.timedelta(seconds=lease_seconds),
+                attempts=Evaluation.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None
+        row = session.execute(
+            select(Evaluation.submission_id, Evaluation.dataset_version, Evaluation.attempts).where(
+                Evaluation.id == candidate
+            )
+        ).one()
+        return Job(candidate, row.submission_id, row.dataset_version, row.attempts)
+
+
+def claim_next(
+    db: Database, worker: str, lease_seconds: float, version: str | None = None, min_age_seconds: float = 0.0
+) -> Job | None:
+    """Claim the oldest claimable job (optionally of one dataset version), or None.
+
+    `min_age_seconds`: leave jobs queued more recently than this to the process that accepted
+    them (it holds their count tables, see worker.HotCounts); it gets them first, not only.
+    """
     for _ in range(20):  # another worker may win a race for the same row: try the next one
         now = utcnow()
         query = select(Evaluation.id).where(_claimable(now)).order_by(Evaluation.id).limit(1)
         if version is not None:
             query = query.where(Evaluation.dataset_version == version)
+        if min_age_seconds > 0:
+            query = query.where(Evaluation.created_at < now - dt.timedelta(seconds=min_age_seconds))
         with db.session() as session:
             candidate = session.scalar(query)
         if candidate is None:
             return None
-        with db.write() as session, session.begin():
-            result = session.execute(
-                update(Evaluation)
-                .where(Evaluation.id == candidate, _claimable(now))
-                .values(
-                    claimed_by=worker,
-                    lease_until=now + dt.timedelta(seconds=lease_seconds),
-                    attempts=Evaluation.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                continue
-            row = session.execute(
-                select(Evaluation.submission_id, Evaluation.dataset_version, Evaluation.attempts).where(
-                    Evaluation.id == candidate
-                )
-            ).one()
-            return Job(candidate, row.submission_id, row.dataset_version, row.attempts)
+        job = _try_claim(db, candidate, worker, lease_seconds, now)
+        if job is not None:
+            return job
     return None
+
+
+def claim(db: Database, worker: str, lease_seconds: float, evaluation_id: int) -> Job | None:
+    """Claim one given job if it is still claimable (else None: scored, or another worker has it)."""
+    return _try_claim(db, evaluation_id, worker, lease_seconds, utcnow())
+
+
+def evaluation_id(db: Database, submission_id: int, version: str) -> int:
+    with db.session() as session:
+        return session.scalar(
+            select(Evaluation.id).where(Evaluation.submission_id == submission_id, Evaluation.dataset_version == version)
+        )
 
 
 def _owned(evaluation_id: int, worker: str) -> Any:
