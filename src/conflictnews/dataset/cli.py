@@ -56,7 +56,8 @@ def build(
                       f"{u['target']} ({u['label']}): {u['reason']}")
     if report.unchanged:
         console.print(f"version {report.version} already existed with identical content: rebuilt the same bytes")
-    console.print(f"commit {report.out / 'MANIFEST.json'} and a CHANGELOG entry for {report.version}")
+    else:
+        console.print(f"commit {report.out / 'MANIFEST.json'} and a CHANGELOG entry for {report.version}")
 
 
 @app.command("verify")
