@@ -15,6 +15,7 @@ from conflictnews.annotation.records import Stance, gold_path
 from conflictnews.corpus.segment import segment
 from conflictnews.dataset import features as F
 from conflictnews.dataset.build import build_release, data_file
+from conflictnews.dataset.rows import stance_id
 from conflictnews.dataset.splits import PARAGRAPH_BLOCKS
 from conflictnews.io import sha256_file
 from tests.conftest import SEED_ID
@@ -132,6 +133,13 @@ def test_stance_rows(seed_release, seed_gold, seed_article):
     coverage = seed_release.manifest["stance_coverage"]
     assert coverage == {"annotated": len(seed_gold.stances), "in_stance_config": len(seed_gold.stances),
                         "not_covered": []}
+    # the documented id format, from the first sentence of the context
+    sentence_of = {s.id: i for i, sent in enumerate(segment(seed_article.text)) for s in seed_gold.entities
+                   if sent.start <= s.start < sent.end}
+    for stance in seed_gold.stances:
+        holder, target = spans[stance.holder], spans[stance.target]
+        first = min(sentence_of[holder.id], sentence_of[target.id])
+        assert stance_id(SEED_ID, first, holder, target) in {r["id"] for r in rows}
     # each ordered pair appears once, and its reverse too
     pairs = [STANCE_ID.match(r["id"]).group("holder", "target") for r in rows]
     assert len(pairs) == len(set(pairs))

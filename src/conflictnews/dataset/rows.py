@@ -148,19 +148,16 @@ def _tag_ids(
     sentence: Sentence, spans: list[Span], doc_cache: list, index: dict[str, int], *, article_id: str, layer: str,
     path: Path,
 ) -> list[int]:
-    """ClassLabel ids of the sentence's IOB2 tags for one layer (all `O` = 0 without spans)."""
+    """ClassLabel ids of the sentence's IOB2 tags for one layer's spans (all `O` = 0 without spans).
+
+    `doc_cache` holds the sentence's spaCy Doc once made, so both layers share it.
+    """
     if not spans:
         return [0] * len(sentence.tokens)
-    return [index[t] for t in _tags(sentence, spans, doc_cache, article_id=article_id, layer=layer, path=path)]
-
-
-def _tags(sentence: Sentence, spans: list[Span], doc_cache: list, *, article_id: str, layer: str, path: Path) -> list[str]:
-    if not spans:
-        return ["O"] * len(sentence.tokens)
     if not doc_cache:
         doc_cache.append(sentence_doc(sentence))
     try:
-        return spans_to_iob(sentence, [(s.start, s.end, s.label) for s in spans], doc_cache[0])
+        tags = spans_to_iob(sentence, [(s.start, s.end, s.label) for s in spans], doc_cache[0])
     except MisalignedSpan as exc:
         span = spans[exc.index]
         tokens = " | ".join(t.text for t in sentence.tokens)
@@ -168,6 +165,7 @@ def _tags(sentence: Sentence, spans: list[Span], doc_cache: list, *, article_id:
             f"{_where(path, article_id, layer, span)}: does not align with token boundaries of "
             f"sentence {sentence.index} ({tokens})"
         ) from None
+    return [index[t] for t in tags]
 
 
 def add_article_rows(
