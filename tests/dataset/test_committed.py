@@ -55,8 +55,3 @@ def test_committed_seed_stances_accounted_for(committed_release):
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[m.parent.name for m in MANIFESTS])
 def test_committed_release_reproduces(manifest):
     assert verify_release(REPO, manifest.parent.name) == []
-
-
-def test_placeholder_when_nothing_is_committed():
-    if not MANIFESTS:
-        pytest.skip("no release manifest committed under corpus/releases/ yet")
