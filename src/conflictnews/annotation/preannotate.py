@@ -136,3 +136,40 @@ def _pair_ids(row_id: str) -> tuple[str, str]:
     """
     *_, holder, target = row_id.split("-")
     return holder, target
+
+
+@dataclass(frozen=True)
+class LayerQuality:
+    """How well a pre-annotation layer matched the final gold (exact span and label; stances by end positions)."""
+
+    layer: str
+    predicted: int
+    gold: int
+    correct: int
+
+    @property
+    def precision(self) -> float | None:
+        return self.correct / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.correct / self.gold if self.gold else None
+
+
+def _layer_items(record: AnnotationRecord, layer: str) -> set[tuple]:
+    if layer != "stances":
+        return {(s.start, s.end, s.label) for s in getattr(record, layer)}
+    where = {s.id: (s.start, s.end) for s in record.entities}
+    return {(where[r.holder], where[r.target], r.label) for r in record.stances}
+
+
+def preannotation_quality(pairs: list[tuple[AnnotationRecord, AnnotationRecord]]) -> list[LayerQuality]:
+    """Pooled precision/recall of pre-annotations against gold, per layer, over (pre, gold) pairs."""
+    quality = []
+    for layer in ("entities", "events", "stances"):
+        predicted = gold = correct = 0
+        for pre, final in pairs:
+            p, g = _layer_items(pre, layer), _layer_items(final, layer)
+            predicted, gold, correct = predicted + len(p), gold + len(g), correct + len(p & g)
+        quality.append(LayerQuality(layer, predicted, gold, correct))
+    return quality

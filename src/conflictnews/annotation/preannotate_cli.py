@@ -63,5 +63,43 @@ def preannotate_command(
     console.print(f"{len(ids)} record(s) in {target}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
+
+
+def quality_command(
+    preannotations: Path = typer.Option(Path("corpus/preannotations"), help="Folder of pre-annotation records."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the figures as JSON."),
+) -> None:
+    """Precision and recall of the pre-annotations against the adjudicated gold, per layer."""
+    from rich.table import Table
+
+    from conflictnews.annotation.preannotate import preannotation_quality
+    from conflictnews.annotation.records import load_annotation, load_gold_records
+    from conflictnews.io import write_json
+
+    paths = ProjectPaths.discover()
+    folder = preannotations if preannotations.is_absolute() else paths.root / preannotations
+    gold = load_gold_records(paths.gold)
+    pres = {p.stem: load_annotation(p) for p in sorted(folder.glob("*.json"))}
+    pairs = [(pre, gold[aid]) for aid, pre in pres.items() if aid in gold]
+    missing = sorted(set(pres) - set(gold))
+    if not pairs:
+        raise ConflictNewsError(f"no pre-annotated article in {folder} has a gold record yet")
+    quality = preannotation_quality(pairs)
+    table = Table("layer", "predicted", "gold", "correct", "precision", "recall",
+                  title=f"pre-annotation vs gold, {len(pairs)} article(s)")
+    fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+    for q in quality:
+        table.add_row(q.layer, str(q.predicted), str(q.gold), str(q.correct), fmt(q.precision), fmt(q.recall))
+    console.print(table)
+    if missing:
+        console.print(f"{len(missing)} pre-annotated article(s) without gold yet: {', '.join(missing[:5])}…")
+    if json_out is not None:
+        write_json(json_out, {"articles": len(pairs), "model_version": sorted({p.annotator for p, _ in pairs}),
+                              "layers": [{"layer": q.layer, "predicted": q.predicted, "gold": q.gold,
+                                          "correct": q.correct, "precision": q.precision, "recall": q.recall}
+                                         for q in quality]})
+
+
 def register(app: typer.Typer) -> None:
     app.command("preannotate")(preannotate_command)
+    app.command("preannotation-quality")(quality_command)
