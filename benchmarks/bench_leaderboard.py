@@ -35,7 +35,12 @@ from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
 from conflictnews.leaderboard.db import SCORED, Database, Evaluation, Score, Submission, utcnow
 from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.live import LiveServer
-from conflictnews.leaderboard.synthetic import build_synthetic_release, jsonl, noisy_predictions, synthetic_metadata
+from conflictnews.leaderboard.synthetic import (
+    build_synthetic_release,
+    jsonl,
+    noisy_predictions,
+    synthetic_metadata,
+)
 
 SUBMIT_BUDGET_S = 5.0
 PAGE_BUDGET_S = 0.200
@@ -43,7 +48,7 @@ PAGE_BUDGET_S = 0.200
 
 def figures(values: list[float]) -> str:
     ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
     return f"median {statistics.median(ordered):.3f} s, p90 {p90:.3f} s, max {ordered[-1]:.3f} s (n={len(ordered)})"
 
 
@@ -51,17 +56,28 @@ def make_archives(gold: GoldStore, n: int, offset: int = 0) -> list[bytes]:
     """`n` bundles (all tasks) from 4 prediction variants; distinct metadata per bundle."""
     variants = []
     for k in range(4):
-        variants.append({
-            task: jsonl(noisy_predictions(task, gold.split("0.1.0", spec.config), noise=0.1 + 0.15 * k, seed=k))
-            for task, spec in TASKS.items()
-        })
+        variants.append(
+            {
+                task: jsonl(
+                    noisy_predictions(
+                        task, gold.split("0.1.0", spec.config), noise=0.1 + 0.15 * k, seed=k
+                    )
+                )
+                for task, spec in TASKS.items()
+            }
+        )
     return [
-        Bundle(SubmissionMeta.model_validate(synthetic_metadata(f"bench model {offset + i}")), variants[i % 4]).to_zip()
+        Bundle(
+            SubmissionMeta.model_validate(synthetic_metadata(f"bench model {offset + i}")),
+            variants[i % 4],
+        ).to_zip()
         for i in range(n)
     ]
 
 
-def run_clients(server: LiveServer, archives: list[bytes]) -> tuple[list[float], list[float], list[int]]:
+def run_clients(
+    server: LiveServer, archives: list[bytes]
+) -> tuple[list[float], list[float], list[int]]:
     tokens = [server.user(f"bench-client-{i}-{random.random():.6f}") for i in range(len(archives))]
 
     def client(i: int) -> tuple[float, float, int]:
@@ -85,28 +101,57 @@ def fill_page(db: Database, n: int, version: str, manifest: str) -> None:
     rng = random.Random(0)
     user, _ = store.add_user(db, f"bench-page-{random.random():.6f}", is_baseline=True)
     with db.write() as session, session.begin():
-        store._insert_ignore(session, store.Blob, {"sha256": "0" * 64, "size": 0, "data": b"", "created_at": utcnow()})
+        store._insert_ignore(
+            session,
+            store.Blob,
+            {"sha256": "0" * 64, "size": 0, "data": b"", "created_at": utcnow()},
+        )
     for start in range(0, n, 250):
         with db.write() as session, session.begin():
             for i in range(start, min(n, start + 250)):
                 meta = synthetic_metadata(f"page model {i}")
-                submission = Submission(user_id=user.id, bundle_sha256="0" * 64 if i == 0 else f"{i:064x}",
-                                        model_name=meta["model_name"], team=meta["team"], dataset_version=version,
-                                        tasks=list(TASKS), meta=meta, is_baseline=False)
+                submission = Submission(
+                    user_id=user.id,
+                    bundle_sha256="0" * 64 if i == 0 else f"{i:064x}",
+                    model_name=meta["model_name"],
+                    team=meta["team"],
+                    dataset_version=version,
+                    tasks=list(TASKS),
+                    meta=meta,
+                    is_baseline=False,
+                )
                 if i:
-                    store._insert_ignore(session, store.Blob, {"sha256": f"{i:064x}", "size": 0, "data": b"",
-                                                               "created_at": utcnow()})
+                    store._insert_ignore(
+                        session,
+                        store.Blob,
+                        {"sha256": f"{i:064x}", "size": 0, "data": b"", "created_at": utcnow()},
+                    )
                 session.add(submission)
                 session.flush()
-                evaluation = Evaluation(submission_id=submission.id, dataset_version=version, manifest_sha256=manifest,
-                                        state=SCORED, finished_at=utcnow())
+                evaluation = Evaluation(
+                    submission_id=submission.id,
+                    dataset_version=version,
+                    manifest_sha256=manifest,
+                    state=SCORED,
+                    finished_at=utcnow(),
+                )
                 session.add(evaluation)
                 session.flush()
                 for task, spec in TASKS.items():
                     value = rng.random()
-                    session.add(Score(evaluation_id=evaluation.id, task=task, main_score=spec.main_score,
-                                      main_value=value, ci_low=max(0, value - 0.05), ci_high=min(1, value + 0.05),
-                                      dataset_version=version, manifest_sha256=manifest, detail={}))
+                    session.add(
+                        Score(
+                            evaluation_id=evaluation.id,
+                            task=task,
+                            main_score=spec.main_score,
+                            main_value=value,
+                            ci_low=max(0, value - 0.05),
+                            ci_high=min(1, value + 0.05),
+                            dataset_version=version,
+                            manifest_sha256=manifest,
+                            detail={},
+                        )
+                    )
 
 
 def time_cold_render(db: Database, repeats: int) -> list[float]:
@@ -123,7 +168,9 @@ def time_cold_render(db: Database, repeats: int) -> list[float]:
         start = time.perf_counter()
         with db.session() as session:
             table = ranking.build_table(session, "0.1.0")
-        template.render(table=table, settings=settings, gold_versions=["0.1.0"], url_for=lambda *a, **k: "/")
+        template.render(
+            table=table, settings=settings, gold_versions=["0.1.0"], url_for=lambda *a, **k: "/"
+        )
         times.append(time.perf_counter() - start)
     return times
 
@@ -141,54 +188,89 @@ def time_page(server: LiveServer, path: str, repeats: int) -> list[float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sentences", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--processes", type=int, default=2, help="uvicorn worker processes (one scoring thread each)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="uvicorn worker processes (one scoring thread each)",
+    )
     parser.add_argument("--page-rows", type=int, default=1000)
     parser.add_argument("--page-repeats", type=int, default=30)
     parser.add_argument("--resamples", type=int, default=1000)
-    parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temp folder")
+    parser.add_argument(
+        "--database-url", default=None, help="default: a SQLite file in a temp folder"
+    )
     args = parser.parse_args()
     datasets.disable_progress_bars()
 
     with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
-        build_synthetic_release(root / "releases" / "0.1.0", "0.1.0", n_test=args.sentences, n_train=20,
-                                n_articles=max(args.sentences // 25, 1))
+        build_synthetic_release(
+            root / "releases" / "0.1.0",
+            "0.1.0",
+            n_test=args.sentences,
+            n_train=20,
+            n_articles=max(args.sentences // 25, 1),
+        )
         gold = GoldStore([root / "releases"])
         archives = make_archives(gold, args.clients)
-        print(f"SYNTHETIC release: {args.sentences} test rows per config; {args.clients} bundles of "
-              f"{statistics.mean(map(len, archives)) / 1e6:.2f} MB (zip) built in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"SYNTHETIC release: {args.sentences} test rows per config; {args.clients} bundles of "
+            f"{statistics.mean(map(len, archives)) / 1e6:.2f} MB (zip) built in {time.perf_counter() - t0:.1f} s"
+        )
 
         url = args.database_url or f"sqlite:///{root / 'bench.sqlite'}"
         if args.database_url:
             database = Database(url)
             migrate.downgrade(database.engine, "base")
             database.dispose()
-        server = LiveServer(url, str(root / "releases"), root / "server.log", {
-            "n_resamples": args.resamples, "daily_cap": 1000, "max_upload_bytes": 100 * 1024 * 1024,
-            "workers": 1, "poll_seconds": 0.1, "lease_seconds": 600,
-        }, processes=args.processes)
+        server = LiveServer(
+            url,
+            str(root / "releases"),
+            root / "server.log",
+            {
+                "n_resamples": args.resamples,
+                "daily_cap": 1000,
+                "max_upload_bytes": 100 * 1024 * 1024,
+                "workers": 1,
+                "poll_seconds": 0.1,
+                "lease_seconds": 600,
+            },
+            processes=args.processes,
+        )
         server.start()
         try:
             print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-            solo = [run_clients(server, [archive])[0][0] for archive in make_archives(gold, 3, offset=100)]
+            solo = [
+                run_clients(server, [archive])[0][0]
+                for archive in make_archives(gold, 3, offset=100)
+            ]
             print(f"\n0. one client at a time, all 4 tasks: upload -> score shown: {figures(solo)}")
             latencies, accepts, ids = run_clients(server, archives)
             with server.db.session() as session:
                 from sqlalchemy import select
 
-                seconds = session.scalars(select(Evaluation.score_seconds).where(Evaluation.submission_id.in_(ids))).all()
-            print(f"\n1. {args.clients} concurrent clients, all 4 tasks, {args.resamples} bootstrap resamples, "
-                  f"{args.processes} server process(es):")
+                seconds = session.scalars(
+                    select(Evaluation.score_seconds).where(Evaluation.submission_id.in_(ids))
+                ).all()
+            print(
+                f"\n1. {args.clients} concurrent clients, all 4 tasks, {args.resamples} bootstrap resamples, "
+                f"{args.processes} server process(es):"
+            )
             print(f"   upload accepted:        {figures(accepts)}")
             print(f"   scoring (server side):  {figures(seconds)}")
             print(f"   upload -> score shown:  {figures(latencies)}")
             submit_ok = statistics.median(latencies) < SUBMIT_BUDGET_S
-            print(f"   target median < {SUBMIT_BUDGET_S:.0f} s: {'PASS' if submit_ok else 'FAIL'} "
-                  f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+            print(
+                f"   target median < {SUBMIT_BUDGET_S:.0f} s: {'PASS' if submit_ok else 'FAIL'} "
+                f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+            )
 
             manifest = gold.source("0.1.0").manifest_sha256
             fill_page(server.db, args.page_rows - len(ids), "0.1.0", manifest)
@@ -200,7 +282,9 @@ def main() -> int:
             page_ok = statistics.median(page) < PAGE_BUDGET_S
             cold = time_cold_render(server.db, args.page_repeats)
             print(f"   uncached (query + rank + render, in process): {figures(cold)}")
-            print(f"   target median < {PAGE_BUDGET_S * 1000:.0f} ms: {'PASS' if page_ok else 'FAIL'}")
+            print(
+                f"   target median < {PAGE_BUDGET_S * 1000:.0f} ms: {'PASS' if page_ok else 'FAIL'}"
+            )
         finally:
             server.close()
     return 0 if submit_ok and page_ok else 1

@@ -29,14 +29,25 @@ from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
 from conflictnews.leaderboard.db import Database
 from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.live import LiveServer
-from conflictnews.leaderboard.synthetic import build_synthetic_release, jsonl, noisy_predictions, synthetic_metadata
+from conflictnews.leaderboard.synthetic import (
+    build_synthetic_release,
+    jsonl,
+    noisy_predictions,
+    synthetic_metadata,
+)
 
 datasets.disable_progress_bars()
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TASK_NAMES = ["entities", "triggers", "event_types", "stance"]
 PG_ENV = "CONFLICTNEWS_TEST_DATABASE_URL"
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} not set"))]
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} not set"),
+    ),
+]
 _names = itertools.count()
 
 
@@ -70,16 +81,36 @@ class Bundles:
 
         return self.gold.split(version, TASKS.get(task).config)
 
-    def predictions(self, task: str, noise: float, version: str = "0.1.0", seed: int = 0) -> list[dict[str, Any]]:
+    def predictions(
+        self, task: str, noise: float, version: str = "0.1.0", seed: int = 0
+    ) -> list[dict[str, Any]]:
         return noisy_predictions(task, self.split(task, version), noise, seed)
 
-    def bundle(self, name: str, noise: float = 0.2, tasks: list[str] | None = None, version: str = "0.1.0",
-               seed: int = 0, **meta: Any) -> Bundle:
-        predictions = {t: jsonl(self.predictions(t, noise, version, seed)) for t in tasks or TASK_NAMES}
-        return Bundle(SubmissionMeta.model_validate(synthetic_metadata(name, version, **meta)), predictions)
+    def bundle(
+        self,
+        name: str,
+        noise: float = 0.2,
+        tasks: list[str] | None = None,
+        version: str = "0.1.0",
+        seed: int = 0,
+        **meta: Any,
+    ) -> Bundle:
+        predictions = {
+            t: jsonl(self.predictions(t, noise, version, seed)) for t in tasks or TASK_NAMES
+        }
+        return Bundle(
+            SubmissionMeta.model_validate(synthetic_metadata(name, version, **meta)), predictions
+        )
 
-    def archive(self, name: str, noise: float = 0.2, tasks: list[str] | None = None, version: str = "0.1.0",
-                seed: int = 0, **meta: Any) -> bytes:
+    def archive(
+        self,
+        name: str,
+        noise: float = 0.2,
+        tasks: list[str] | None = None,
+        version: str = "0.1.0",
+        seed: int = 0,
+        **meta: Any,
+    ) -> bytes:
         return self.bundle(name, noise, tasks, version, seed, **meta).to_zip()
 
 
@@ -112,15 +143,24 @@ def _database_url(backend: str, folder: Path) -> str:
 
 
 def start_server(backend: str, folder: Path, releases: Path, **settings: Any) -> LiveServer:
-    defaults = {"n_resamples": 200, "daily_cap": 3, "max_upload_bytes": 256 * 1024,
-                "max_uncompressed_bytes": 4 * 1024 * 1024, "poll_seconds": 0.2}
+    defaults = {
+        "n_resamples": 200,
+        "daily_cap": 3,
+        "max_upload_bytes": 256 * 1024,
+        "max_uncompressed_bytes": 4 * 1024 * 1024,
+        "poll_seconds": 0.2,
+    }
     defaults.update(settings)
-    server = LiveServer(_database_url(backend, folder), str(releases), folder / "server.log", defaults)
+    server = LiveServer(
+        _database_url(backend, folder), str(releases), folder / "server.log", defaults
+    )
     return server.start()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, releases: Path) -> Iterator[LiveServer]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, releases: Path
+) -> Iterator[LiveServer]:
     """A leaderboard server (real uvicorn process) on a fresh database of the given backend."""
     folder = tmp_path_factory.mktemp(f"server-{request.param}")
     live = start_server(request.param, folder, releases)
@@ -144,7 +184,11 @@ def gold_label_strings(gold: GoldStore, version: str = "0.1.0") -> list[str]:
 
 
 def test_ids(gold: GoldStore, version: str = "0.1.0") -> list[str]:
-    return [row_id for config in ("entities", "events", "stance") for row_id in gold.split(version, config)["id"]]
+    return [
+        row_id
+        for config in ("entities", "events", "stance")
+        for row_id in gold.split(version, config)["id"]
+    ]
 
 
 test_ids.__test__ = False  # a helper, not a test

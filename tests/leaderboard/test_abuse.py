@@ -25,7 +25,9 @@ from .conftest import Bundles, gold_label_strings, metadata_bytes, raw_zip, uniq
 
 def stored(server: LiveServer, user_name: str) -> int:
     with server.db.session() as session:
-        return session.scalar(select(func.count(Submission.id)).join(User).where(User.name == user_name))
+        return session.scalar(
+            select(func.count(Submission.id)).join(User).where(User.name == user_name)
+        )
 
 
 def expect(response: httpx.Response, status: int, *fragments: str) -> str:
@@ -48,8 +50,11 @@ def test_missing_and_bad_tokens_get_401(server: LiveServer, bundles: Bundles) ->
     expect(response, 401, "missing token")
     assert response.headers["www-authenticate"] == "Bearer"
     expect(server.post("cnlb_not-a-real-token", archive), 401, "invalid or revoked token")
-    response = httpx.post(server.url + "/api/submissions", files={"file": ("b.zip", archive)},
-                          headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    response = httpx.post(
+        server.url + "/api/submissions",
+        files={"file": ("b.zip", archive)},
+        headers={"Authorization": "Basic dXNlcjpwYXNz"},
+    )
     expect(response, 401, "missing token")
 
 
@@ -64,8 +69,11 @@ def test_revoked_token_gets_401(server: LiveServer, bundles: Bundles) -> None:
 
 def test_oversized_upload_gets_413_and_nothing_is_stored(server: LiveServer, account) -> None:
     name, token = account
-    big = raw_zip({"submission.json": metadata_bytes("big"), "stance.jsonl": b"x" * 10}) + b"\0" * (300 * 1024)
+    big = raw_zip({"submission.json": metadata_bytes("big"), "stance.jsonl": b"x" * 10}) + b"\0" * (
+        300 * 1024
+    )
     expect(server.post(token, big), 413, "upload too large", str(256 * 1024))
+
     # without Content-Length (chunked): stopped while streaming
     def chunks():
         yield b'--zz\r\nContent-Disposition: form-data; name="file"; filename="b.zip"\r\n\r\n'
@@ -73,15 +81,23 @@ def test_oversized_upload_gets_413_and_nothing_is_stored(server: LiveServer, acc
             yield b"y" * (16 * 1024)
         yield b"\r\n--zz--\r\n"
 
-    response = httpx.post(server.url + "/api/submissions", content=chunks(),
-                          headers={"Authorization": f"Bearer {token}", "Content-Type": "multipart/form-data; boundary=zz"})
+    response = httpx.post(
+        server.url + "/api/submissions",
+        content=chunks(),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "multipart/form-data; boundary=zz",
+        },
+    )
     expect(response, 413, "upload too large")
     assert stored(server, name) == 0
 
 
 def test_zip_bomb_gets_413(server: LiveServer, account) -> None:
     name, token = account
-    bomb = raw_zip({"submission.json": metadata_bytes("bomb"), "entities.jsonl": b"\0" * (20 * 1024 * 1024)})
+    bomb = raw_zip(
+        {"submission.json": metadata_bytes("bomb"), "entities.jsonl": b"\0" * (20 * 1024 * 1024)}
+    )
     assert len(bomb) < 256 * 1024  # 20 MiB of zeros deflate to ~20 KiB
     expect(server.post(token, bomb), 413, "expands to", "more than the limit")
     assert stored(server, name) == 0
@@ -89,9 +105,15 @@ def test_zip_bomb_gets_413(server: LiveServer, account) -> None:
 
 def test_zip_bomb_with_lying_header_is_refused(server: LiveServer, account) -> None:
     name, token = account
-    bomb = bytearray(raw_zip({"submission.json": metadata_bytes("liar"), "entities.jsonl": b"\0" * (8 * 1024 * 1024)}))
+    bomb = bytearray(
+        raw_zip(
+            {"submission.json": metadata_bytes("liar"), "entities.jsonl": b"\0" * (8 * 1024 * 1024)}
+        )
+    )
     real = (8 * 1024 * 1024).to_bytes(4, "little")
-    bomb = bytes(bomb).replace(real, (1000).to_bytes(4, "little"))  # local + central headers claim 1000 bytes
+    bomb = bytes(bomb).replace(
+        real, (1000).to_bytes(4, "little")
+    )  # local + central headers claim 1000 bytes
     response = server.post(token, bomb)
     assert response.status_code in (400, 413), response.text
     assert stored(server, name) == 0
@@ -99,7 +121,13 @@ def test_zip_bomb_with_lying_header_is_refused(server: LiveServer, account) -> N
 
 @pytest.mark.parametrize(
     "entry",
-    ["../stance.jsonl", "/etc/stance.jsonl", "a/../../stance.jsonl", "C:/stance.jsonl", "..\\stance.jsonl"],
+    [
+        "../stance.jsonl",
+        "/etc/stance.jsonl",
+        "a/../../stance.jsonl",
+        "C:/stance.jsonl",
+        "..\\stance.jsonl",
+    ],
 )
 def test_path_traversal_in_zip_gets_400(server: LiveServer, account, entry: str) -> None:
     name, token = account
@@ -117,6 +145,7 @@ def test_symlink_in_zip_gets_400(server: LiveServer, account) -> None:
         info.external_attr = (stat.S_IFLNK | 0o777) << 16
         archive.writestr(info, "/etc/passwd")
     expect(server.post(token, buffer.getvalue()), 400, "is a link")
+    assert stored(server, name) == 0
 
 
 def test_not_a_zip_gets_400(server: LiveServer, account) -> None:
@@ -140,11 +169,15 @@ def test_malformed_metadata_json_gets_422(server: LiveServer, account, bundles: 
     assert stored(server, name) == 0
 
 
-def test_malformed_predictions_json_gets_422_with_line_number(server: LiveServer, account, bundles: Bundles) -> None:
+def test_malformed_predictions_json_gets_422_with_line_number(
+    server: LiveServer, account, bundles: Bundles
+) -> None:
     _name, token = account
     lines = jsonl(bundles.predictions("stance", 0.1)).split(b"\n")
     lines[2] = b'{"id": "oops", "label": '
-    archive = raw_zip({"submission.json": metadata_bytes("bad json"), "stance.jsonl": b"\n".join(lines)})
+    archive = raw_zip(
+        {"submission.json": metadata_bytes("bad json"), "stance.jsonl": b"\n".join(lines)}
+    )
     expect(server.post(token, archive), 422, "stance.jsonl", "malformed JSON", "3")
 
 
@@ -157,7 +190,9 @@ def test_wrong_dataset_version_gets_422(server: LiveServer, account, bundles: Bu
     expect(server.post(token, raw_zip(archive)), 422, "dataset_version")
 
 
-def test_missing_duplicate_unknown_ids_get_422_naming_ids_not_labels(server: LiveServer, account, bundles: Bundles, gold) -> None:
+def test_missing_duplicate_unknown_ids_get_422_naming_ids_not_labels(
+    server: LiveServer, account, bundles: Bundles, gold
+) -> None:
     name, token = account
     records = bundles.predictions("entities", 0.1)
     leaks = gold_label_strings(gold)
@@ -165,27 +200,59 @@ def test_missing_duplicate_unknown_ids_get_422_naming_ids_not_labels(server: Liv
         "missing": (records[:-2], [records[-1]["id"], records[-2]["id"]]),
         "duplicate": (records + [records[0]], [records[0]["id"]]),
         "unknown": (records + [{"id": "no-such-row", "tags": ["O"]}], ["no-such-row"]),
-        "wrong length": ([{**records[0], "tags": records[0]["tags"] + ["O"]}] + records[1:], [records[0]["id"]]),
-        "unknown label": ([{**records[0], "tags": ["B-WEATHER"] * len(records[0]["tags"])}] + records[1:], ["B-WEATHER"]),
+        "wrong length": (
+            [{**records[0], "tags": records[0]["tags"] + ["O"]}] + records[1:],
+            [records[0]["id"]],
+        ),
+        "unknown label": (
+            [{**records[0], "tags": ["B-WEATHER"] * len(records[0]["tags"])}] + records[1:],
+            ["B-WEATHER"],
+        ),
     }
     for case, (rows, fragments) in cases.items():
-        archive = raw_zip({"submission.json": metadata_bytes(f"ids {case}"), "entities.jsonl": jsonl(rows)})
+        archive = raw_zip(
+            {"submission.json": metadata_bytes(f"ids {case}"), "entities.jsonl": jsonl(rows)}
+        )
         detail = expect(server.post(token, archive), 422, "entities.jsonl", *fragments)
         assert not any(leak in detail for leak in leaks), f"{case}: gold labels in the message"
     assert stored(server, name) == 0
 
 
-def test_unexpected_files_and_empty_bundles_get_422(server: LiveServer, account, bundles: Bundles) -> None:
+def test_unexpected_files_and_empty_bundles_get_422(
+    server: LiveServer, account, bundles: Bundles
+) -> None:
     _name, token = account
     predictions = jsonl(bundles.predictions("stance", 0.1))
-    archive = raw_zip({"submission.json": metadata_bytes("extra"), "stance.jsonl": predictions, "notes.txt": b"hi"})
+    archive = raw_zip(
+        {
+            "submission.json": metadata_bytes("extra"),
+            "stance.jsonl": predictions,
+            "notes.txt": b"hi",
+        }
+    )
     expect(server.post(token, archive), 422, "unexpected file", "notes.txt")
-    archive = raw_zip({"submission.json": metadata_bytes("sentiment"), "sentiment.jsonl": predictions})
-    expect(server.post(token, archive), 422, "sentiment.jsonl", "entities, triggers, event_types, stance")
-    expect(server.post(token, raw_zip({"submission.json": metadata_bytes("empty")})), 422, "no predictions file")
+    archive = raw_zip(
+        {"submission.json": metadata_bytes("sentiment"), "sentiment.jsonl": predictions}
+    )
+    expect(
+        server.post(token, archive),
+        422,
+        "sentiment.jsonl",
+        "entities, triggers, event_types, stance",
+    )
+    expect(
+        server.post(token, raw_zip({"submission.json": metadata_bytes("empty")})),
+        422,
+        "no predictions file",
+    )
     expect(server.post(token, raw_zip({"stance.jsonl": predictions})), 422, "no submission.json")
     # a bundle zipped with its folder is accepted (one common top folder is stripped)
-    nested = raw_zip({"mymodel/submission.json": metadata_bytes(unique("nested")), "mymodel/stance.jsonl": predictions})
+    nested = raw_zip(
+        {
+            "mymodel/submission.json": metadata_bytes(unique("nested")),
+            "mymodel/stance.jsonl": predictions,
+        }
+    )
     assert server.post(token, nested).status_code == 202
 
 
@@ -203,7 +270,12 @@ def test_daily_cap_gets_429(server: LiveServer, bundles: Bundles) -> None:
     name = unique("capped")
     token = server.user(name)
     for seed in range(3):
-        assert server.post(token, bundles.archive(f"cap {seed}", tasks=["stance"], seed=seed)).status_code == 202
+        assert (
+            server.post(
+                token, bundles.archive(f"cap {seed}", tasks=["stance"], seed=seed)
+            ).status_code
+            == 202
+        )
     response = server.post(token, bundles.archive("cap 3", tasks=["stance"], seed=3))
     expect(response, 429, "daily cap reached", "3 of 3")
     assert int(response.headers["retry-after"]) > 0
@@ -214,11 +286,15 @@ def _consistent(server: LiveServer, names: list[str]) -> dict[str, int]:
     """Per user: submissions stored; asserts one evaluation per submission and no duplicates."""
     with server.db.session() as session:
         rows = session.execute(
-            select(User.name, Submission.id, Submission.bundle_sha256).join(User).where(User.name.in_(names))
+            select(User.name, Submission.id, Submission.bundle_sha256)
+            .join(User)
+            .where(User.name.in_(names))
         ).all()
         ids = [r.id for r in rows]
         evaluations = session.execute(
-            select(Evaluation.submission_id, Evaluation.dataset_version).where(Evaluation.submission_id.in_(ids))
+            select(Evaluation.submission_id, Evaluation.dataset_version).where(
+                Evaluation.submission_id.in_(ids)
+            )
         ).all()
     assert len(set(ids)) == len(ids)
     assert len({(r.name, r.bundle_sha256) for r in rows}) == len(rows)
@@ -226,13 +302,17 @@ def _consistent(server: LiveServer, names: list[str]) -> dict[str, int]:
     return {n: sum(r.name == n for r in rows) for n in names}
 
 
-def test_20_concurrent_submissions_are_all_stored_once_and_scored(server: LiveServer, bundles: Bundles) -> None:
+def test_20_concurrent_submissions_are_all_stored_once_and_scored(
+    server: LiveServer, bundles: Bundles
+) -> None:
     names = [unique("crowd") for _ in range(20)]
     tokens = [server.user(n) for n in names]
     archives = [bundles.archive(f"crowd {i}", noise=0.05 * (i % 10), seed=i) for i in range(20)]
     with ThreadPoolExecutor(20) as pool:
         responses = list(pool.map(lambda i: server.post(tokens[i], archives[i]), range(20)))
-    assert [r.status_code for r in responses] == [202] * 20, [r.text for r in responses if r.status_code != 202]
+    assert [r.status_code for r in responses] == [202] * 20, [
+        r.text for r in responses if r.status_code != 202
+    ]
     ids = [r.json()["id"] for r in responses]
     assert len(set(ids)) == 20
     assert _consistent(server, names) == {n: 1 for n in names}
@@ -241,7 +321,9 @@ def test_20_concurrent_submissions_are_all_stored_once_and_scored(server: LiveSe
     assert all(len(v["scores"]) == 4 for v in views)
 
 
-def test_20_concurrent_copies_of_one_bundle_store_it_once(server: LiveServer, bundles: Bundles) -> None:
+def test_20_concurrent_copies_of_one_bundle_store_it_once(
+    server: LiveServer, bundles: Bundles
+) -> None:
     name = unique("copies")
     token = server.user(name)
     archive = bundles.archive(unique("copy"), tasks=["stance"], seed=99)

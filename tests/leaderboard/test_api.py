@@ -32,7 +32,9 @@ def test_health_lists_the_configured_versions(server: LiveServer) -> None:
     assert all(set(v["configs"]) == {"entities", "events", "stance"} for v in versions)
 
 
-def test_submission_is_scored_with_cis_version_and_manifest(server: LiveServer, bundles: Bundles, releases) -> None:
+def test_submission_is_scored_with_cis_version_and_manifest(
+    server: LiveServer, bundles: Bundles, releases
+) -> None:
     token = server.user(unique("alice"))
     view = submit_and_wait(server, token, bundles.archive("good model", noise=0.1))
     assert view["state"] == "scored", view
@@ -48,7 +50,9 @@ def test_submission_is_scored_with_cis_version_and_manifest(server: LiveServer, 
     # The same scores as the evaluation code gives directly (one implementation of the metrics).
     from conflictnews.eval.scoring import score_predictions
 
-    direct = score_predictions("entities", bundles.split("entities"), bundles.predictions("entities", 0.1), 200, 0)
+    direct = score_predictions(
+        "entities", bundles.split("entities"), bundles.predictions("entities", 0.1), 200, 0
+    )
     assert view["scores"]["entities"]["main_value"] == pytest.approx(direct.main_value)
     assert view["scores"]["entities"]["ci"] == pytest.approx(list(direct.ci["f1"]))
 
@@ -57,7 +61,9 @@ def test_leaderboard_ranks_by_overall_and_by_task(server: LiveServer, bundles: B
     token = server.user(unique("ranker"))
     best = submit_and_wait(server, token, bundles.archive(unique("ranked-best"), noise=0.0))
     worst = submit_and_wait(server, token, bundles.archive(unique("ranked-worst"), noise=0.9))
-    partial = submit_and_wait(server, token, bundles.archive(unique("ranked-stance-only"), noise=0.0, tasks=["stance"]))
+    partial = submit_and_wait(
+        server, token, bundles.archive(unique("ranked-stance-only"), noise=0.0, tasks=["stance"])
+    )
     table = server.get("/api/leaderboard", version="0.1.0").json()
     assert table["dataset_version"] == "0.1.0" and table["sort"] == "overall"
     assert "mean of the main scores over all 4 tasks" in table["overall_rule"]
@@ -94,7 +100,9 @@ def test_leaderboard_rejects_unknown_version_and_task(server: LiveServer) -> Non
     assert response.status_code == 400 and "valid tasks" in response.json()["detail"]
 
 
-def test_submission_view_hides_private_fields_from_others(server: LiveServer, bundles: Bundles) -> None:
+def test_submission_view_hides_private_fields_from_others(
+    server: LiveServer, bundles: Bundles
+) -> None:
     token = server.user(unique("owner"))
     view = submit_and_wait(server, token, bundles.archive(unique("private"), noise=0.3))
     public = server.get(f"/api/submissions/{view['id']}").json()
@@ -108,7 +116,9 @@ def test_submission_view_hides_private_fields_from_others(server: LiveServer, bu
     assert server.get("/api/submissions/999999").status_code == 404
 
 
-def test_no_endpoint_reveals_test_items_or_gold_labels(server: LiveServer, bundles: Bundles, gold) -> None:
+def test_no_endpoint_reveals_test_items_or_gold_labels(
+    server: LiveServer, bundles: Bundles, gold
+) -> None:
     token = server.user(unique("prober"))
     view = submit_and_wait(server, token, bundles.archive(unique("probe"), noise=0.5))
     ids = set(test_ids(gold))
@@ -122,7 +132,9 @@ def test_no_endpoint_reveals_test_items_or_gold_labels(server: LiveServer, bundl
         server.log(),
     ]
     for text in texts:
-        assert not any(row_id in text for row_id in ids), "a test row id (per-item result) was exposed"
+        assert not any(row_id in text for row_id in ids), (
+            "a test row id (per-item result) was exposed"
+        )
         assert not any(leak in text for leak in leaks), "a gold label sequence was exposed"
 
 
@@ -149,7 +161,9 @@ def test_html_pages_show_rows_cis_and_filters(server: LiveServer, bundles: Bundl
 
 def test_html_names_are_escaped(server: LiveServer, bundles: Bundles) -> None:
     token = server.user(unique("xss"))
-    view = submit_and_wait(server, token, bundles.archive("<script>alert(1)</script>", noise=0.2, seed=7))
+    view = submit_and_wait(
+        server, token, bundles.archive("<script>alert(1)</script>", noise=0.2, seed=7)
+    )
     assert view["state"] == "scored"
     page = server.get("/", version="0.1.0").text
     assert "<script>alert(1)</script>" not in page

@@ -18,12 +18,20 @@ from .conftest import ARTIFACTS, Bundles, start_server, unique
 
 CHROMIUM = os.environ.get("CONFLICTNEWS_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 if not (Path(CHROMIUM).exists() or shutil.which("chromium")) and not os.environ.get("CI"):
-    pytest.skip("chromium is not installed (apt-get install chromium chromium-driver)", allow_module_level=True)
+    pytest.skip(
+        "chromium is not installed (apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +53,9 @@ def test_upload_through_the_form_and_see_the_row_ranked(
         # two entries already on the board: a strong one and a weak one
         other = server.user(unique("browser-other"))
         for name, noise in (("strong entry", 0.0), ("weak entry", 0.9)):
-            assert server.post(other, bundles.archive(name, noise=noise, seed=11)).status_code == 202
+            assert (
+                server.post(other, bundles.archive(name, noise=noise, seed=11)).status_code == 202
+            )
         token = server.user(unique("browser-user"))
         model = unique("browser model")
         bundle_path = tmp_path / "my-bundle.zip"
@@ -60,7 +70,9 @@ def test_upload_through_the_form_and_see_the_row_ranked(
         page.screenshot(path=str(ARTIFACTS / "submit-form.png"))
         page.click("#upload")
         page.wait_for_url("**/submissions/*")
-        page.wait_for_selector("#state.state-scored", timeout=60_000)  # the page refreshes until scored
+        page.wait_for_selector(
+            "#state.state-scored", timeout=60_000
+        )  # the page refreshes until scored
         assert page.locator("tr[data-task]").count() == 4
         page.screenshot(path=str(ARTIFACTS / "submission-scored.png"), full_page=True)
 

@@ -37,8 +37,14 @@ def invoke(*args: str):
 
 
 def cli_subprocess(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "conflictnews.cli", "leaderboard", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "conflictnews.cli", "leaderboard", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture()
@@ -47,8 +53,16 @@ def db_url(tmp_path: Path) -> str:
 
 
 def test_add_user_issues_a_token_stored_only_hashed(db_url: str, tmp_path: Path) -> None:
-    result = invoke("add-user", "carol", "--email", "c@example.org", "--database-url", db_url,
-                    "--token-file", str(tmp_path / "token"))
+    result = invoke(
+        "add-user",
+        "carol",
+        "--email",
+        "c@example.org",
+        "--database-url",
+        db_url,
+        "--token-file",
+        str(tmp_path / "token"),
+    )
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     assert token.startswith("cnlb_") and len(token) > 40
@@ -64,7 +78,9 @@ def test_add_user_issues_a_token_stored_only_hashed(db_url: str, tmp_path: Path)
     assert token.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("cli.sqlite*"))
 
 
-def test_validate_accepts_a_good_bundle_as_folder_and_zip(bundles: Bundles, releases: Path, tmp_path: Path) -> None:
+def test_validate_accepts_a_good_bundle_as_folder_and_zip(
+    bundles: Bundles, releases: Path, tmp_path: Path
+) -> None:
     bundle = bundles.bundle("cli ok", tasks=["stance", "entities"])
     folder = tmp_path / "bundle"
     folder.mkdir()
@@ -78,7 +94,9 @@ def test_validate_accepts_a_good_bundle_as_folder_and_zip(bundles: Bundles, rele
     assert read_bundle(folder).sha256 == read_bundle(tmp_path / "bundle.zip").sha256
 
 
-def test_validate_reports_bad_bundles_on_one_red_line(bundles: Bundles, releases: Path, tmp_path: Path) -> None:
+def test_validate_reports_bad_bundles_on_one_red_line(
+    bundles: Bundles, releases: Path, tmp_path: Path
+) -> None:
     files = bundles.bundle("cli bad", tasks=["stance"]).files()
     records = [json.loads(line) for line in files["stance.jsonl"].splitlines()]
     files["stance.jsonl"] = jsonl(records[1:])
@@ -89,7 +107,11 @@ def test_validate_reports_bad_bundles_on_one_red_line(bundles: Bundles, releases
     done = cli_subprocess("validate", str(folder), "--gold", str(releases))
     assert done.returncode == 1
     assert done.stderr.startswith("error:")
-    assert "stance.jsonl" in done.stderr and "missing" in done.stderr and records[0]["id"] in done.stderr
+    assert (
+        "stance.jsonl" in done.stderr
+        and "missing" in done.stderr
+        and records[0]["id"] in done.stderr
+    )
     # a version not present locally: structure checked, ids not
     (folder / "stance.jsonl").write_bytes(jsonl(records))
     meta = json.loads(files["submission.json"])
@@ -99,13 +121,17 @@ def test_validate_reports_bad_bundles_on_one_red_line(bundles: Bundles, releases
     assert "7.0.0 is not available locally" in str(result.exception)
 
 
-def test_submit_uploads_waits_and_prints_the_score(bundles: Bundles, releases: Path, tmp_path: Path) -> None:
+def test_submit_uploads_waits_and_prints_the_score(
+    bundles: Bundles, releases: Path, tmp_path: Path
+) -> None:
     server = start_server("sqlite", tmp_path, releases)
     try:
         token = server.user(unique("cli-submitter"))
         path = tmp_path / "upload.zip"
         path.write_bytes(bundles.archive(unique("cli model"), noise=0.1))
-        result = invoke("submit", str(path), "--server", server.url, "--token", token, "--interval", "0.2")
+        result = invoke(
+            "submit", str(path), "--server", server.url, "--token", token, "--interval", "0.2"
+        )
         assert result.exit_code == 0, result.output
         assert "accepted" in result.output
         for task in ("entities", "triggers", "event_types", "stance"):
@@ -123,8 +149,14 @@ def _scored_database(db_url: str, bundles: Bundles, gold: GoldStore, n: int = 3)
     user, _ = store.add_user(db, unique("rescored"), is_baseline=True)
     for i in range(n):
         bundle = bundles.bundle(f"rescored {i}", noise=(0.0, 0.4, 0.9)[i], seed=300 + i)
-        store.create_submission(db, user.id, bundle, bundle.to_zip(), cap=0,
-                                manifest_sha256=gold.source("0.1.0").manifest_sha256)
+        store.create_submission(
+            db,
+            user.id,
+            bundle,
+            bundle.to_zip(),
+            cap=0,
+            manifest_sha256=gold.source("0.1.0").manifest_sha256,
+        )
     Worker(db, gold, Settings(database_url=db_url, gold="", n_resamples=100)).drain()
     return db
 
@@ -133,13 +165,22 @@ def test_rescore_scores_every_submission_against_a_new_version(
     db_url: str, bundles: Bundles, gold: GoldStore, releases: Path, tmp_path: Path
 ) -> None:
     db = _scored_database(db_url, bundles, gold)
-    result = invoke("rescore", "--version", "0.2.0", "--database-url", db_url, "--gold", str(releases))
+    result = invoke(
+        "rescore", "--version", "0.2.0", "--database-url", db_url, "--gold", str(releases)
+    )
     assert result.exit_code == 0, result.output
     assert "queued 3 submission(s)" in result.output and "scored: 3" in result.output
     manifest_2 = sha256_file(releases / "0.2.0" / "MANIFEST.json")
     with db.session() as session:
-        scores = session.execute(select(Score.task, Score.dataset_version, Score.manifest_sha256, Score.main_value,
-                                        Score.evaluation_id)).all()
+        scores = session.execute(
+            select(
+                Score.task,
+                Score.dataset_version,
+                Score.manifest_sha256,
+                Score.main_value,
+                Score.evaluation_id,
+            )
+        ).all()
     by_version = {v: [s for s in scores if s.dataset_version == v] for v in ("0.1.0", "0.2.0")}
     assert len(by_version["0.1.0"]) == len(by_version["0.2.0"]) == 12
     assert {s.manifest_sha256 for s in by_version["0.2.0"]} == {manifest_2}
@@ -147,22 +188,40 @@ def test_rescore_scores_every_submission_against_a_new_version(
     stance_2 = sorted(s.main_value for s in by_version["0.2.0"] if s.task == "stance")
     assert stance_1 != stance_2  # 30% of the stance labels changed in 0.2.0
     # a version whose test split gained rows: every stored submission fails, with the missing ids
-    result = invoke("rescore", "--version", "0.3.0", "--database-url", db_url, "--gold", str(releases))
+    result = invoke(
+        "rescore", "--version", "0.3.0", "--database-url", db_url, "--gold", str(releases)
+    )
     assert result.exit_code == 0, result.output
     assert "failed: 3" in result.output
     with db.session() as session:
-        errors = session.scalars(select(Evaluation.error).where(Evaluation.dataset_version == "0.3.0")).all()
+        errors = session.scalars(
+            select(Evaluation.error).where(Evaluation.dataset_version == "0.3.0")
+        ).all()
     assert all("missing" in e and "4 " in e for e in errors)
     # rescoring again replaces, never duplicates
-    assert invoke("rescore", "--version", "0.2.0", "--database-url", db_url, "--gold", str(releases)).exit_code == 0
+    assert (
+        invoke(
+            "rescore", "--version", "0.2.0", "--database-url", db_url, "--gold", str(releases)
+        ).exit_code
+        == 0
+    )
     with db.session() as session:
-        assert len(session.scalars(select(Score.id).where(Score.dataset_version == "0.2.0")).all()) == 12
-    unknown = invoke("rescore", "--version", "5.0.0", "--database-url", db_url, "--gold", str(releases))
-    assert isinstance(unknown.exception, ConflictNewsError) and "available: 0.1.0, 0.2.0, 0.3.0" in str(unknown.exception)
+        assert (
+            len(session.scalars(select(Score.id).where(Score.dataset_version == "0.2.0")).all())
+            == 12
+        )
+    unknown = invoke(
+        "rescore", "--version", "5.0.0", "--database-url", db_url, "--gold", str(releases)
+    )
+    assert isinstance(
+        unknown.exception, ConflictNewsError
+    ) and "available: 0.1.0, 0.2.0, 0.3.0" in str(unknown.exception)
     db.dispose()
 
 
-def test_export_writes_markdown_and_json(db_url: str, bundles: Bundles, gold: GoldStore, tmp_path: Path) -> None:
+def test_export_writes_markdown_and_json(
+    db_url: str, bundles: Bundles, gold: GoldStore, tmp_path: Path
+) -> None:
     db = _scored_database(db_url, bundles, gold)
     out = tmp_path / "export"
     result = invoke("export", "--version", "0.1.0", "--out", str(out), "--database-url", db_url)
@@ -170,9 +229,16 @@ def test_export_writes_markdown_and_json(db_url: str, bundles: Bundles, gold: Go
     table = json.loads((out / "leaderboard.json").read_text())
     assert table["dataset_version"] == "0.1.0" and len(table["rows"]) == 3
     assert [r["rank"] for r in table["rows"]] == [1, 2, 3]
-    assert [r["model_name"] for r in table["rows"]] == ["rescored 0", "rescored 1", "rescored 2"]  # less noise ranks higher
+    assert [r["model_name"] for r in table["rows"]] == [
+        "rescored 0",
+        "rescored 1",
+        "rescored 2",
+    ]  # less noise ranks higher
     markdown = (out / "leaderboard.md").read_text()
-    assert "| # | model | team | overall | entities (f1) | triggers (f1) | event_types (micro_f1) | stance (f_avg) |" in markdown
+    assert (
+        "| # | model | team | overall | entities (f1) | triggers (f1) | event_types (micro_f1) | stance (f_avg) |"
+        in markdown
+    )
     assert markdown.count("\n| ") >= 4 and "rescored 0" in markdown and "[" in markdown
     db.dispose()
 
@@ -183,12 +249,19 @@ def _fake_results(results: Path, bundles: Bundles, refs: list[str]) -> None:
         task, name = ref.split("/")
         folder = results / task
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}.predictions.jsonl").write_bytes(jsonl(bundles.predictions(task, 0.3, seed=i)))
-        write_json(folder / f"{name}.json", {
-            "task": task, "name": name, "family": "floor",
-            "dataset": {"source": "synthetic", "version": "0.1.0", "synthetic": True},
-            "predictions_file": f"{name}.predictions.jsonl",
-        })
+        (folder / f"{name}.predictions.jsonl").write_bytes(
+            jsonl(bundles.predictions(task, 0.3, seed=i))
+        )
+        write_json(
+            folder / f"{name}.json",
+            {
+                "task": task,
+                "name": name,
+                "family": "floor",
+                "dataset": {"source": "synthetic", "version": "0.1.0", "synthetic": True},
+                "predictions_file": f"{name}.predictions.jsonl",
+            },
+        )
 
 
 def test_import_baselines_scores_the_declared_rows_once(
@@ -196,10 +269,28 @@ def test_import_baselines_scores_the_declared_rows_once(
 ) -> None:
     rows = REPO_ROOT / "eval" / "leaderboard" / "baselines.toml"
     results = tmp_path / "results"
-    _fake_results(results, bundles, ["entities/most_frequent_tag", "triggers/most_frequent_tag",
-                                     "event_types/majority", "stance/majority", "entities/crf"])
-    args = ["import-baselines", "--rows", str(rows), "--results", str(results), "--database-url", db_url,
-            "--gold", str(releases)]
+    _fake_results(
+        results,
+        bundles,
+        [
+            "entities/most_frequent_tag",
+            "triggers/most_frequent_tag",
+            "event_types/majority",
+            "stance/majority",
+            "entities/crf",
+        ],
+    )
+    args = [
+        "import-baselines",
+        "--rows",
+        str(rows),
+        "--results",
+        str(results),
+        "--database-url",
+        db_url,
+        "--gold",
+        str(releases),
+    ]
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert "scored 2 job(s)" in result.output
@@ -219,7 +310,9 @@ def test_import_baselines_scores_the_declared_rows_once(
     db.dispose()
 
 
-def test_make_key_gives_the_same_scores_as_the_release(bundles: Bundles, releases: Path, gold: GoldStore, tmp_path: Path) -> None:
+def test_make_key_gives_the_same_scores_as_the_release(
+    bundles: Bundles, releases: Path, gold: GoldStore, tmp_path: Path
+) -> None:
     key = tmp_path / "private" / "gold-key.json"
     result = invoke("make-key", str(releases / "0.1.0"), str(key))
     assert result.exit_code == 0, result.output
@@ -228,7 +321,9 @@ def test_make_key_gives_the_same_scores_as_the_release(bundles: Bundles, release
     assert keyed.versions() == ["0.1.0"]
     assert keyed.source("0.1.0").manifest_sha256 == gold.source("0.1.0").manifest_sha256
     bundle = bundles.bundle("keyed", noise=0.2)
-    assert score_bundle(bundle, keyed, "0.1.0", 100, 0) == score_bundle(bundle, gold, "0.1.0", 100, 0)
+    assert score_bundle(bundle, keyed, "0.1.0", 100, 0) == score_bundle(
+        bundle, gold, "0.1.0", 100, 0
+    )
 
 
 def test_db_commands_upgrade_show_and_downgrade(db_url: str) -> None:
@@ -239,7 +334,9 @@ def test_db_commands_upgrade_show_and_downgrade(db_url: str) -> None:
     assert "current None" in invoke("db", "current", "--database-url", db_url).output
 
 
-def test_a_bundle_on_the_real_seed_release(tmp_path_factory: pytest.TempPathFactory, seed_article, tmp_path: Path) -> None:
+def test_a_bundle_on_the_real_seed_release(
+    tmp_path_factory: pytest.TempPathFactory, seed_article, tmp_path: Path
+) -> None:
     """The seed article's release (dataset stage's build_release; its gold is the dataset stage's
     SYNTHETIC seed gold until adjudicated gold is committed): gold-as-predictions scores 1."""
     from conflictnews.annotation.records import gold_path, write_record
@@ -262,7 +359,12 @@ def test_a_bundle_on_the_real_seed_release(tmp_path_factory: pytest.TempPathFact
     from conflictnews.leaderboard.synthetic import synthetic_metadata
 
     predictions = {}
-    for task, config in (("entities", "entities"), ("triggers", "events"), ("event_types", "events"), ("stance", "stance")):
+    for task, config in (
+        ("entities", "entities"),
+        ("triggers", "events"),
+        ("event_types", "events"),
+        ("stance", "stance"),
+    ):
         predictions[task] = jsonl(noisy_predictions(task, seed_gold.split("0.1.0", config), 0.0))
     bundle = Bundle(SubmissionMeta.model_validate(synthetic_metadata("gold copy")), predictions)
     path = tmp_path / "seed.zip"
@@ -271,4 +373,7 @@ def test_a_bundle_on_the_real_seed_release(tmp_path_factory: pytest.TempPathFact
     assert result.exit_code == 0, result.output
     for score in score_bundle(bundle, seed_gold, "0.1.0", 50, 0):
         assert score["n_articles"] == 1
-        assert score["main_value"] in (0.0, 1.0)  # 1 unless the seed's test split has no positive label
+        assert score["main_value"] in (
+            0.0,
+            1.0,
+        )  # 1 unless the seed's test split has no positive label

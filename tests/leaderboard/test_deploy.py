@@ -22,7 +22,9 @@ ENTRYPOINT = REPO_ROOT / "eval" / "leaderboard" / "space" / "entrypoint.sh"
 
 def test_every_setting_is_documented() -> None:
     text = DEPLOY.read_text()
-    missing = [name for name in Settings.model_fields if f"`{ENV_PREFIX}{name.upper()}`" not in text]
+    missing = [
+        name for name in Settings.model_fields if f"`{ENV_PREFIX}{name.upper()}`" not in text
+    ]
     assert not missing, f"DEPLOY.md does not document {missing}"
 
 
@@ -46,13 +48,26 @@ def test_dockerfile_copies_existing_files() -> None:
     assert os.access(ENTRYPOINT, os.X_OK)
 
 
-def test_space_entrypoint_serves_with_state_in_the_data_folder(tmp_path: Path, releases: Path) -> None:
+def test_space_entrypoint_serves_with_state_in_the_data_folder(
+    tmp_path: Path, releases: Path
+) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-    env.update({"CONFLICTNEWS_DATA": str(tmp_path / "data"), "CONFLICTNEWS_LB_GOLD": str(releases), "PORT": str(port)})
+    env.update(
+        {
+            "CONFLICTNEWS_DATA": str(tmp_path / "data"),
+            "CONFLICTNEWS_LB_GOLD": str(releases),
+            "PORT": str(port),
+        }
+    )
     with open(tmp_path / "entry.log", "w") as log:
-        process = subprocess.Popen([str(ENTRYPOINT)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [str(ENTRYPOINT)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -60,7 +75,9 @@ def test_space_entrypoint_serves_with_state_in_the_data_folder(tmp_path: Path, r
                 health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).json()
                 break
             except httpx.HTTPError:
-                assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "entry.log").read_text()
+                assert process.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "entry.log"
+                ).read_text()
                 time.sleep(0.3)
         assert health["versions"] == ["0.1.0", "0.2.0", "0.3.0"]
         assert (tmp_path / "data" / "leaderboard.sqlite").exists()

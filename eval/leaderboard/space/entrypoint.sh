@@ -35,5 +35,5 @@ PY
   fi
 fi
 
-exec conflictnews leaderboard serve --host 0.0.0.0 --port "${PORT:-7860}" \
+exec python -m conflictnews.leaderboard serve --host 0.0.0.0 --port "${PORT:-7860}" \
   --processes "${WEB_CONCURRENCY:-1}" --log-level "${LOG_LEVEL:-info}"

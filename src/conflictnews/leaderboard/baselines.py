@@ -50,7 +50,9 @@ def load_rows(path: Path) -> BaselinesFile:
     except tomllib.TOMLDecodeError as exc:
         raise ConflictNewsError(f"{path}: malformed TOML: {exc}") from None
     except ValidationError as exc:
-        raise ConflictNewsError(f"{path}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        raise ConflictNewsError(
+            f"{path}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+        ) from None
 
 
 @dataclass
@@ -73,7 +75,9 @@ def row_bundle(spec: BaselinesFile, row: BaselineRow, results_dir: Path) -> RowB
             missing.append(ref)
             continue
         result = read_json(result_path)
-        predictions_path = result_path.with_name(result.get("predictions_file") or f"{name}.predictions.jsonl")
+        predictions_path = result_path.with_name(
+            result.get("predictions_file") or f"{name}.predictions.jsonl"
+        )
         if not predictions_path.is_file():
             missing.append(ref)
             continue
@@ -84,7 +88,10 @@ def row_bundle(spec: BaselinesFile, row: BaselineRow, results_dir: Path) -> RowB
         if not version:
             raise ConflictNewsError(f"{result_path}: no dataset version")
         versions[ref] = version
-        training.add(f"conflictnews {version} train split" + (" (synthetic)" if result["dataset"].get("synthetic") else ""))
+        training.add(
+            f"conflictnews {version} train split"
+            + (" (synthetic)" if result["dataset"].get("synthetic") else "")
+        )
     if not predictions:
         return RowBundle(row, None, missing)
     if len(set(versions.values())) > 1:
@@ -109,7 +116,9 @@ def baseline_user(db: Database) -> User:
     with db.session() as session:
         user = session.scalar(select(User).where(User.name == BASELINE_USER))
     if user is None:
-        user, _token = store.add_user(db, BASELINE_USER, is_baseline=True)  # the token is never shown
+        user, _token = store.add_user(
+            db, BASELINE_USER, is_baseline=True
+        )  # the token is never shown
     return user
 
 
@@ -121,7 +130,9 @@ class ImportOutcome:
     detail: str = ""
 
 
-def import_baselines(db: Database, gold: GoldStore, rows_file: Path, results_dir: Path) -> list[ImportOutcome]:
+def import_baselines(
+    db: Database, gold: GoldStore, rows_file: Path, results_dir: Path
+) -> list[ImportOutcome]:
     """Submit every declared baseline row; rows without any results are reported as skipped."""
     spec = load_rows(rows_file)
     user = baseline_user(db)
@@ -135,7 +146,11 @@ def import_baselines(db: Database, gold: GoldStore, rows_file: Path, results_dir
         try:
             version = validate_bundle(built.bundle, gold, origin=f"baseline {row.model_name!r}")
             submission_id = store.create_submission(
-                db, user.id, built.bundle, built.bundle.to_zip(), cap=0,
+                db,
+                user.id,
+                built.bundle,
+                built.bundle.to_zip(),
+                cap=0,
                 manifest_sha256=gold.source(version).manifest_sha256,
             )
             outcomes.append(ImportOutcome(row.model_name, submission_id, "queued", note))

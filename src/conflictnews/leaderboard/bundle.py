@@ -54,10 +54,14 @@ class SubmissionMeta(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, protected_namespaces=())
 
-    model_name: str = Field(min_length=1, max_length=120, description="Name shown on the leaderboard.")
+    model_name: str = Field(
+        min_length=1, max_length=120, description="Name shown on the leaderboard."
+    )
     team: str = Field(min_length=1, max_length=120, description="Team or author(s).")
     contact: str = Field(
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, description="E-mail of a contact person."
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        max_length=254,
+        description="E-mail of a contact person.",
     )
     url: HttpUrl | None = Field(None, description="Code, model card or project page.")
     paper: str | None = Field(None, max_length=500, description="Paper URL, DOI or citation.")
@@ -66,11 +70,16 @@ class SubmissionMeta(BaseModel):
         min_length=1,
         description="Every data set the model was trained or tuned on (declared, for contamination review).",
     )
-    external_data: bool = Field(description="Whether data beyond the conflictnews train/validation splits was used.")
-    dataset_version: str = Field(
-        pattern=r"^\d+\.\d+\.\d+$", description="The conflictnews dataset version (X.Y.Z) the predictions target."
+    external_data: bool = Field(
+        description="Whether data beyond the conflictnews train/validation splits was used."
     )
-    description: str | None = Field(None, max_length=2000, description="A sentence or two on the method.")
+    dataset_version: str = Field(
+        pattern=r"^\d+\.\d+\.\d+$",
+        description="The conflictnews dataset version (X.Y.Z) the predictions target.",
+    )
+    description: str | None = Field(
+        None, max_length=2000, description="A sentence or two on the method."
+    )
 
 
 @dataclass(frozen=True)
@@ -102,12 +111,16 @@ class Bundle:
     @property
     def sha256(self) -> str:
         """Content hash: over the sorted (file name, file sha256) list, independent of zip details."""
-        return sha256_text("".join(f"{name} {sha256_bytes(data)}\n" for name, data in self.files().items()))
+        return sha256_text(
+            "".join(f"{name} {sha256_bytes(data)}\n" for name, data in self.files().items())
+        )
 
     def to_zip(self) -> bytes:
         """A deterministic zip archive of the bundle (sorted names, fixed timestamps)."""
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with zipfile.ZipFile(
+            buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+        ) as archive:
             for name, data in self.files().items():
                 info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
                 info.external_attr = (stat.S_IFREG | 0o644) << 16
@@ -151,9 +164,14 @@ def _assemble(files: dict[str, bytes], origin: str) -> Bundle:
         )
     if METADATA_FILE not in files:
         raise BundleError(f"{origin}: no {METADATA_FILE}")
-    predictions = {n.removesuffix(PREDICTIONS_SUFFIX): d for n, d in files.items() if n != METADATA_FILE}
+    predictions = {
+        n.removesuffix(PREDICTIONS_SUFFIX): d for n, d in files.items() if n != METADATA_FILE
+    }
     if not predictions:
-        raise BundleError(f"{origin}: no predictions file; add one or more of " + ", ".join(f"{t}.jsonl" for t in tasks))
+        raise BundleError(
+            f"{origin}: no predictions file; add one or more of "
+            + ", ".join(f"{t}.jsonl" for t in tasks)
+        )
     return Bundle(parse_metadata(files[METADATA_FILE], f"{origin}/{METADATA_FILE}"), predictions)
 
 
@@ -179,7 +197,9 @@ def parse_metadata(data: bytes, origin: str) -> SubmissionMeta:
 def read_zip(data: bytes, limits: Limits, origin: str = "bundle") -> Bundle:
     """Parse a zip archive's bytes into a Bundle, safely (see module docstring)."""
     if len(data) > limits.max_bytes:
-        raise BundleTooLargeError(f"{origin}: {len(data)} bytes, more than the limit of {limits.max_bytes}")
+        raise BundleTooLargeError(
+            f"{origin}: {len(data)} bytes, more than the limit of {limits.max_bytes}"
+        )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise BundleError(f"{origin}: not a zip archive", status=400)
     try:
@@ -188,7 +208,9 @@ def read_zip(data: bytes, limits: Limits, origin: str = "bundle") -> Bundle:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
         raise BundleError(f"{origin}: corrupt zip archive ({exc})", status=400) from None
     if len(infos) > limits.max_entries:
-        raise UnsafeArchiveError(f"{origin}: {len(infos)} entries in the archive, more than {limits.max_entries}")
+        raise UnsafeArchiveError(
+            f"{origin}: {len(infos)} entries in the archive, more than {limits.max_entries}"
+        )
     members: dict[PurePosixPath, zipfile.ZipInfo] = {}
     for info in infos:
         path = _check_name(info.filename, origin)
@@ -211,7 +233,9 @@ def read_zip(data: bytes, limits: Limits, origin: str = "bundle") -> Bundle:
     members = _strip_common_folder(members)
     if any(len(p.parts) > 1 for p in members):
         nested = sorted(str(p) for p in members if len(p.parts) > 1)
-        raise BundleError(f"{origin}: files must sit at the top of the archive, found {', '.join(nested[:5])}")
+        raise BundleError(
+            f"{origin}: files must sit at the top of the archive, found {', '.join(nested[:5])}"
+        )
     files: dict[str, bytes] = {}
     budget = limits.max_uncompressed_bytes
     for path, info in members.items():
@@ -226,7 +250,9 @@ def read_zip(data: bytes, limits: Limits, origin: str = "bundle") -> Bundle:
                         )
                     chunks.append(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise BundleError(f"{origin}: cannot read {info.filename!r} ({exc})", status=400) from None
+            raise BundleError(
+                f"{origin}: cannot read {info.filename!r} ({exc})", status=400
+            ) from None
         files[str(path)] = b"".join(chunks)
     return _assemble(files, origin)
 
@@ -257,7 +283,9 @@ def read_bundle(path: Path, limits: Limits | None = None) -> Bundle:
     if not path.is_file():
         raise BundleError(f"{path}: no such file or folder")
     if path.stat().st_size > limits.max_bytes:
-        raise BundleTooLargeError(f"{path}: {path.stat().st_size} bytes, more than the limit of {limits.max_bytes}")
+        raise BundleTooLargeError(
+            f"{path}: {path.stat().st_size} bytes, more than the limit of {limits.max_bytes}"
+        )
     return read_zip(path.read_bytes(), limits, str(path))
 
 
@@ -307,7 +335,9 @@ def check_bundle(bundle: Bundle, gold: Any, origin: str = "bundle") -> CheckedBu
         where = f"{origin}/{task}{PREDICTIONS_SUFFIX}"
         if config not in source.configs:
             raise BundleError(f"{where}: dataset version {version} has no {config!r} config")
-        counts[task] = count_predictions_bytes(task, gold.split(version, config), bundle.predictions[task], where)
+        counts[task] = count_predictions_bytes(
+            task, gold.split(version, config), bundle.predictions[task], where
+        )
     return CheckedBundle(version, counts)
 
 

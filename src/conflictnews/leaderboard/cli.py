@@ -10,7 +10,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,20 +28,28 @@ app.add_typer(db_app, name="db", help="Database schema (Alembic migrations).")
 console = Console()
 
 DatabaseOpt = Annotated[
-    Optional[str], typer.Option("--database-url", help="SQLAlchemy URL (default: $CONFLICTNEWS_LB_DATABASE_URL or SQLite).")
+    str | None,
+    typer.Option(
+        "--database-url", help="SQLAlchemy URL (default: $CONFLICTNEWS_LB_DATABASE_URL or SQLite)."
+    ),
 ]
 GoldOpt = Annotated[
-    Optional[str],
-    typer.Option("--gold", help="Release folder(s), folder of releases, or key file(s), ':'-separated "
-                 "(default: $CONFLICTNEWS_LB_GOLD or corpus/releases)."),
+    str | None,
+    typer.Option(
+        "--gold",
+        help="Release folder(s), folder of releases, or key file(s), ':'-separated "
+        "(default: $CONFLICTNEWS_LB_GOLD or corpus/releases).",
+    ),
 ]
 
 
-def _settings(database_url: str | None = None, gold: str | None = None, **overrides: object) -> Settings:
+def _settings(
+    database_url: str | None = None, gold: str | None = None, **overrides: object
+) -> Settings:
     return Settings.from_env(database_url=database_url, gold=gold, **overrides)
 
 
-def _database(settings: Settings, upgrade: bool = True):  # noqa: ANN202 - Database
+def _database(settings: Settings, upgrade: bool = True):
     from conflictnews.leaderboard import migrate
     from conflictnews.leaderboard.db import Database
 
@@ -93,7 +101,9 @@ def validate(
 def submit(
     bundle: Annotated[Path, typer.Argument(help="A bundle: zip archive or folder.")],
     server: Annotated[str, typer.Option(help="Leaderboard URL.")] = "http://127.0.0.1:8000",
-    token: Annotated[Optional[str], typer.Option(help="API token (default: $CONFLICTNEWS_LB_TOKEN).")] = None,
+    token: Annotated[
+        str | None, typer.Option(help="API token (default: $CONFLICTNEWS_LB_TOKEN).")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Poll until the score arrives and print it.")] = True,
     interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0,
 ) -> None:
@@ -102,7 +112,9 @@ def submit(
 
     token = token or os.environ.get("CONFLICTNEWS_LB_TOKEN")
     if not token:
-        raise ConflictNewsError("no token: pass --token or set CONFLICTNEWS_LB_TOKEN (`leaderboard add-user` issues one)")
+        raise ConflictNewsError(
+            "no token: pass --token or set CONFLICTNEWS_LB_TOKEN (`leaderboard add-user` issues one)"
+        )
     submit_bundle(bundle, server, token, wait=wait, console=console, interval=interval)
 
 
@@ -111,10 +123,14 @@ def submit(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind; 127.0.0.1 keeps it local.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface to bind; 127.0.0.1 keeps it local.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     processes: Annotated[int, typer.Option("--processes", help="uvicorn worker processes.")] = 1,
-    score_threads: Annotated[Optional[int], typer.Option(help="Scoring threads per process (0: none).")] = None,
+    score_threads: Annotated[
+        int | None, typer.Option(help="Scoring threads per process (0: none).")
+    ] = None,
     database_url: DatabaseOpt = None,
     gold: GoldOpt = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
@@ -124,8 +140,12 @@ def serve(
 
     _quiet_datasets()
     settings = _settings(database_url, gold, workers=score_threads)
-    os.environ.update(settings.to_env())  # worker processes read their settings from the environment
-    console.print(f"leaderboard on http://{host}:{port}  (database {settings.database_url.split('@')[-1]})")
+    os.environ.update(
+        settings.to_env()
+    )  # worker processes read their settings from the environment
+    console.print(
+        f"leaderboard on http://{host}:{port}  (database {settings.database_url.split('@')[-1]})"
+    )
     uvicorn.run(
         "conflictnews.leaderboard.server:create_app",
         factory=True,
@@ -143,7 +163,9 @@ def serve(
 def worker(
     database_url: DatabaseOpt = None,
     gold: GoldOpt = None,
-    drain: Annotated[bool, typer.Option(help="Exit when the queue is empty instead of waiting.")] = False,
+    drain: Annotated[
+        bool, typer.Option(help="Exit when the queue is empty instead of waiting.")
+    ] = False,
 ) -> None:
     """Run a scoring worker outside the web processes (start web processes with --score-threads 0)."""
     from conflictnews.leaderboard.gold import GoldStore
@@ -168,9 +190,11 @@ def worker(
 @app.command("add-user")
 def add_user(
     name: Annotated[str, typer.Argument(help="User (team) name.")],
-    email: Annotated[Optional[str], typer.Option(help="Contact e-mail.")] = None,
+    email: Annotated[str | None, typer.Option(help="Contact e-mail.")] = None,
     database_url: DatabaseOpt = None,
-    token_file: Annotated[Optional[Path], typer.Option(help="Also write the token to this file (mode 600).")] = None,
+    token_file: Annotated[
+        Path | None, typer.Option(help="Also write the token to this file (mode 600).")
+    ] = None,
 ) -> None:
     """Create a user (if new) and issue an API token; the token is shown once, stored hashed."""
     from conflictnews.leaderboard import store
@@ -199,10 +223,14 @@ def revoke(
 
 @app.command()
 def rescore(
-    version: Annotated[str, typer.Option("--version", help="Dataset version X.Y.Z to score against.")],
+    version: Annotated[
+        str, typer.Option("--version", help="Dataset version X.Y.Z to score against.")
+    ],
     database_url: DatabaseOpt = None,
     gold: GoldOpt = None,
-    enqueue_only: Annotated[bool, typer.Option(help="Only queue the jobs (a running server scores them).")] = False,
+    enqueue_only: Annotated[
+        bool, typer.Option(help="Only queue the jobs (a running server scores them).")
+    ] = False,
 ) -> None:
     """Re-score every stored submission against dataset version X.Y.Z."""
     from conflictnews.leaderboard import store
@@ -216,12 +244,18 @@ def rescore(
     source = gold_store.source(version)
     db = _database(settings)
     total = store.enqueue_version(db, version, source.manifest_sha256)
-    console.print(f"queued {total} submission(s) for dataset {version} (manifest {source.manifest_sha256[:12]})")
+    console.print(
+        f"queued {total} submission(s) for dataset {version} (manifest {source.manifest_sha256[:12]})"
+    )
     if enqueue_only or total == 0:
         return
     scorer = Worker(db, gold_store, settings)
     with Progress(
-        TextColumn("re-scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("re-scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     ) as progress:
         bar = progress.add_task(version, total=total)
         while True:
@@ -237,7 +271,9 @@ def rescore(
     with db.session() as session:
         counts = dict(
             session.execute(
-                select(Evaluation.state, func.count()).where(Evaluation.dataset_version == version).group_by(Evaluation.state)
+                select(Evaluation.state, func.count())
+                .where(Evaluation.dataset_version == version)
+                .group_by(Evaluation.state)
             ).all()
         )
     console.print(", ".join(f"{state}: {n}" for state, n in sorted(counts.items())))
@@ -245,8 +281,12 @@ def rescore(
 
 @app.command()
 def export(
-    version: Annotated[Optional[str], typer.Option("--version", help="Dataset version (default: newest scored).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Folder for leaderboard.md and leaderboard.json.")] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Dataset version (default: newest scored).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for leaderboard.md and leaderboard.json.")
+    ] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Write the leaderboard table as Markdown and JSON (for the README and the dataset card)."""
@@ -258,14 +298,20 @@ def export(
     with db.session() as session:
         table = build_table(session, version)
     atomic_write_text(out / "leaderboard.md", to_markdown(table))
-    write_json(out / "leaderboard.json", table.as_dict())
-    console.print(f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.json'} ({len(table.rows)} rows, dataset {table.version})")
+    write_json(out / "leaderboard.json", table.as_dict(timestamps=False))
+    console.print(
+        f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.json'} ({len(table.rows)} rows, dataset {table.version})"
+    )
 
 
 @app.command("import-baselines")
 def import_baselines(
-    rows: Annotated[Optional[Path], typer.Option(help="Baseline rows (default: eval/leaderboard/baselines.toml).")] = None,
-    results: Annotated[Optional[Path], typer.Option(help="Results folder (default: models/results).")] = None,
+    rows: Annotated[
+        Path | None, typer.Option(help="Baseline rows (default: eval/leaderboard/baselines.toml).")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="Results folder (default: models/results).")
+    ] = None,
     score: Annotated[bool, typer.Option(help="Score the queued baselines now.")] = True,
     database_url: DatabaseOpt = None,
     gold: GoldOpt = None,
@@ -281,7 +327,10 @@ def import_baselines(
     db = _database(settings)
     gold_store = GoldStore(settings.gold_paths)
     outcomes = run_import(
-        db, gold_store, rows or paths.eval_dir / "leaderboard" / "baselines.toml", results or paths.model_results
+        db,
+        gold_store,
+        rows or paths.eval_dir / "leaderboard" / "baselines.toml",
+        results or paths.model_results,
     )
     table = Table("baseline row", "submission", "status", "detail")
     for o in outcomes:
@@ -293,7 +342,9 @@ def import_baselines(
 
 @app.command("make-key")
 def make_key(
-    release: Annotated[Path, typer.Argument(help="A release folder (with MANIFEST.json and data).")],
+    release: Annotated[
+        Path, typer.Argument(help="A release folder (with MANIFEST.json and data).")
+    ],
     out: Annotated[Path, typer.Argument(help="The private key file to write (JSON).")],
 ) -> None:
     """Write a private gold key (test splits) from a release, for a blind test server."""
@@ -321,10 +372,14 @@ def status(database_url: DatabaseOpt = None, gold: GoldOpt = None) -> None:
                 Evaluation.dataset_version, Evaluation.state
             )
         ).all()
-    console.print_json(json.dumps({
-        "gold": gold_summary(GoldStore(settings.gold_paths)),
-        "evaluations": [{"version": v, "state": s, "count": n} for v, s, n in rows],
-    }))
+    console.print_json(
+        json.dumps(
+            {
+                "gold": gold_summary(GoldStore(settings.gold_paths)),
+                "evaluations": [{"version": v, "state": s, "count": n} for v, s, n in rows],
+            }
+        )
+    )
 
 
 # ---- database ----------------------------------------------------------------------------------

@@ -46,8 +46,14 @@ def _detail(response: httpx.Response) -> str:
         return response.text.strip()[:500]
 
 
-def upload(server: str, token: str, archive: bytes, filename: str, console: Console | None = None,
-           timeout: float = 300.0) -> dict[str, Any]:
+def upload(
+    server: str,
+    token: str,
+    archive: bytes,
+    filename: str,
+    console: Console | None = None,
+    timeout: float = 300.0,
+) -> dict[str, Any]:
     """POST the archive to `server`/api/submissions with a progress bar; the server's JSON answer."""
     head, tail, content_type = _multipart(archive, filename)
     total = len(head) + len(archive) + len(tail)
@@ -76,17 +82,28 @@ def upload(server: str, token: str, archive: bytes, filename: str, console: Cons
         except httpx.HTTPError as exc:
             raise ConflictNewsError(f"cannot reach {server}: {exc}") from None
     if response.status_code != 202:
-        raise ConflictNewsError(f"server refused the submission (HTTP {response.status_code}): {_detail(response)}")
+        raise ConflictNewsError(
+            f"server refused the submission (HTTP {response.status_code}): {_detail(response)}"
+        )
     return response.json()
 
 
-def poll(server: str, token: str, submission_id: int, interval: float = 1.0, timeout: float = 1800.0,
-         console: Console | None = None) -> dict[str, Any]:
+def poll(
+    server: str,
+    token: str,
+    submission_id: int,
+    interval: float = 1.0,
+    timeout: float = 1800.0,
+    console: Console | None = None,
+) -> dict[str, Any]:
     """GET the submission until its state is no longer `queued`."""
     console = console or Console(stderr=True)
     url = f"{server.rstrip('/')}/api/submissions/{submission_id}"
     deadline = time.monotonic() + timeout
-    with console.status(f"submission {submission_id} queued for scoring…"), httpx.Client(timeout=60) as client:
+    with (
+        console.status(f"submission {submission_id} queued for scoring…"),
+        httpx.Client(timeout=60) as client,
+    ):
         while True:
             try:
                 response = client.get(url, headers={"Authorization": f"Bearer {token}"})
@@ -98,33 +115,55 @@ def poll(server: str, token: str, submission_id: int, interval: float = 1.0, tim
             if view["state"] != "queued":
                 return view
             if time.monotonic() > deadline:
-                raise ConflictNewsError(f"submission {submission_id} still queued after {timeout:.0f} s; see {url}")
+                raise ConflictNewsError(
+                    f"submission {submission_id} still queued after {timeout:.0f} s; see {url}"
+                )
             time.sleep(interval)
 
 
 def score_table(view: dict[str, Any]) -> Table:
-    table = Table(title=f"submission {view['id']}: {view['model_name']} (dataset {view['dataset_version']})")
+    table = Table(
+        title=f"submission {view['id']}: {view['model_name']} (dataset {view['dataset_version']})"
+    )
     for column in ("task", "main score", "value ×100", "95% CI", "rows"):
-        table.add_column(column, justify="right" if column not in ("task", "main score") else "left")
+        table.add_column(
+            column, justify="right" if column not in ("task", "main score") else "left"
+        )
     for task, score in sorted(view["scores"].items()):
         low, high = score["ci"]
         ci = "–" if low is None else f"[{low * 100:.1f}, {high * 100:.1f}]"
-        table.add_row(task, score["main_score"], f"{score['main_value'] * 100:.1f}", ci, str(score.get("n_rows")))
+        table.add_row(
+            task,
+            score["main_score"],
+            f"{score['main_value'] * 100:.1f}",
+            ci,
+            str(score.get("n_rows")),
+        )
     return table
 
 
-def submit(bundle_path: Path, server: str, token: str, wait: bool = True, console: Console | None = None,
-           interval: float = 1.0) -> dict[str, Any]:
+def submit(
+    bundle_path: Path,
+    server: str,
+    token: str,
+    wait: bool = True,
+    console: Console | None = None,
+    interval: float = 1.0,
+) -> dict[str, Any]:
     """Read (and check the structure of) a bundle, upload it, and optionally wait for the score."""
     console = console or Console()
     bundle = read_bundle(Path(bundle_path))
     filename = Path(bundle_path).with_suffix(".zip").name
     answer = upload(server, token, bundle.to_zip(), filename, Console(stderr=True))
-    console.print(f"submission [bold]{answer['id']}[/] accepted: {answer.get('page', answer['url'])}")
+    console.print(
+        f"submission [bold]{answer['id']}[/] accepted: {answer.get('page', answer['url'])}"
+    )
     if not wait:
         return answer
     view = poll(server, token, answer["id"], interval=interval)
     if view["state"] == "failed":
-        raise ConflictNewsError(f"submission {view['id']} failed: {view.get('error') or 'see its page'}")
+        raise ConflictNewsError(
+            f"submission {view['id']} failed: {view.get('error') or 'see its page'}"
+        )
     console.print(score_table(view))
     return view

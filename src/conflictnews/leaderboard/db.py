@@ -33,7 +33,14 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
 
 QUEUED, SCORED, FAILED = "queued", "scored", "failed"
 STATES = (QUEUED, SCORED, FAILED)
@@ -91,7 +98,9 @@ class Blob(Base):
 
 class Submission(Base):
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("user_id", "bundle_sha256", name="uq_submissions_user_bundle"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "bundle_sha256", name="uq_submissions_user_bundle"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -110,7 +119,11 @@ class Submission(Base):
 
 class Evaluation(Base):
     __tablename__ = "evaluations"
-    __table_args__ = (UniqueConstraint("submission_id", "dataset_version", name="uq_evaluations_submission_version"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "submission_id", "dataset_version", name="uq_evaluations_submission_version"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
@@ -182,7 +195,10 @@ def make_engine(url: str) -> Engine:
 
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20, max_overflow=40
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=20,
+            max_overflow=40,
         )
         _sqlite_setup(engine)
         return engine
@@ -200,7 +216,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(immediate=True), expire_on_commit=False
+        )
 
     def session(self) -> Session:
         return self._read()

@@ -56,7 +56,11 @@ def _release_configs(folder: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
             if isinstance(entry, dict) and (folder / str(entry.get("file", ""))).is_file():
                 present.append(config)
         return tuple(sorted(present))
-    return tuple(sorted(p.name for p in (folder / "data").iterdir() if p.is_dir())) if (folder / "data").is_dir() else ()
+    return (
+        tuple(sorted(p.name for p in (folder / "data").iterdir() if p.is_dir()))
+        if (folder / "data").is_dir()
+        else ()
+    )
 
 
 def _release_source(folder: Path) -> GoldSource | None:
@@ -99,7 +103,11 @@ def discover_sources(paths: list[Path]) -> dict[str, GoldSource]:
         elif (path / "MANIFEST.json").is_file():
             found = [_release_source(path)]
         elif path.is_dir():
-            found = [_release_source(p) for p in sorted(path.iterdir()) if (p / "MANIFEST.json").is_file()]
+            found = [
+                _release_source(p)
+                for p in sorted(path.iterdir())
+                if (p / "MANIFEST.json").is_file()
+            ]
         else:
             found = []  # a configured path that does not exist (yet) holds no versions
         for source in filter(None, found):
@@ -124,13 +132,19 @@ def load_release_split(folder: Path, config: str, split: str = TEST_SPLIT) -> Da
     folder = Path(folder)
     manifest_path = folder / "MANIFEST.json"
     manifest = read_json(manifest_path) if manifest_path.is_file() else {}
-    entry = (manifest.get("configs") or {}).get(config, {}).get(split) if isinstance(manifest, dict) else None
+    entry = (
+        (manifest.get("configs") or {}).get(config, {}).get(split)
+        if isinstance(manifest, dict)
+        else None
+    )
     if isinstance(entry, dict) and entry.get("file"):
         path = folder / entry["file"]
         if not path.is_file():
             raise ConflictNewsError(f"{path}: missing (listed in {manifest_path})")
         if entry.get("sha256") and sha256_file(path) != entry["sha256"]:
-            raise ConflictNewsError(f"{path}: SHA-256 differs from {manifest_path}; rebuild or re-download the release")
+            raise ConflictNewsError(
+                f"{path}: SHA-256 differs from {manifest_path}; rebuild or re-download the release"
+            )
         table = pq.read_table(path)
         if b"huggingface" not in (table.schema.metadata or {}):
             raise ConflictNewsError(f"{path}: no datasets Features in the Parquet schema metadata")
@@ -233,9 +247,21 @@ def make_key(release: Path, out: Path, configs: list[str] | None = None) -> Gold
 def gold_summary(store: GoldStore) -> list[dict[str, Any]]:
     """Public facts about the configured versions (no labels): version, manifest hash, configs."""
     return [
-        {"version": s.version, "manifest_sha256": s.manifest_sha256, "kind": s.kind, "configs": list(s.configs)}
+        {
+            "version": s.version,
+            "manifest_sha256": s.manifest_sha256,
+            "kind": s.kind,
+            "configs": list(s.configs),
+        }
         for s in store.sources().values()
     ]
 
 
-__all__ = ["GoldSource", "GoldStore", "discover_sources", "load_release_split", "make_key", "gold_summary"]
+__all__ = [
+    "GoldSource",
+    "GoldStore",
+    "discover_sources",
+    "gold_summary",
+    "load_release_split",
+    "make_key",
+]

@@ -1,6 +1,7 @@
 """A leaderboard server in a real uvicorn subprocess, for the tests, the benchmark and demos.
 
-`LiveServer.start()` runs `python -m conflictnews.cli leaderboard serve` on a free loopback port
+`LiveServer.start()` runs `python -m conflictnews.leaderboard serve` (the same command as
+`conflictnews leaderboard serve`, without importing the other stages) on a free loopback port
 with the given settings (as CONFLICTNEWS_LB_* variables) and waits until /api/health answers.
 """
 
@@ -58,18 +59,34 @@ class LiveServer:
         env.setdefault("HF_HUB_OFFLINE", "1")
         return env
 
-    def start(self, timeout: float = 60.0) -> "LiveServer":
+    def start(self, timeout: float = 60.0) -> LiveServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "a")
         command = [
-            sys.executable, "-m", "conflictnews.cli", "leaderboard", "serve",
-            "--port", str(self.port), "--processes", str(self.processes), "--log-level", "info",
+            sys.executable,
+            "-m",
+            "conflictnews.leaderboard",  # the leaderboard commands alone: starts in seconds
+            "serve",
+            "--port",
+            str(self.port),
+            "--processes",
+            str(self.processes),
+            "--log-level",
+            "info",
         ]
-        self.process = subprocess.Popen(command, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log_path, "a") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                command,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"leaderboard server exited ({self.process.returncode}); log:\n{self.log()}")
+                raise RuntimeError(
+                    f"leaderboard server exited ({self.process.returncode}); log:\n{self.log()}"
+                )
             try:
                 if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
                     return self
@@ -77,7 +94,9 @@ class LiveServer:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"leaderboard server did not answer within {timeout} s; log:\n{self.log()}")
+        raise RuntimeError(
+            f"leaderboard server did not answer within {timeout} s; log:\n{self.log()}"
+        )
 
     def stop(self, kill: bool = False) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -96,14 +115,24 @@ class LiveServer:
             self._db = None
 
     def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(encoding="utf-8", errors="replace")
+            if self.log_path.exists()
+            else ""
+        )
 
     def user(self, name: str, is_baseline: bool = False) -> str:
         """Create a user directly in the database; returns its token."""
         _user, token = store.add_user(self.db, name, f"{name}@example.org", is_baseline=is_baseline)
         return token
 
-    def post(self, token: str | None, archive: bytes, filename: str = "bundle.zip", timeout: float = 120.0) -> httpx.Response:
+    def post(
+        self,
+        token: str | None,
+        archive: bytes,
+        filename: str = "bundle.zip",
+        timeout: float = 120.0,
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.post(
             self.url + "/api/submissions",
@@ -117,7 +146,11 @@ class LiveServer:
         return httpx.get(self.url + path, headers=headers, params=params, timeout=60)
 
     def wait(
-        self, submission_id: int, token: str | None = None, timeout: float = 120.0, interval: float = 0.1
+        self,
+        submission_id: int,
+        token: str | None = None,
+        timeout: float = 120.0,
+        interval: float = 0.1,
     ) -> dict[str, Any]:
         """Poll until the submission leaves `queued`; its JSON view."""
         deadline = time.monotonic() + timeout

@@ -56,7 +56,11 @@ class Cell:
     @property
     def shown_ci(self) -> str:
         """The CI ×100 as displayed ('' without one)."""
-        return "" if self.low is None or self.high is None else f"[{self.low * 100:.1f}, {self.high * 100:.1f}]"
+        return (
+            ""
+            if self.low is None or self.high is None
+            else f"[{self.low * 100:.1f}, {self.high * 100:.1f}]"
+        )
 
 
 @dataclass
@@ -77,14 +81,14 @@ class Row:
         """The overall cell or a task's cell."""
         return self.overall if column == OVERALL else self.cells.get(column)
 
-    def as_dict(self, tasks: list[str]) -> dict[str, Any]:
+    def as_dict(self, tasks: list[str], timestamps: bool = True) -> dict[str, Any]:
         return {
             "rank": self.rank,
             "submission_id": self.submission_id,
             "model_name": self.model_name,
             "team": self.team,
             "is_baseline": self.is_baseline,
-            "created_at": self.created_at.isoformat() + "Z",
+            **({"created_at": self.created_at.isoformat() + "Z"} if timestamps else {}),
             "url": self.meta.get("url"),
             "paper": self.meta.get("paper"),
             "parameters": self.meta.get("parameters"),
@@ -106,7 +110,8 @@ class Table:
     rule: str
     versions: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, timestamps: bool = True) -> dict[str, Any]:
+        """JSON-safe table; `timestamps=False` for exports that must not change when nothing did."""
         names = [t.name for t in self.tasks]
         return {
             "dataset_version": self.version,
@@ -117,14 +122,16 @@ class Table:
                 {"name": t.name, "main_score": t.main_score, "higher_is_better": t.higher_is_better}
                 for t in self.tasks
             ],
-            "rows": [row.as_dict(names) for row in self.rows],
+            "rows": [row.as_dict(names, timestamps) for row in self.rows],
         }
 
 
 def task_columns() -> list[TaskColumn]:
     from conflictnews.eval.tasks import TASKS
 
-    return [TaskColumn(s.name, s.main_score, s.higher_is_better, s.description) for s in TASKS.values()]
+    return [
+        TaskColumn(s.name, s.main_score, s.higher_is_better, s.description) for s in TASKS.values()
+    ]
 
 
 def _overall(cells: dict[str, Cell], columns: list[TaskColumn]) -> Cell:
@@ -156,7 +163,9 @@ def rank_rows(rows: list[Row], columns: list[TaskColumn], sort: str) -> list[Row
     """Sort by `sort` (overall or a task), assign competition ranks (1, 2, 2, 4) and tie marks."""
     by_name = {c.name: c for c in columns}
     if sort != OVERALL and sort not in by_name:
-        raise ConflictNewsError(f"cannot sort by {sort!r}; choose {OVERALL} or one of: {', '.join(by_name)}")
+        raise ConflictNewsError(
+            f"cannot sort by {sort!r}; choose {OVERALL} or one of: {', '.join(by_name)}"
+        )
     sign = 1.0 if sort == OVERALL or by_name[sort].higher_is_better else -1.0
 
     def cell(row: Row) -> Cell | None:
@@ -197,7 +206,16 @@ def load_rows(session: Session, version: str) -> list[Row]:
         .join(Evaluation, Evaluation.submission_id == Submission.id)
         .where(scored)
     ):
-        rows[r.id] = Row(r.id, r.model_name, r.team, r.is_baseline, r.created_at, r.meta, r.manifest_sha256 or "", {})
+        rows[r.id] = Row(
+            r.id,
+            r.model_name,
+            r.team,
+            r.is_baseline,
+            r.created_at,
+            r.meta,
+            r.manifest_sha256 or "",
+            {},
+        )
     for r in session.execute(
         select(Evaluation.submission_id, Score.task, Score.main_value, Score.ci_low, Score.ci_high)
         .join(Evaluation, Score.evaluation_id == Evaluation.id)
@@ -212,9 +230,9 @@ def load_rows(session: Session, version: str) -> list[Row]:
 def generation(session: Session, version: str | None) -> tuple[Any, ...]:
     """Changes whenever the scored entries of `version` change (a cache key for the table)."""
     row = session.execute(
-        select(func.count(Evaluation.id), func.max(Evaluation.finished_at), func.max(Evaluation.id)).where(
-            Evaluation.dataset_version == version, Evaluation.state == SCORED
-        )
+        select(
+            func.count(Evaluation.id), func.max(Evaluation.finished_at), func.max(Evaluation.id)
+        ).where(Evaluation.dataset_version == version, Evaluation.state == SCORED)
     ).one()
     return tuple(row)
 
@@ -222,12 +240,18 @@ def generation(session: Session, version: str | None) -> tuple[Any, ...]:
 def scored_versions(session: Session) -> list[str]:
     from conflictnews.leaderboard.gold import _version_key
 
-    found = session.scalars(select(Evaluation.dataset_version).where(Evaluation.state == SCORED).distinct()).all()
+    found = session.scalars(
+        select(Evaluation.dataset_version).where(Evaluation.state == SCORED).distinct()
+    ).all()
     return sorted(found, key=_version_key)
 
 
 def build_table(
-    session: Session, version: str | None, sort: str = OVERALL, task: str | None = None, versions: list[str] | None = None
+    session: Session,
+    version: str | None,
+    sort: str = OVERALL,
+    task: str | None = None,
+    versions: list[str] | None = None,
 ) -> Table:
     """The leaderboard of `version` (default: newest scored), sorted by `sort`, optionally one task only."""
     columns = task_columns()
@@ -237,7 +261,9 @@ def build_table(
     known = versions if versions is not None else scored_versions(session)
     if version is None:
         version = known[-1] if known else None
-    rule = OVERALL_RULE.format(n=len(columns), tasks=", ".join(f"{c.name} {c.main_score}" for c in columns))
+    rule = OVERALL_RULE.format(
+        n=len(columns), tasks=", ".join(f"{c.name} {c.main_score}" for c in columns)
+    )
     if version is None:
         return Table(None, columns, [], sort, task, rule, known)
     rows = load_rows(session, version)
@@ -267,7 +293,9 @@ def to_markdown(table: Table) -> str:
         "Scores ×100, 95% bootstrap CI over articles in brackets; ≈ = CI overlaps the leader's. "
         + table.rule,
         "",
-        "| # | model | team | overall | " + " | ".join(f"{c.name} ({c.main_score})" for c in table.tasks) + " |",
+        "| # | model | team | overall | "
+        + " | ".join(f"{c.name} ({c.main_score})" for c in table.tasks)
+        + " |",
         "|---|---|---|---|" + "---|" * len(names),
     ]
     for row in table.rows:
@@ -276,7 +304,11 @@ def to_markdown(table: Table) -> str:
         if url:
             model = f"[{model}]({url})"
         cells = " | ".join(_fmt(row.cells.get(n)) for n in names)
-        lines.append(f"| {row.rank} | {model} | {row.team.replace('|', '/')} | {_fmt(row.overall)} | {cells} |")
+        lines.append(
+            f"| {row.rank} | {model} | {row.team.replace('|', '/')} | {_fmt(row.overall)} | {cells} |"
+        )
     if not table.rows:
-        lines.append("| – | (no scored submissions yet) | | | " + " | ".join("" for _ in names) + " |")
+        lines.append(
+            "| – | (no scored submissions yet) | | | " + " | ".join("" for _ in names) + " |"
+        )
     return "\n".join(lines) + "\n"

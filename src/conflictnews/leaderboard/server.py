@@ -19,12 +19,12 @@ import gc
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -60,7 +60,9 @@ class BodySizeLimit:
         got = f"{size} bytes" if size is not None else "more"
         return f"upload too large: {got}, the limit is {self.max_bytes} bytes"
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict]], send: Any) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict]], send: Any
+    ) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
@@ -127,16 +129,22 @@ class Services:
         self.db = Database(settings.database_url)
         self.gold = GoldStore(settings.gold_paths)
         self.hot = HotCounts() if settings.workers else None
-        self.workers = [Worker(self.db, self.gold, settings, hot=self.hot) for _ in range(settings.workers)]
+        self.workers = [
+            Worker(self.db, self.gold, settings, hot=self.hot) for _ in range(settings.workers)
+        ]
         self.cache = TableCache()
 
-    def table(self, session: Session, version: str | None, sort: str, task: str | None) -> tuple[ranking.Table, tuple]:
+    def table(
+        self, session: Session, version: str | None, sort: str, task: str | None
+    ) -> tuple[ranking.Table, tuple]:
         """The ranked table, cached until the version's scored entries change; and its cache key."""
         if version is None:
             known = ranking.scored_versions(session)
             version = known[-1] if known else None
         key = (version, sort, task, ranking.generation(session, version))
-        return self.cache.get_or_make(("table", *key), lambda: ranking.build_table(session, version, sort, task)), key
+        return self.cache.get_or_make(
+            ("table", *key), lambda: ranking.build_table(session, version, sort, task)
+        ), key
 
     def wake(self) -> None:
         for worker in self.workers:
@@ -155,7 +163,9 @@ class Services:
         """Parse, validate and store an uploaded bundle; return the new submission id (BundleError otherwise)."""
         limits = self.settings.limits
         with self.db.session() as session:
-            store.check_cap(session, user, self.settings.daily_cap)  # cheap early answer; re-checked under lock
+            store.check_cap(
+                session, user, self.settings.daily_cap
+            )  # cheap early answer; re-checked under lock
         origin = Path(filename or "bundle.zip").name
         bundle = read_zip(data, limits, origin=origin)
         checked = check_bundle(bundle, self.gold, origin=origin)
@@ -164,10 +174,67 @@ class Services:
             self.db, user.id, bundle, bundle.to_zip(), self.settings.daily_cap, manifest
         )
         if self.hot is not None:
-            self.hot.put(store.evaluation_id(self.db, submission_id, checked.version), checked.version, checked.counts)
-        log.info("submission %s accepted from user %s (%s)", submission_id, user.name, ", ".join(bundle.tasks))
+            self.hot.put(
+                store.evaluation_id(self.db, submission_id, checked.version),
+                checked.version,
+                checked.counts,
+            )
+        log.info(
+            "submission %s accepted from user %s (%s)",
+            submission_id,
+            user.name,
+            ", ".join(bundle.tasks),
+        )
         self.wake()
         return submission_id
+
+
+# ---- dependencies (module level, so that FastAPI resolves the string annotations) -----------
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """A read session for the request."""
+    with _services(request).db.session() as session:
+        yield session
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def authenticate(request: Request, token: str | None) -> User | None:
+    """The token's user, loaded in a short session (no connection held during the request)."""
+    with _services(request).db.session() as session:
+        return store.authenticate(session, token)
+
+
+def optional_user(request: Request) -> User | None:
+    return authenticate(request, bearer(request) or request.cookies.get(TOKEN_COOKIE))
+
+
+def required_user(request: Request) -> User:
+    token = bearer(request)
+    if token is None:
+        raise HTTPException(
+            401,
+            "missing token: send 'Authorization: Bearer <token>'",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    user = authenticate(request, token)
+    if user is None:
+        raise HTTPException(401, "invalid or revoked token", {"WWW-Authenticate": "Bearer"})
+    return user
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+Viewer = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(required_user)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -192,36 +259,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker.stop()
         services.db.dispose()
 
-    app = FastAPI(title=settings.title, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title=settings.title,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
     app.state.services = services
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
-    def session() -> Any:
-        with services.db.session() as s:
-            yield s
-
-    def bearer(request: Request) -> str | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-    def authenticate(token: str | None) -> User | None:
-        """The token's user, loaded in a short session (no connection held during the request)."""
-        with services.db.session() as s:
-            return store.authenticate(s, token)
-
-    def optional_user(request: Request) -> User | None:
-        return authenticate(bearer(request) or request.cookies.get(TOKEN_COOKIE))
-
-    def required_user(request: Request) -> User:
-        token = bearer(request)
-        if token is None:
-            raise HTTPException(401, "missing token: send 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
-        user = authenticate(token)
-        if user is None:
-            raise HTTPException(401, "invalid or revoked token", {"WWW-Authenticate": "Bearer"})
-        return user
 
     @app.exception_handler(BundleError)
     async def _bundle_error(request: Request, exc: BundleError) -> JSONResponse:
@@ -239,7 +285,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "versions": services.versions(), "queued": store.count_queued(services.db)}
+        return {
+            "status": "ok",
+            "versions": services.versions(),
+            "queued": store.count_queued(services.db),
+        }
 
     @app.get("/api/versions")
     def versions() -> list[dict[str, Any]]:
@@ -251,7 +301,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/api/submissions", status_code=202)
     def post_submission(
-        request: Request, file: UploadFile = File(...), user: User = Depends(required_user)
+        request: Request,
+        file: Annotated[UploadFile, File()],
+        user: CurrentUser,
     ) -> dict[str, Any]:
         submission_id = services.accept(user, file.file.read(), file.filename or "bundle.zip")
         return {
@@ -262,9 +314,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
 
     @app.get("/api/submissions/{submission_id}", name="get_submission")
-    def get_submission(
-        submission_id: int, s: Session = Depends(session), viewer: User | None = Depends(optional_user)
-    ) -> dict[str, Any]:
+    def get_submission(submission_id: int, s: DbSession, viewer: Viewer) -> dict[str, Any]:
         view = store.submission_dict(s, submission_id, viewer)
         if view is None:
             raise HTTPException(404, f"no submission {submission_id}")
@@ -272,13 +322,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/leaderboard")
     def get_leaderboard(
-        version: str | None = Query(None),
-        task: str | None = Query(None),
-        sort: str = Query(ranking.OVERALL),
-        s: Session = Depends(session),
+        s: DbSession,
+        version: str | None = None,
+        task: str | None = None,
+        sort: str = ranking.OVERALL,
     ) -> dict[str, Any]:
         if version is not None and version not in services.versions():
-            raise HTTPException(404, f"unknown dataset version {version!r}; available: {', '.join(services.versions())}")
+            raise HTTPException(
+                404,
+                f"unknown dataset version {version!r}; available: {', '.join(services.versions())}",
+            )
         table, key = services.table(s, version, sort, task)
         return services.cache.get_or_make(("json", *key), table.as_dict)
 
@@ -287,10 +340,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, name="leaderboard_page")
     def leaderboard_page(
         request: Request,
-        version: str | None = Query(None),
-        sort: str = Query(ranking.OVERALL),
-        task: str | None = Query(None),
-        s: Session = Depends(session),
+        s: DbSession,
+        version: str | None = None,
+        sort: str = ranking.OVERALL,
+        task: str | None = None,
     ) -> Response:
         version = version or None
         task = task or None
@@ -301,26 +354,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         def render() -> str:
             context = {"table": table, "settings": settings, "gold_versions": services.versions()}
-            return templates.get_template("leaderboard.html").render(
-                request=request, **context
-            )
+            return templates.get_template("leaderboard.html").render(request=request, **context)
 
-        return HTMLResponse(services.cache.get_or_make(("html", str(request.base_url), *key), render))
+        return HTMLResponse(
+            services.cache.get_or_make(("html", str(request.base_url), *key), render)
+        )
 
     @app.get("/submit", response_class=HTMLResponse, name="submit_page")
     def submit_page(request: Request) -> Response:
         return templates.TemplateResponse(
-            request, "submit.html", {"settings": settings, "error": None, "versions": services.versions()}
+            request,
+            "submit.html",
+            {"settings": settings, "error": None, "versions": services.versions()},
         )
 
     @app.post("/submit", response_class=HTMLResponse)
     def submit_form(
         request: Request,
-        bundle: UploadFile = File(...),
-        token: str = Form(""),
+        bundle: Annotated[UploadFile, File()],
+        token: Annotated[str, Form()] = "",
     ) -> Response:
         token = token.strip() or request.cookies.get(TOKEN_COOKIE, "")
-        user = authenticate(token)
+        user = authenticate(request, token)
 
         def error(message: str, status: int) -> Response:
             return templates.TemplateResponse(
@@ -333,21 +388,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if user is None:
             return error("invalid or missing token", 401)
         try:
-            submission_id = services.accept(user, bundle.file.read(), bundle.filename or "bundle.zip")
+            submission_id = services.accept(
+                user, bundle.file.read(), bundle.filename or "bundle.zip"
+            )
         except BundleError as exc:
             return error(str(exc), exc.status)
         response = RedirectResponse(
             str(request.url_for("submission_page", submission_id=submission_id)), status_code=303
         )
-        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=30 * 24 * 3600)
+        response.set_cookie(
+            TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=30 * 24 * 3600
+        )
         return response
 
     @app.get("/submissions/{submission_id}", response_class=HTMLResponse, name="submission_page")
     def submission_page(
         request: Request,
         submission_id: int,
-        s: Session = Depends(session),
-        viewer: User | None = Depends(optional_user),
+        s: DbSession,
+        viewer: Viewer,
     ) -> Response:
         view = store.submission_dict(s, submission_id, viewer)
         if view is None:

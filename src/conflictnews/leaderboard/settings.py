@@ -37,30 +37,46 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    database_url: str = Field(default_factory=default_database_url, description="Any SQLAlchemy URL.")
+    database_url: str = Field(
+        default_factory=default_database_url, description="Any SQLAlchemy URL."
+    )
     gold: str = Field(
         default_factory=default_gold,
         description="Gold sources, separated by the OS path separator: release folders, folders of release "
         "folders, or private key files (`leaderboard make-key`).",
     )
-    max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0, description="Largest accepted request body.")
-    max_uncompressed_bytes: int = Field(256 * 1024 * 1024, gt=0, description="Largest expanded bundle.")
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, gt=0, description="Largest accepted request body."
+    )
+    max_uncompressed_bytes: int = Field(
+        256 * 1024 * 1024, gt=0, description="Largest expanded bundle."
+    )
     max_entries: int = Field(32, gt=0, description="Most entries in a bundle archive.")
     daily_cap: int = Field(5, ge=0, description="Submissions per user in any rolling 24 hours.")
     n_resamples: int = Field(1000, ge=0, description="Bootstrap resamples for the CIs.")
     seed: int = Field(0, description="Bootstrap seed.")
-    workers: int = Field(1, ge=0, description="Scoring threads per server process (0: score elsewhere).")
-    lease_seconds: float = Field(600.0, gt=0, description="A claimed job is reclaimable after this long.")
-    poll_seconds: float = Field(1.0, gt=0, description="How often an idle worker looks for queued jobs.")
+    workers: int = Field(
+        1, ge=0, description="Scoring threads per server process (0: score elsewhere)."
+    )
+    lease_seconds: float = Field(
+        600.0, gt=0, description="A claimed job is reclaimable after this long."
+    )
+    poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle worker looks for queued jobs."
+    )
     handoff_seconds: float = Field(
-        5.0, ge=0, description="A server's worker leaves jobs another process accepted this recently to that process."
+        5.0,
+        ge=0,
+        description="A server's worker leaves jobs another process accepted this recently to that process.",
     )
     max_attempts: int = Field(3, ge=1, description="Claims of one job before it is marked failed.")
-    migrate_on_startup: bool = Field(True, description="Run Alembic migrations when the app starts.")
+    migrate_on_startup: bool = Field(
+        True, description="Run Alembic migrations when the app starts."
+    )
     title: str = Field("conflictnews leaderboard", description="Page title.")
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "Settings":
+    def from_env(cls, **overrides: Any) -> Settings:
         """Defaults, then `CONFLICTNEWS_LB_*` variables, then explicit (non-None) overrides."""
         values: dict[str, Any] = {}
         for name in cls.model_fields:
@@ -72,7 +88,8 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+                f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                for e in exc.errors()
             )
             raise ConflictNewsError(f"leaderboard settings: {problems}") from None
 

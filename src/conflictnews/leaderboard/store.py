@@ -60,7 +60,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_user(db: Database, name: str, email: str | None = None, is_baseline: bool = False) -> tuple[User, str]:
+def add_user(
+    db: Database, name: str, email: str | None = None, is_baseline: bool = False
+) -> tuple[User, str]:
     """Create `name` if new and issue it a fresh API token; only the token's sha256 is stored."""
     name = name.strip()
     if not name or len(name) > 80:
@@ -83,7 +85,9 @@ def authenticate(session: Session, token: str | None) -> User | None:
     if not token:
         return None
     return session.scalar(
-        select(User).join(Token).where(Token.token_sha256 == hash_token(token), Token.revoked.is_(False))
+        select(User)
+        .join(Token)
+        .where(Token.token_sha256 == hash_token(token), Token.revoked.is_(False))
     )
 
 
@@ -109,9 +113,14 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> None
 
 def submissions_in_window(session: Session, user_id: int, now: dt.datetime | None = None) -> int:
     since = (now or utcnow()) - CAP_WINDOW
-    return session.scalar(
-        select(func.count(Submission.id)).where(Submission.user_id == user_id, Submission.created_at > since)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count(Submission.id)).where(
+                Submission.user_id == user_id, Submission.created_at > since
+            )
+        )
+        or 0
+    )
 
 
 def check_cap(session: Session, user: User, cap: int) -> None:
@@ -126,7 +135,12 @@ def check_cap(session: Session, user: User, cap: int) -> None:
 
 
 def create_submission(
-    db: Database, user_id: int, bundle: Bundle, archive: bytes, cap: int, manifest_sha256: str | None = None
+    db: Database,
+    user_id: int,
+    bundle: Bundle,
+    archive: bytes,
+    cap: int,
+    manifest_sha256: str | None = None,
 ) -> int:
     """Store `bundle` (immutable, content-hashed) and queue its evaluation; return the submission id.
 
@@ -140,15 +154,20 @@ def create_submission(
             if user is None:
                 raise ConflictNewsError(f"no user with id {user_id}")
             existing = session.scalar(
-                select(Submission.id).where(Submission.user_id == user_id, Submission.bundle_sha256 == sha)
+                select(Submission.id).where(
+                    Submission.user_id == user_id, Submission.bundle_sha256 == sha
+                )
             )
             if existing is not None:
                 raise DuplicateSubmissionError(
-                    f"this bundle (sha256 {sha[:12]}) was already submitted as submission {existing}", existing
+                    f"this bundle (sha256 {sha[:12]}) was already submitted as submission {existing}",
+                    existing,
                 )
             check_cap(session, user, cap)
             _insert_ignore(
-                session, Blob, {"sha256": sha, "size": len(archive), "data": archive, "created_at": utcnow()}
+                session,
+                Blob,
+                {"sha256": sha, "size": len(archive), "data": archive, "created_at": utcnow()},
             )
             submission = Submission(
                 user_id=user_id,
@@ -174,12 +193,15 @@ def create_submission(
     except IntegrityError:
         with db.session() as session:
             existing = session.scalar(
-                select(Submission.id).where(Submission.user_id == user_id, Submission.bundle_sha256 == sha)
+                select(Submission.id).where(
+                    Submission.user_id == user_id, Submission.bundle_sha256 == sha
+                )
             )
         if existing is None:
             raise
         raise DuplicateSubmissionError(
-            f"this bundle (sha256 {sha[:12]}) was already submitted as submission {existing}", existing
+            f"this bundle (sha256 {sha[:12]}) was already submitted as submission {existing}",
+            existing,
         ) from None
 
 
@@ -194,10 +216,15 @@ class Job:
 
 
 def _claimable(now: dt.datetime) -> Any:
-    return and_(Evaluation.state == QUEUED, or_(Evaluation.lease_until.is_(None), Evaluation.lease_until < now))
+    return and_(
+        Evaluation.state == QUEUED,
+        or_(Evaluation.lease_until.is_(None), Evaluation.lease_until < now),
+    )
 
 
-def _try_claim(db: Database, candidate: int, worker: str, lease_seconds: float, now: dt.datetime) -> Job | None:
+def _try_claim(
+    db: Database, candidate: int, worker: str, lease_seconds: float, now: dt.datetime
+) -> Job | None:
     """The atomic claim: one conditional UPDATE; the job is ours only if it changed a row."""
     with db.write() as session, session.begin():
         result = session.execute(
@@ -221,7 +248,11 @@ def _try_claim(db: Database, candidate: int, worker: str, lease_seconds: float, 
 
 
 def claim_next(
-    db: Database, worker: str, lease_seconds: float, version: str | None = None, min_age_seconds: float = 0.0
+    db: Database,
+    worker: str,
+    lease_seconds: float,
+    version: str | None = None,
+    min_age_seconds: float = 0.0,
 ) -> Job | None:
     """Claim the oldest claimable job (optionally of one dataset version), or None.
 
@@ -253,12 +284,16 @@ def claim(db: Database, worker: str, lease_seconds: float, evaluation_id: int) -
 def evaluation_id(db: Database, submission_id: int, version: str) -> int:
     with db.session() as session:
         return session.scalar(
-            select(Evaluation.id).where(Evaluation.submission_id == submission_id, Evaluation.dataset_version == version)
+            select(Evaluation.id).where(
+                Evaluation.submission_id == submission_id, Evaluation.dataset_version == version
+            )
         )
 
 
 def _owned(evaluation_id: int, worker: str) -> Any:
-    return and_(Evaluation.id == evaluation_id, Evaluation.claimed_by == worker, Evaluation.state == QUEUED)
+    return and_(
+        Evaluation.id == evaluation_id, Evaluation.claimed_by == worker, Evaluation.state == QUEUED
+    )
 
 
 def complete(
@@ -305,14 +340,22 @@ def complete(
     return True
 
 
-def fail(db: Database, job: Job, worker: str | None, error: str, manifest_sha256: str | None = None) -> bool:
+def fail(
+    db: Database, job: Job, worker: str | None, error: str, manifest_sha256: str | None = None
+) -> bool:
     """Mark a job failed with a message for its owner (never gold labels)."""
     condition = _owned(job.evaluation_id, worker) if worker else Evaluation.id == job.evaluation_id
     with db.write() as session, session.begin():
         result = session.execute(
             update(Evaluation)
             .where(condition)
-            .values(state=FAILED, error=error, finished_at=utcnow(), lease_until=None, manifest_sha256=manifest_sha256)
+            .values(
+                state=FAILED,
+                error=error,
+                finished_at=utcnow(),
+                lease_until=None,
+                manifest_sha256=manifest_sha256,
+            )
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
@@ -324,7 +367,9 @@ def enqueue_version(db: Database, version: str, manifest_sha256: str) -> int:
         ids = session.scalars(select(Submission.id).order_by(Submission.id)).all()
         existing = {
             e.submission_id: e
-            for e in session.scalars(select(Evaluation).where(Evaluation.dataset_version == version))
+            for e in session.scalars(
+                select(Evaluation).where(Evaluation.dataset_version == version)
+            )
         }
         for submission_id in ids:
             evaluation = existing.get(submission_id)
@@ -364,7 +409,9 @@ def get_blob(db: Database, sha256: str) -> bytes:
         return bytes(blob.data)
 
 
-def submission_dict(session: Session, submission_id: int, viewer: User | None) -> dict[str, Any] | None:
+def submission_dict(
+    session: Session, submission_id: int, viewer: User | None
+) -> dict[str, Any] | None:
     """What GET /api/submissions/{id} returns: public facts for everyone; errors, contact and
     per-type scores only for the owner. Never any gold label or per-item result."""
     submission = session.get(Submission, submission_id)
@@ -399,7 +446,9 @@ def submission_dict(session: Session, submission_id: int, viewer: User | None) -
             "dataset_version": evaluation.dataset_version,
             "manifest_sha256": evaluation.manifest_sha256,
             "state": evaluation.state,
-            "finished_at": evaluation.finished_at.isoformat() + "Z" if evaluation.finished_at else None,
+            "finished_at": evaluation.finished_at.isoformat() + "Z"
+            if evaluation.finished_at
+            else None,
             "scores": scores,
         }
         if owner:

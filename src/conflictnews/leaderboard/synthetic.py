@@ -20,11 +20,46 @@ from datasets import Dataset, Features
 from conflictnews.dataset.features import CONFIGS, SPLITS
 from conflictnews.io import canonical_json, sha256_file, write_json
 
-_VOCAB = (
-    "the army rebels shelled city on Saturday government forces said a strike hit the airport "
-    "protesters gathered in square police arrested dozens ministry condemned attack near border "
-    "fighters captured villages drone killed civilians talks agreed ceasefire town province"
-).split()
+_VOCAB = [
+    "the",
+    "army",
+    "rebels",
+    "shelled",
+    "city",
+    "on",
+    "Saturday",
+    "government",
+    "forces",
+    "said",
+    "a",
+    "strike",
+    "hit",
+    "the",
+    "airport",
+    "protesters",
+    "gathered",
+    "in",
+    "square",
+    "police",
+    "arrested",
+    "dozens",
+    "ministry",
+    "condemned",
+    "attack",
+    "near",
+    "border",
+    "fighters",
+    "captured",
+    "villages",
+    "drone",
+    "killed",
+    "civilians",
+    "talks",
+    "agreed",
+    "ceasefire",
+    "town",
+    "province",
+]
 
 SYNTHETIC_CONFIGS = ("entities", "events", "stance")
 
@@ -52,7 +87,9 @@ def _label_names(features: Features, column: str) -> list[str]:
     return list(inner.names)
 
 
-def synthetic_rows(config: str, split: str, n_rows: int, n_articles: int, seed: int) -> list[dict[str, Any]]:
+def synthetic_rows(
+    config: str, split: str, n_rows: int, n_articles: int, seed: int
+) -> list[dict[str, Any]]:
     """Rows of one config/split with string labels (encoded by the Features on write)."""
     rng = random.Random(f"{seed}:{config}:{split}")
     features = CONFIGS[config]
@@ -142,11 +179,17 @@ def build_synthetic_release(
             rows = synthetic_rows(config, split, sizes[split], n_articles, seed)
             if relabel and split == "test":
                 _relabel(rows, config, relabel, seed)
-            relative = f"data/{config}/{split}-00000-of-00001.parquet"  # the layout of a real release
+            relative = (
+                f"data/{config}/{split}-00000-of-00001.parquet"  # the layout of a real release
+            )
             path = folder / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             Dataset.from_list(rows, features=CONFIGS[config]).to_parquet(str(path))
-            configs[config][split] = {"file": relative, "sha256": sha256_file(path), "rows": len(rows)}
+            configs[config][split] = {
+                "file": relative,
+                "sha256": sha256_file(path),
+                "rows": len(rows),
+            }
             yaml_configs.append(f"  - split: {split}\n    path: {relative}")
     card = (
         "---\nconfigs:\n" + "\n".join(yaml_configs) + "\n---\n\n"
@@ -156,8 +199,13 @@ def build_synthetic_release(
     (folder / "README.md").write_text(card, encoding="utf-8")
     write_json(
         folder / "MANIFEST.json",
-        {"dataset": "conflictnews-synthetic", "version": version, "manifest_format": 1, "synthetic": True,
-         "configs": configs},
+        {
+            "dataset": "conflictnews-synthetic",
+            "version": version,
+            "manifest_format": 1,
+            "synthetic": True,
+            "configs": configs,
+        },
     )
     return folder
 
@@ -189,7 +237,9 @@ def _spans(tags: list[str]) -> list[tuple[int, int, str]]:
     return spans
 
 
-def noisy_predictions(task: str, split: Dataset, noise: float, seed: int = 0) -> list[dict[str, Any]]:
+def noisy_predictions(
+    task: str, split: Dataset, noise: float, seed: int = 0
+) -> list[dict[str, Any]]:
     """Valid predictions for `task` on `split` that agree with gold up to `noise` (SYNTHETIC).
 
     Sequence tasks drop or relabel a `noise` fraction of gold spans (the output stays valid IOB2);
@@ -249,7 +299,12 @@ def synthetic_metadata(model_name: str, version: str = "0.1.0", **overrides: Any
 
 
 def write_synthetic_bundle(
-    folder: Path, release: Path, model_name: str, noise: float, tasks: list[str] | None = None, seed: int = 0
+    folder: Path,
+    release: Path,
+    model_name: str,
+    noise: float,
+    tasks: list[str] | None = None,
+    seed: int = 0,
 ) -> Path:
     """A SYNTHETIC submission folder for `release` with noisy predictions for `tasks` (default: all)."""
     from conflictnews.eval.tasks import TASKS

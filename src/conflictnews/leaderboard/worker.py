@@ -38,7 +38,9 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def score_bundle(bundle: Bundle, gold: GoldStore, version: str, n_resamples: int, seed: int) -> list[dict[str, Any]]:
+def score_bundle(
+    bundle: Bundle, gold: GoldStore, version: str, n_resamples: int, seed: int
+) -> list[dict[str, Any]]:
     """TaskScore dicts of every task in `bundle` against the gold test split of `version`."""
     from conflictnews.eval.predictions import PredictionError
     from conflictnews.eval.scoring import score_predictions
@@ -50,19 +52,25 @@ def score_bundle(bundle: Bundle, gold: GoldStore, version: str, n_resamples: int
         for task in bundle.tasks:
             config = TASKS.get(task).config
             if config not in source.configs:
-                raise ConflictNewsError(f"{task}{PREDICTIONS_SUFFIX}: dataset version {version} has no {config!r} config")
+                raise ConflictNewsError(
+                    f"{task}{PREDICTIONS_SUFFIX}: dataset version {version} has no {config!r} config"
+                )
             split = gold.split(version, config)
             path = Path(tmp) / f"{task}{PREDICTIONS_SUFFIX}"
             path.write_bytes(bundle.predictions[task])
             try:
-                score = score_predictions(task=task, split=split, predictions=path, n_resamples=n_resamples, seed=seed)
+                score = score_predictions(
+                    task=task, split=split, predictions=path, n_resamples=n_resamples, seed=seed
+                )
             except PredictionError as exc:
                 raise ConflictNewsError(str(exc).replace(str(path), path.name)) from None
             results.append(score.model_dump(mode="json"))
     return results
 
 
-def score_counts_of(counts: dict[str, tuple[Any, Any]], n_resamples: int, seed: int) -> list[dict[str, Any]]:
+def score_counts_of(
+    counts: dict[str, tuple[Any, Any]], n_resamples: int, seed: int
+) -> list[dict[str, Any]]:
     """TaskScore dicts from the (Gold, CountTable) pairs of a checked bundle (`bundle.check_bundle`):
     the last step of `score_predictions`, run by the evaluation code's `score_counts`."""
     from conflictnews.eval.scoring import score_counts
@@ -106,7 +114,12 @@ class Worker:
     """Claims and scores jobs; `run_once` is one claim, `start` runs a daemon thread."""
 
     def __init__(
-        self, db: Database, gold: GoldStore, settings: Settings, name: str | None = None, hot: HotCounts | None = None
+        self,
+        db: Database,
+        gold: GoldStore,
+        settings: Settings,
+        name: str | None = None,
+        hot: HotCounts | None = None,
     ) -> None:
         self.db = db
         self.gold = gold
@@ -121,7 +134,12 @@ class Worker:
         """Score one claimed job; returns its final state."""
         started = time.perf_counter()
         if job.attempts > self.settings.max_attempts:
-            store.fail(self.db, job, self.name, f"scoring did not finish in {self.settings.max_attempts} attempts")
+            store.fail(
+                self.db,
+                job,
+                self.name,
+                f"scoring did not finish in {self.settings.max_attempts} attempts",
+            )
             return store.FAILED
         try:
             source = self.gold.source(job.dataset_version)
@@ -137,20 +155,33 @@ class Worker:
                     sha = session.get(store.Submission, job.submission_id).bundle_sha256
                 bundle = read_zip(store.get_blob(self.db, sha), _STORED_LIMITS, origin="bundle")
                 scores = score_bundle(
-                    bundle, self.gold, job.dataset_version, self.settings.n_resamples, self.settings.seed
+                    bundle,
+                    self.gold,
+                    job.dataset_version,
+                    self.settings.n_resamples,
+                    self.settings.seed,
                 )
         except ConflictNewsError as exc:
-            log.info("evaluation %s of submission %s failed validation", job.evaluation_id, job.submission_id)
+            log.info(
+                "evaluation %s of submission %s failed validation",
+                job.evaluation_id,
+                job.submission_id,
+            )
             store.fail(self.db, job, self.name, str(exc), source.manifest_sha256)
             return store.FAILED
         except Exception as exc:  # noqa: BLE001 - recorded, the worker goes on
             frames = "".join(traceback.format_tb(exc.__traceback__))
             log.error(
                 "evaluation %s of submission %s: internal error %s\n%s",
-                job.evaluation_id, job.submission_id, type(exc).__name__, frames,
+                job.evaluation_id,
+                job.submission_id,
+                type(exc).__name__,
+                frames,
             )
             store.fail(
-                self.db, job, self.name,
+                self.db,
+                job,
+                self.name,
                 f"internal error while scoring (evaluation {job.evaluation_id}); the maintainers were notified",
                 source.manifest_sha256,
             )
@@ -159,13 +190,18 @@ class Worker:
         if store.complete(self.db, job, self.name, source.manifest_sha256, scores, seconds):
             log.info(
                 "evaluation %s of submission %s scored on %s in %.2fs",
-                job.evaluation_id, job.submission_id, job.dataset_version, seconds,
+                job.evaluation_id,
+                job.submission_id,
+                job.dataset_version,
+                seconds,
             )
             return store.SCORED
         log.warning("evaluation %s: lease lost before the scores were stored", job.evaluation_id)
         return store.QUEUED
 
-    def run_once(self, version: str | None = None, min_age_seconds: float = 0.0) -> store.Job | None:
+    def run_once(
+        self, version: str | None = None, min_age_seconds: float = 0.0
+    ) -> store.Job | None:
         """Claim one job — first those accepted by this process — and score it; None if none."""
         job = None
         if self.hot is not None and version is None:
@@ -175,7 +211,9 @@ class Worker:
                     break
                 self.hot.take(evaluation_id)  # scored or claimed elsewhere
         if job is None:
-            job = store.claim_next(self.db, self.name, self.settings.lease_seconds, version, min_age_seconds)
+            job = store.claim_next(
+                self.db, self.name, self.settings.lease_seconds, version, min_age_seconds
+            )
         if job is not None:
             self.process(job)
         return job
@@ -203,7 +241,9 @@ class Worker:
                 self._wake.clear()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name=f"cnlb-worker-{self.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"cnlb-worker-{self.name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:

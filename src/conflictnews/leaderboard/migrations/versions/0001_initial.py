@@ -50,7 +50,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["bundle_sha256"], ["blobs.sha256"], name=op.f("fk_submissions_bundle_sha256_blobs")
         ),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_submissions_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_submissions_user_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
         sa.UniqueConstraint("user_id", "bundle_sha256", name="uq_submissions_user_bundle"),
     )
@@ -83,10 +85,14 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.Column("score_seconds", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["submission_id"], ["submissions.id"], name=op.f("fk_evaluations_submission_id_submissions")
+            ["submission_id"],
+            ["submissions.id"],
+            name=op.f("fk_evaluations_submission_id_submissions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluations")),
-        sa.UniqueConstraint("submission_id", "dataset_version", name="uq_evaluations_submission_version"),
+        sa.UniqueConstraint(
+            "submission_id", "dataset_version", name="uq_evaluations_submission_version"
+        ),
     )
     op.create_index(op.f("ix_evaluations_dataset_version"), "evaluations", ["dataset_version"])
     op.create_index(op.f("ix_evaluations_state"), "evaluations", ["state"])
