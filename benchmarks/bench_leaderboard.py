@@ -96,6 +96,23 @@ def run_clients(
     return [r[0] for r in results], [r[1] for r in results], [r[2] for r in results]
 
 
+def server_cpu_seconds(server: LiveServer) -> float | None:
+    """User + system CPU seconds of the server process and its children so far (psutil, if present)."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    root = psutil.Process(server.process.pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def fill_page(db: Database, n: int, version: str, manifest: str) -> None:
     """`n` scored submissions straight into the database (SYNTHETIC scores)."""
     rng = random.Random(0)
@@ -252,7 +269,9 @@ def main() -> int:
                 for archive in make_archives(gold, 3, offset=100)
             ]
             print(f"\n0. one client at a time, all 4 tasks: upload -> score shown: {figures(solo)}")
+            cpu_before = server_cpu_seconds(server)
             latencies, accepts, ids = run_clients(server, archives)
+            cpu_after = server_cpu_seconds(server)
             with server.db.session() as session:
                 from sqlalchemy import select
 
@@ -266,6 +285,11 @@ def main() -> int:
             print(f"   upload accepted:        {figures(accepts)}")
             print(f"   scoring (server side):  {figures(seconds)}")
             print(f"   upload -> score shown:  {figures(latencies)}")
+            if cpu_before is not None:
+                per = (cpu_after - cpu_before) / len(ids)
+                print(
+                    f"   server CPU per submission (accept + score, all processes): {per:.2f} CPU-s"
+                )
             submit_ok = statistics.median(latencies) < SUBMIT_BUDGET_S
             print(
                 f"   target median < {SUBMIT_BUDGET_S:.0f} s: {'PASS' if submit_ok else 'FAIL'} "
