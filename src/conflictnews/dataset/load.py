@@ -29,6 +29,10 @@ def load_release(
         if not (local / "README.md").exists():
             raise ConflictNewsError(f"{local}: not a release folder (no README.md with the configs)")
         source = str(local)
+        # datasets keys its cache on the folder's name and layout, not its content: a rebuilt or
+        # different release folder of the same name would be served stale rows. Local folders are
+        # small and authoritative, so always re-read them.
+        kwargs.setdefault("download_mode", "force_redownload")
     elif str(path_or_repo_id).count("/") == 1 and not str(path_or_repo_id).startswith((".", "/")):
         source = str(path_or_repo_id)
     else:
@@ -39,6 +43,10 @@ def load_release(
         raise ConflictNewsError(f"cannot load config {config!r} of {source}: {exc}") from exc
     except FileNotFoundError as exc:
         raise ConflictNewsError(f"cannot load {source} (revision {revision}): {exc}") from exc
+    except datasets.exceptions.NonMatchingSplitsSizesError as exc:
+        raise ConflictNewsError(
+            f"{source}: the data files do not match the split sizes its card declares ({exc}); rebuild the release"
+        ) from exc
     if not isinstance(loaded, datasets.DatasetDict):  # pragma: no cover - load_dataset without split= is a dict
         raise ConflictNewsError(f"{source}: expected a DatasetDict for config {config!r}")
     return loaded

@@ -44,20 +44,9 @@ def newest_release(releases: Path) -> Path:
 
 
 def _load(source: str, config: str, revision: str | None) -> Any:
-    try:
-        from conflictnews.dataset.load import load_release
-    except ImportError:
-        load_release = None
-    if load_release is not None:
-        return load_release(source, config, revision=revision)
-    import datasets
+    from conflictnews.dataset.load import load_release
 
-    try:
-        return datasets.load_dataset(source, config, revision=revision)
-    except (FileNotFoundError, ValueError) as exc:
-        raise ConflictNewsError(
-            f"cannot load config {config!r} of dataset {source!r}: {exc}"
-        ) from exc
+    return load_release(source, config, revision=revision)
 
 
 def load_split(
