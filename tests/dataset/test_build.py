@@ -17,6 +17,7 @@ from conflictnews.dataset import features as F
 from conflictnews.dataset.build import build_release, data_file
 from conflictnews.dataset.rows import stance_id
 from conflictnews.dataset.splits import PARAGRAPH_BLOCKS
+from conflictnews.dataset.stats import FIGURES
 from conflictnews.io import sha256_file
 from tests.conftest import SEED_ID
 from tests.dataset.conftest import small_corpus
@@ -37,7 +38,7 @@ def _table(release: Path, config: str, split: str):
 def test_release_layout_and_manifest(seed_release, seed_project):
     out = seed_release.out
     assert out == seed_project.releases / "0.1.0"
-    assert {p.name for p in out.iterdir()} == {"README.md", "MANIFEST.json", "DATASHEET.md", "data"}
+    assert {p.name for p in out.iterdir()} == {"README.md", "MANIFEST.json", "DATASHEET.md", "data", "images"}
     manifest = json.loads((out / "MANIFEST.json").read_text())
     assert manifest == seed_release.manifest
     assert manifest["version"] == "0.1.0"
@@ -175,6 +176,7 @@ def test_same_inputs_give_identical_bytes(make_project, seed_article, seed_gold)
     second = build_release(b, "1.0.0", workers=2, chunk_size=1)
     files = sorted(p.relative_to(first.out) for p in first.out.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second.out) for p in second.out.rglob("*") if p.is_file())
+    assert {str(rel) for rel in files if rel.suffix == ".png"} == {spec.file for spec in FIGURES}  # figures too
     for rel in files:
         assert (first.out / rel).read_bytes() == (second.out / rel).read_bytes(), rel
     metadata = pq.read_metadata(first.out / data_file("entities", "train"))

@@ -5,6 +5,7 @@
       DATASHEET.md           copied from the repo root when it exists
       MANIFEST.json          inputs, split assignment, counts, data file hashes (committed)
       data/<config>/<split>-00000-of-00001.parquet
+      images/<figure>.png    corpus statistics figures of the card (not data files; see stats.py)
 
 Articles are processed in chunks (in worker processes for big corpora): each chunk loads and
 checks its article and gold files, segments all texts in one spaCy stream, converts rows into
@@ -51,6 +52,7 @@ from conflictnews.dataset.gold import check_gold
 from conflictnews.dataset.manifest import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
+    as_published,
     content_view,
     diff_manifests,
     load_manifest,
@@ -64,6 +66,14 @@ from conflictnews.dataset.splits import (
     SplitMode,
     assign_article,
     split_mode,
+)
+from conflictnews.dataset.stats import (
+    STATS_KEY,
+    CorpusStats,
+    article_counts,
+    corpus_stats,
+    stats_markdown,
+    write_figures,
 )
 from conflictnews.io import (
     ConflictNewsError,
@@ -105,6 +115,7 @@ class ArticleInfo:
     rule: str
     scheme_version: str
     collection: str = ""  # origin.collection of a stand-off record (e.g. fa-kes), else ""
+    year: str = ""  # publication year ("" when the article has no date), for the corpus statistics
 
 
 @dataclass
@@ -170,6 +181,7 @@ def _convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
                 rule=gold.rule,
                 scheme_version=gold.scheme_version,
                 collection=article.origin.get("collection", "") if job.cache_root is not None else "",
+                year=str(article.published.year) if article.published else "",
             )
         )
     tables = sink.tables()
@@ -294,6 +306,7 @@ class BuildReport:
     unchanged: bool  # an identical release already existed
     seconds: dict[str, float] = field(default_factory=dict)
     tokens: int = 0
+    stats: CorpusStats | None = None  # the card's statistics tables (figures in out/images/)
 
     @property
     def uncovered_stances(self) -> list[dict[str, str]]:
@@ -387,6 +400,8 @@ def build_release(
         if skip_unhydrated:  # recorded only when used, so other manifests keep their content
             manifest["options"]["skip_unhydrated"] = True
             manifest["excluded_unhydrated"] = inputs.unhydrated
+        counted = article_counts(articles)
+        manifest[STATS_KEY] = counted
         for path, previous in existing:
             diff = diff_manifests(previous, manifest)
             if not diff.same_content or content_view(previous) != content_view(manifest):
@@ -395,7 +410,12 @@ def build_release(
                     f"{path}: version {version} already exists with other content ({changes}). "
                     "Release a new version instead (see corpus/releases/CHANGELOG.md)."
                 )
+        manifest = as_published(manifest, [previous for _path, previous in existing])
         write_json(stage / MANIFEST_NAME, manifest)
+        t_stats = time.perf_counter()
+        stats = corpus_stats(manifest["label_counts"], counted)
+        write_figures(stats, stage)
+        seconds["stats"] = time.perf_counter() - t_stats
         datasheet = paths.root / "DATASHEET.md"
         if datasheet.exists():
             shutil.copyfile(datasheet, stage / "DATASHEET.md")
@@ -410,12 +430,13 @@ def build_release(
                 has_datasheet=datasheet.exists(),
                 agreement=agreement_summary(paths, {a.id for a in articles}),
                 tokens=tokens,
-                extra={"standoff": standoff_summary(articles)},
+                extra={"standoff": standoff_summary(articles), "statistics": stats_markdown(stats)},
             )
         )
         atomic_write_text(stage / "README.md", card)
     seconds["total"] = time.perf_counter() - started
-    return BuildReport(version, out, manifest, unchanged=bool(existing), seconds=dict(seconds), tokens=tokens)
+    return BuildReport(version, out, manifest, unchanged=bool(existing), seconds=dict(seconds), tokens=tokens,
+                       stats=stats)
 
 
 def standoff_summary(articles: list[ArticleInfo]) -> list[dict[str, Any]]:

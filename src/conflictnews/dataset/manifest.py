@@ -3,8 +3,12 @@
 The manifest is the committed, reviewable record of a version (release folders themselves are
 git-ignored build outputs): input file hashes, the scheme fingerprint, split assignment, row
 and label counts, and the SHA-256 of every data file. `builder` records library versions; it
-is the only part excluded from content comparisons (a library upgrade that yields the same
-bytes is the same release).
+is excluded from content comparisons (a library upgrade that yields the same bytes is the same
+release). `stats` (article counts per outlet, year and split; see `dataset/stats.py`) is excluded
+too: it is a function of the hashed inputs and older manifests lack it. `diff_manifests` compares
+it whenever both manifests have it, and rebuilding a version published without it keeps the
+published manifest's keys (`as_published`), so its bytes (pinned by model results) never change.
+The card's figures (`images/*.png`) are not data files and are not hashed here.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conflictnews.dataset.stats import STATS_KEY, coarse_event_counts
 from conflictnews.io import ConflictNewsError, read_json, sha256_file
 
 MANIFEST_NAME = "MANIFEST.json"
 MANIFEST_FORMAT = 1
-_NOT_CONTENT = ("builder",)
+_NOT_CONTENT = ("builder", STATS_KEY)
+_ADDED_AFTER_FORMAT_1 = (STATS_KEY,)  # keys a published format-1 manifest may lack
 
 
 def manifest_path(release_dir: Path) -> Path:
@@ -39,6 +45,16 @@ def load_manifest(path: Path) -> dict[str, Any]:
 
 def content_view(manifest: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in manifest.items() if k not in _NOT_CONTENT}
+
+
+def as_published(manifest: dict[str, Any], published: list[dict[str, Any]]) -> dict[str, Any]:
+    """`manifest` without the keys added after a `published` manifest of its version was written.
+
+    A version published before `stats` existed (0.1.0) rebuilds to exactly its committed manifest:
+    its content is the same, and no key appears in it that was not published.
+    """
+    missing = {key for key in _ADDED_AFTER_FORMAT_1 for previous in published if key not in previous}
+    return {k: v for k, v in manifest.items() if k not in missing}
 
 
 def data_files(manifest: dict[str, Any]) -> dict[str, str]:
@@ -77,6 +93,8 @@ class ManifestDiff:
     split_moves: list[str] = field(default_factory=list)  # articles present in both whose split changed
     rows: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # config -> split -> (a, b)
     labels: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # config -> label -> (a, b)
+    event_types: dict[str, tuple[int, int]] = field(default_factory=dict)  # coarse ACLED type -> (a, b)
+    articles_by: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # source|year|split -> name -> (a, b); both need `stats`
     files_changed: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
 
@@ -105,6 +123,13 @@ class ManifestDiff:
             for label, (x, y) in labels.items():
                 if include_unchanged or x != y:
                     out.append(f"labels {config} {label}: {x} -> {y} ({y - x:+d})")
+        for event_type, (x, y) in self.event_types.items():
+            if include_unchanged or x != y:
+                out.append(f"event type {event_type}: {x} -> {y} ({y - x:+d})")
+        for facet, names in self.articles_by.items():
+            for name, (x, y) in names.items():
+                if include_unchanged or x != y:
+                    out.append(f"articles by {facet} {name}: {x} -> {y} ({y - x:+d})")
         if self.files_changed:
             out.append(f"data files with other bytes: {', '.join(self.files_changed)}")
         out += self.other
@@ -140,6 +165,10 @@ def diff_manifests(a: dict[str, Any], b: dict[str, Any]) -> ManifestDiff:
         }
         la, lb = _total_labels(a, config), _total_labels(b, config)
         diff.labels[config] = {label: (la.get(label, 0), lb.get(label, 0)) for label in sorted(set(la) | set(lb))}
+    ea = coarse_event_counts(_total_labels(a, "events"))
+    eb = coarse_event_counts(_total_labels(b, "events"))
+    diff.event_types = {t: (ea.get(t, 0), eb.get(t, 0)) for t in sorted(set(ea) | set(eb))}
+    diff.articles_by = _article_stats_diff(a.get(STATS_KEY), b.get(STATS_KEY))
     files_a, files_b = data_files(a), data_files(b)
     diff.files_changed = sorted(k for k in set(files_a) | set(files_b) if files_a.get(k) != files_b.get(k))
     cov_a, cov_b = a["stance_coverage"], b["stance_coverage"]
@@ -157,6 +186,17 @@ def diff_manifests(a: dict[str, Any], b: dict[str, Any]) -> ManifestDiff:
         if key not in ("articles", "gold", "scheme_fingerprint") and a["inputs"].get(key) != b["inputs"].get(key):
             diff.other.append(f"inputs.{key}: {a['inputs'].get(key)} -> {b['inputs'].get(key)}")
     return diff
+
+
+def _article_stats_diff(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, dict[str, tuple[int, int]]]:
+    """Article counts per source / year / split, when both manifests record `stats`."""
+    if a is None or b is None:
+        return {}
+    out = {}
+    for facet in ("source", "year", "split"):
+        ca, cb = a.get(f"articles_by_{facet}", {}), b.get(f"articles_by_{facet}", {})
+        out[facet] = {name: (ca.get(name, 0), cb.get(name, 0)) for name in sorted(set(ca) | set(cb))}
+    return out
 
 
 def _split_order(split: str) -> tuple[int, str]:
