@@ -21,11 +21,10 @@ from rich.console import Console
 from rich.table import Table
 
 from conflictnews.io import ConflictNewsError, atomic_write_text
+from conflictnews.markdown import splice_block
 from conflictnews.paths import ProjectPaths
 
 console = Console()
-
-RESULTS_BLOCK = "baselines"
 
 
 @dataclass
@@ -114,18 +113,15 @@ def train_baselines(ctx: Context) -> str:
 
 
 def write_results_table(ctx: Context) -> str:
-    from conflictnews.dataset.card import splice_block
-    from conflictnews.models.report import render_results_table
+    from conflictnews.readme import RESULTS_BLOCK, render_blocks, update_readme
 
-    table = render_results_table(ctx.paths.model_results)
-    written = []
-    targets = [ctx.paths.root / "README.md"]
-    if ctx.release_dir is not None:
-        targets.append(ctx.release_dir / "README.md")
-    for target in targets:
-        if target.exists():
-            atomic_write_text(target, splice_block(target.read_text(encoding="utf-8"), RESULTS_BLOCK, table))
-            written.append(str(target.relative_to(ctx.paths.root)))
+    update_readme(ctx.paths)
+    table = render_blocks(ctx.paths)[RESULTS_BLOCK]
+    written = ["README.md"]
+    if ctx.release_dir is not None and (ctx.release_dir / "README.md").exists():
+        card = ctx.release_dir / "README.md"
+        atomic_write_text(card, splice_block(card.read_text(encoding="utf-8"), RESULTS_BLOCK, table))
+        written.append(str(card.relative_to(ctx.paths.root)))
     console.print(table)
     return "table written to " + ", ".join(written)
 
