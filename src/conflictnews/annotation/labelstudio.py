@@ -262,17 +262,28 @@ def push(
         present = existing_tasks(client, project_id)
         new = [a for a in articles if a.id not in present]
         report.already_present = [a.id for a in articles if a.id in present]
+        # predictions of new tasks travel inside the batched import; only tasks that were
+        # already there get theirs one by one (after a check that the version is not there yet)
+        inline: dict[str, list[dict[str, Any]]] = {}
+        for record, version in predictions:
+            if record.article_id not in present:
+                inline.setdefault(record.article_id, []).append(
+                    {"result": record_to_results(record), "model_version": version}
+                )
         for start in range(0, len(new), batch_size):
             batch = new[start : start + batch_size]
             client.projects.import_tasks(
-                project_id, request=[{"data": task_data(a)} for a in batch]
+                project_id,
+                request=[{"data": task_data(a), "predictions": inline.get(a.id, [])} for a in batch],
             )
             report.imported += [a.id for a in batch]
+            report.predictions_created += sum(len(inline.get(a.id, [])) for a in batch)
             if on_batch:
                 on_batch(len(batch))
-        if predictions:
+        late = [(r, v) for r, v in predictions if r.article_id in present]
+        if late:
             tasks = existing_tasks(client, project_id)
-            for record, version in predictions:
+            for record, version in late:
                 task = single_task(tasks, record.article_id, title)
                 versions = {p.model_version for p in client.predictions.list(task=task.id)}
                 if version in versions:
