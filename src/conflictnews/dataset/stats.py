@@ -277,7 +277,7 @@ def _axes_height(table: CountTable) -> float:
 
 def _draw_panel(ax: Any, table: CountTable, log_scale: bool) -> None:
     """Horizontal bars: one group per label (top to bottom in table order), one bar per column."""
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
     n_cols = len(table.columns)
     labels = [label for label, _values in table.rows]
@@ -290,7 +290,7 @@ def _draw_panel(ax: Any, table: CountTable, log_scale: bool) -> None:
         ax.barh(offsets, values, height=bar, color=colour)
         for y, v in zip(offsets, values):
             if v:  # the count at the bar's end (no text for empty bars)
-                ax.annotate(str(v), (v, y), xytext=(2, 0), textcoords="offset points", va="center", fontsize=7)
+                ax.annotate(f"{v:,}", (v, y), xytext=(2, 0), textcoords="offset points", va="center", fontsize=7)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)  # first row at the top
     ax.tick_params(axis="y", length=0)
@@ -300,6 +300,7 @@ def _draw_panel(ax: Any, table: CountTable, log_scale: bool) -> None:
         ax.set_xlim(0.8, max(peak, 1) * 4)
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.set_xlim(0, max(peak, 1) * 1.15)
 
 
