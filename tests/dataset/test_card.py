@@ -54,7 +54,7 @@ def test_splice_block_replaces_only_the_block(card_text):
     assert f"{begin}\n{table}\n{end}" in spliced
     assert spliced.replace(table + "\n", "") == card_text.replace("No baseline results for this release yet.\n", "")
     assert splice_block(spliced, BASELINES_BLOCK, table) == spliced  # idempotent
-    with pytest.raises(ValueError, match="expected one <!-- BEGIN nope -->"):
+    with pytest.raises(ValueError, match="expected one block between the markers <!-- BEGIN nope -->"):
         splice_block(card_text, "nope", "x")
 
 

@@ -24,29 +24,11 @@ from conflictnews.annotation import scheme
 from conflictnews.annotation.render import render_label_tables
 from conflictnews.dataset import features as F
 from conflictnews.dataset.splits import PARAGRAPH_BLOCKS
+from conflictnews.markdown import block_markers, splice_block  # noqa: F401  (re-exported)
 
 BASELINES_BLOCK = "baselines"
 PRETTY_NAME = "ConflictNews: conflict news annotated with entities, ACLED event triggers and actor stance"
 _TEMPLATE = Path(__file__).with_name("card.md.j2")
-
-
-def block_markers(name: str) -> tuple[str, str]:
-    return f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
-
-
-def splice_block(card_text: str, name: str, content: str) -> str:
-    """Replace what lies between `<!-- BEGIN name -->` and `<!-- END name -->` with `content`.
-
-    >>> splice_block("a\\n<!-- BEGIN x -->\\nold\\n<!-- END x -->\\nb", "x", "new")
-    'a\\n<!-- BEGIN x -->\\nnew\\n<!-- END x -->\\nb'
-    """
-    begin, end = block_markers(name)
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
-    found = pattern.findall(card_text)
-    if len(found) != 1:
-        raise ValueError(f"expected one {begin} ... {end} block in the card, found {len(found)}")
-    body = content if content.endswith("\n") else content + "\n"
-    return pattern.sub(lambda _m: f"{begin}\n{body}{end}", card_text)
 
 
 @dataclass(frozen=True)
