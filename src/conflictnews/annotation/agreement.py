@@ -23,7 +23,8 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import krippendorff
 import numpy as np
@@ -509,3 +510,37 @@ def compute_corpus_agreement(grouped: Mapping[str, Sequence[AnnotationRecord]]) 
         pooled[article_id] = kept
     corpus = _agreement("corpus", pooled, excluded_all) if pooled else None
     return CorpusAgreement(articles=reports, skipped=skipped, corpus=corpus)
+
+
+@dataclass(frozen=True)
+class AgreementScope:
+    """Which records count for agreement: independent annotators only, minus articles known not to be independent.
+
+    Declared in `annotation/agreement.toml`; an absent file means every annotator and every article.
+    """
+
+    independent_annotators: tuple[str, ...] = ()
+    excluded_articles: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> AgreementScope:
+        if not path.exists():
+            return cls()
+        import tomllib
+
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConflictNewsError(f"{path}: invalid TOML: {exc}") from exc
+        return cls(tuple(data.get("independent_annotators", ())), dict(data.get("excluded_articles", {})))
+
+    def apply(self, grouped: Mapping[str, Sequence[AnnotationRecord]]) -> dict[str, list[AnnotationRecord]]:
+        """The records that measure agreement, grouped by article (articles with < 2 such records dropped)."""
+        kept: dict[str, list[AnnotationRecord]] = {}
+        for article_id, records in grouped.items():
+            if article_id in self.excluded_articles:
+                continue
+            chosen = [r for r in records if not self.independent_annotators or r.annotator in self.independent_annotators]
+            if len(chosen) >= 2:
+                kept[article_id] = chosen
+        return kept

@@ -17,6 +17,7 @@ from rich.table import Table
 from conflictnews.annotation.adjudicate import DEFAULT_RULE, RULES, Adjudication, adjudicate
 from conflictnews.annotation.agreement import (
     LAYER_ORDER,
+    AgreementScope,
     compute_agreement,
     compute_corpus_agreement,
 )
@@ -59,11 +60,24 @@ def agreement(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the full report (JSON) here.")
     ] = None,
+    all_annotators: Annotated[
+        bool, typer.Option("--all-annotators", help="Compare every annotator, ignoring annotation/agreement.toml.")
+    ] = False,
 ) -> None:
     """Inter-annotator agreement per article and pooled: span F1, Cohen's kappa, Krippendorff's alpha."""
     console = _console()
-    grouped = _annotations(ProjectPaths.discover(), article)
+    paths = ProjectPaths.discover()
+    grouped = _annotations(paths, article)
+    if not all_annotators:
+        scope = AgreementScope.load(paths.annotation_dir / "agreement.toml")
+        for excluded in sorted(set(grouped) & set(scope.excluded_articles)):
+            console.print(f"excluded {excluded}: {scope.excluded_articles[excluded]}")
+        grouped = scope.apply(grouped)
+        if scope.independent_annotators:
+            console.print(f"independent annotators (annotation/agreement.toml): {', '.join(scope.independent_annotators)}")
     if article is not None:
+        if article not in grouped:
+            raise ConflictNewsError(f"article {article}: fewer than two independent annotations (see annotation/agreement.toml)")
         compute_agreement(grouped[article])  # one article: fewer than two annotators is an error
     result = compute_corpus_agreement(grouped)
     for report in result.articles:

@@ -551,11 +551,14 @@ def verify_release(paths: ProjectPaths, version: str, *, workers: int | None = N
 
 def agreement_summary(paths: ProjectPaths, article_ids: set[str]) -> AgreementSummary | None:
     """Pooled agreement over the release's articles that have two or more committed annotations."""
+    from conflictnews.annotation.agreement import AgreementScope, compute_corpus_agreement
+
     grouped = {a: records for a, records in load_annotations(paths.annotations).items() if a in article_ids}
+    scope = AgreementScope.load(paths.annotation_dir / "agreement.toml")
+    excluded = [(a, why) for a, why in sorted(scope.excluded_articles.items()) if a in grouped]
+    grouped = scope.apply(grouped)
     if not grouped:
         return None
-    from conflictnews.annotation.agreement import compute_corpus_agreement
-
     report = compute_corpus_agreement(grouped).corpus
     if report is None:
         return None
@@ -564,4 +567,8 @@ def agreement_summary(paths: ProjectPaths, article_ids: set[str]) -> AgreementSu
         f1s = [p.f1.value for p in layer.pairs if p.f1.value is not None]
         f1 = f"{sum(f1s) / len(f1s):.3f} ({len(f1s)} pair{'s' if len(f1s) != 1 else ''})" if f1s else "n/a"
         rows.append(AgreementRow(layer.layer, f1, layer.alpha.show()))
-    return AgreementSummary(len(report.article_ids), rows)
+    confusions = [
+        f"{c.layer}: {c.label_a} vs {c.label_b} ({c.count})"
+        for c in sorted(report.confusions, key=lambda c: (-c.count, c.layer, c.label_a, c.label_b))[:8]
+    ]
+    return AgreementSummary(len(report.article_ids), rows, list(scope.independent_annotators), excluded, confusions)

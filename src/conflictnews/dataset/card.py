@@ -42,6 +42,9 @@ class AgreementRow:
 class AgreementSummary:
     articles: int
     rows: list[AgreementRow]
+    annotators: list[str] = field(default_factory=list)  # the independent annotators compared
+    excluded: list[tuple[str, str]] = field(default_factory=list)  # (article id, why) left out
+    confusions: list[str] = field(default_factory=list)  # the most frequent disagreements
 
 
 @dataclass
