@@ -276,6 +276,8 @@ def test_round_trip_push_submit_pull_agree_adjudicate(
     report = compute_agreement(list(pulled.values()))
     assert report.model_dump()  # two completed annotators compared, the cancelled one excluded
     assert [e.annotator for e in report.excluded] == [A3]
+    # this test's annotators are its own, not the repo's declared independent annotators
+    (corpus_copy.annotation_dir / "agreement.toml").unlink(missing_ok=True)
     out = ok(invoke("agreement", "--article", SEED_ID))
     assert SEED_ID in out
     result = adjudicate(list(pulled.values()), reviewer=A1)
