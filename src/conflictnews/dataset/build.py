@@ -208,8 +208,12 @@ class Inputs:
     unhydrated: list[str] = field(default_factory=list)  # gold, but no text: left out (--skip-unhydrated)
 
 
-def collect_inputs(paths: ProjectPaths, allow_unannotated: bool, skip_unhydrated: bool = False) -> Inputs:
+def collect_inputs(
+    paths: ProjectPaths, allow_unannotated: bool, skip_unhydrated: bool = False, only: set[str] | None = None
+) -> Inputs:
     """Pair article and gold files; check stand-off records have their text in the cache.
+
+    `only` restricts the build to these article ids (a published version's own inputs, for verify).
 
     Stand-off records (text not in the repo, e.g. FA-KES) without gold are simply not release
     candidates. Those with gold need their text hydrated in `corpus/cache/` (verified by hash):
@@ -217,6 +221,12 @@ def collect_inputs(paths: ProjectPaths, allow_unannotated: bool, skip_unhydrated
     """
     article_files = {p.stem: p for p in sorted(paths.articles.glob("*.json"))} if paths.articles.is_dir() else {}
     gold_files = {p.stem: p for p in sorted(paths.gold.glob("*.json"))} if paths.gold.is_dir() else {}
+    if only is not None:
+        missing = sorted(only - set(article_files))
+        if missing:
+            raise ConflictNewsError(f"article(s) {', '.join(missing)} of the build inputs are not in {paths.articles}")
+        article_files = {a: p for a, p in article_files.items() if a in only}
+        gold_files = {a: p for a, p in gold_files.items() if a in only}
     orphans = sorted(set(gold_files) - set(article_files))
     if orphans:
         raise ConflictNewsError(
@@ -328,6 +338,7 @@ def build_release(
     skip_unhydrated: bool = False,
     on_chunk: Callable[[int], None] | None = None,
     check_existing: bool = True,
+    only_articles: set[str] | None = None,
 ) -> BuildReport:
     """Build release `version` from `paths` (articles, gold, DATASHEET.md, CHANGELOG.md) into `out`.
 
@@ -338,11 +349,13 @@ def build_release(
     `on_chunk(n)` is called as each chunk of n articles is done (progress bars).
     Stand-off articles take their text from `corpus/cache/` (see `collect_inputs`);
     `skip_unhydrated` builds without those whose text is missing (listed in the manifest).
+    `only_articles` restricts the build to these article ids (how `verify` rebuilds an older version
+    from its own inputs after the corpus has grown).
     """
     version = parse_version(version)
     out = Path(out) if out is not None else paths.releases / version
     started = time.perf_counter()
-    inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated)
+    inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated, only_articles)
     existing = _existing_manifests(paths, version, out) if check_existing else []
     _refuse_foreign_folder(out)
     mode = split_mode(len(inputs.jobs))
@@ -521,7 +534,7 @@ def _manifest(
 
 
 def verify_release(paths: ProjectPaths, version: str, *, workers: int | None = None) -> list[str]:
-    """Rebuild `version` from the current inputs and compare with its committed manifest.
+    """Rebuild `version` from its own inputs (the articles its manifest lists) and compare with its manifest.
 
     Returns the differences (empty: the rebuild reproduces every published hash). When the
     release folder exists, its data files are also checked against the manifest.
@@ -537,6 +550,7 @@ def verify_release(paths: ProjectPaths, version: str, *, workers: int | None = N
             paths, version, out=Path(tmp) / version, workers=workers, check_existing=False,
             allow_unannotated=published["options"]["allow_unannotated"],
             skip_unhydrated=published["options"].get("skip_unhydrated", False),
+            only_articles=set(published["inputs"]["articles"]),
         ).manifest
     diff = diff_manifests(published, rebuilt)
     problems += diff.lines(include_unchanged=False)
