@@ -26,3 +26,25 @@ def seed_article(repo_paths: ProjectPaths) -> Article:
     """The committed seed article (Al Jazeera, 2024-11-30, Aleppo)."""
     articles = {a.id: a for a in load_articles(repo_paths.articles)}
     return articles[SEED_ID]
+
+FAKES_CSV = SHARED / "external" / "fa-kes" / "FA-KES-Dataset.csv"
+
+
+@pytest.fixture(scope="session")
+def hydrated_repo() -> ProjectPaths:
+    """The repo with its FA-KES stand-off texts hydrated (into the git-ignored corpus/cache/) from ../shared.
+
+    Releases from 0.2.0 on contain FA-KES articles, whose text the repo never holds.
+    """
+    import os
+
+    from conflictnews.corpus.fakes import hydrate_fakes
+    from conflictnews.corpus.hydrate import TextCache
+
+    paths = ProjectPaths(REPO_ROOT)
+    if not FAKES_CSV.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must hydrate FA-KES texts, but {FAKES_CSV} is missing")
+        pytest.skip(f"FA-KES CSV not found at {FAKES_CSV}")
+    hydrate_fakes(FAKES_CSV, paths.articles, TextCache.for_project(REPO_ROOT))
+    return paths

@@ -22,7 +22,7 @@ MANIFESTS = sorted(REPO.releases.glob("*/MANIFEST.json"))
 
 
 @pytest.fixture(scope="module")
-def committed_release(tmp_path_factory) -> Path:
+def committed_release(tmp_path_factory, hydrated_repo) -> Path:
     if not SEED_GOLD.exists():
         pytest.skip(f"the adjudicated seed gold {SEED_GOLD.relative_to(REPO_ROOT)} is not committed yet")
     out = tmp_path_factory.mktemp("committed") / "0.0.0-committed"
@@ -53,5 +53,5 @@ def test_committed_seed_stances_accounted_for(committed_release):
 
 
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[m.parent.name for m in MANIFESTS])
-def test_committed_release_reproduces(manifest):
+def test_committed_release_reproduces(manifest, hydrated_repo):
     assert verify_release(REPO, manifest.parent.name) == []
