@@ -112,8 +112,8 @@ def synthetic_sentence_rows(seed: int = 0, per_article: int = 8) -> dict[str, li
     return rows
 
 
-def synthetic_entities(seed: int = 0) -> DatasetDict:
-    rows = synthetic_sentence_rows(seed)
+def synthetic_entities(seed: int = 0, per_article: int = 8) -> DatasetDict:
+    rows = synthetic_sentence_rows(seed, per_article)
     keep = list(ENTITIES)
     return DatasetDict(
         {
@@ -123,8 +123,8 @@ def synthetic_entities(seed: int = 0) -> DatasetDict:
     )
 
 
-def synthetic_events(seed: int = 0) -> DatasetDict:
-    rows = synthetic_sentence_rows(seed)
+def synthetic_events(seed: int = 0, per_article: int = 8) -> DatasetDict:
+    rows = synthetic_sentence_rows(seed, per_article)
     keep = list(EVENTS)
     return DatasetDict(
         {

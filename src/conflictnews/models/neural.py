@@ -68,6 +68,8 @@ class MiniLMParams(Params):
     max_train_rows: int | None = None  # train on the first N rows only (small CI runs)
     torch_threads: int = 2  # the machine is shared: keep it small
     progress: bool = True  # rich progress bar during training
+    # Validation loss after every epoch (monitoring only; costs a pass over validation per epoch).
+    eval_during_training: bool = False
 
 
 class MiniLMMultiLabelParams(MiniLMParams):
@@ -220,7 +222,7 @@ class _MiniLM(Baseline):
             train = train.select(range(min(p.max_train_rows, len(train))))
         self._init_model()
         train_set = Dataset.from_dict(self._encode(train, with_labels=True))
-        has_validation = validation is not None and len(validation) > 0
+        has_validation = p.eval_during_training and validation is not None and len(validation) > 0
         eval_set = (
             Dataset.from_dict(self._encode(validation, with_labels=True))
             if has_validation
