@@ -68,6 +68,9 @@ class MiniLMParams(Params):
     max_train_rows: int | None = None  # train on the first N rows only (small CI runs)
     torch_threads: int = 2  # the machine is shared: keep it small
     progress: bool = True  # rich progress bar during training
+    # Batches of similar length (seeded LengthGroupedSampler): about half the padding of random
+    # batches on news sentences, so about half the CPU time.
+    group_by_length: bool = True
     # Validation loss after every epoch (monitoring only; costs a pass over validation per epoch).
     eval_during_training: bool = False
 
@@ -248,6 +251,7 @@ class _MiniLM(Baseline):
                 disable_tqdm=True,
                 log_level="error",
                 dataloader_num_workers=0,
+                train_sampling_strategy="group_by_length" if p.group_by_length else "random",
             )
             trainer = Trainer(
                 model=self.model,
