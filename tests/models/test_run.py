@@ -175,21 +175,25 @@ def test_missing_release_is_a_clear_error(tmp_project: ProjectPaths) -> None:
         run_baseline(config, "./corpus/releases/9.9.9", paths=tmp_project)
 
 
-@pytest.mark.skipif(
-    not (REPO_ROOT / "corpus" / "releases" / "0.1.0" / "MANIFEST.json").is_file()
-    or not any((REPO_ROOT / "corpus" / "releases" / "0.1.0").glob("**/*.parquet")),
-    reason="the real release is not built (conflictnews dataset build --version 0.1.0)",
-)
+@pytest.fixture(scope="module")
+def real_release(tmp_path_factory: pytest.TempPathFactory, hydrated_repo: ProjectPaths) -> Path:
+    """The newest committed release (0.2.0: seed + 100 FA-KES articles), rebuilt from the repo into a scratch folder."""
+    from conflictnews.dataset.build import build_release
+
+    out = tmp_path_factory.mktemp("real") / "0.2.0"
+    build_release(hydrated_repo, "0.2.0", out=out)  # must match the committed manifest
+    return out
+
+
 @pytest.mark.parametrize(
     "config", ["entities/crf", "triggers/crf", "event_types/tfidf_logreg", "stance/majority"]
 )
-def test_real_release_classical_runs(config: str, tmp_project: ProjectPaths) -> None:
-    """The real corpus (release 0.1.0): the committed configs run and produce valid, scored predictions."""
-    release = REPO_ROOT / "corpus" / "releases" / "0.1.0"
+def test_real_release_classical_runs(config: str, real_release: Path, tmp_project: ProjectPaths) -> None:
+    """The real corpus (release 0.2.0): the committed configs run and produce valid, scored predictions."""
     result = run_baseline(
-        REPO_ROOT / "models" / "configs" / f"{config}.toml", str(release), paths=tmp_project
+        REPO_ROOT / "models" / "configs" / f"{config}.toml", str(real_release), paths=tmp_project
     )
-    assert result.dataset.version == "0.1.0" and not result.dataset.synthetic
+    assert result.dataset.version == "0.2.0" and not result.dataset.synthetic
     assert 0.0 <= result.summary.value <= 1.0
 
 
