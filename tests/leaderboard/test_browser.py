@@ -88,10 +88,12 @@ def test_upload_through_the_form_and_see_the_row_ranked(
         page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
 
         # sorting by a task and filtering by version
+        # both controls navigate; wait for the new URL, not for a load state the old page already has
         page.click("#leaderboard thead >> text=stance")
+        page.wait_for_url("**sort=stance*")
         assert page.locator("#leaderboard").get_attribute("data-sort") == "stance"
         page.select_option("#version", "0.2.0")
-        page.wait_for_load_state()
+        page.wait_for_url("**version=0.2.0*")
         assert "No scored submissions" in page.inner_text("#leaderboard")
 
         # a bad upload shows the error on the form
