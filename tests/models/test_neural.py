@@ -4,7 +4,9 @@ in every test run; the full-size runs with the committed configs are marked slow
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from datasets import DatasetDict
 
@@ -13,7 +15,7 @@ from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
 from conflictnews.models.base import Baseline
 from conflictnews.models.config import load_config
-from conflictnews.models.neural import minilm_path
+from conflictnews.models.neural import THRESHOLD_GRID, minilm_path, tune_threshold
 from conflictnews.models.registry import get_baseline
 from conflictnews.models.run import run_baseline
 from conflictnews.paths import ProjectPaths
@@ -137,3 +139,58 @@ def test_pair_none_subsampling_is_seeded_and_keeps_every_positive(
     twin = get_baseline("minilm_pair")("stance", {**TINY, "max_none_per_positive": 0.25}, seed=1)
     twin.labels = names
     assert list(twin._subsample_none(train)["id"]) == list(sample["id"])
+
+
+def test_tune_threshold_picks_the_best_micro_f1_on_the_grid() -> None:
+    """SYNTHETIC probabilities: the positives sit at 0.32, the negatives at 0.1 or 0.28, so only
+    thresholds in (0.28, 0.32] separate them; 0.30 is the one grid point there."""
+    truth = np.array([[1, 0], [0, 1], [0, 0], [1, 1]], dtype=np.float32)
+    probabilities = np.where(truth == 1, 0.32, np.array([[0.1, 0.28]] * 4))
+    threshold, score = tune_threshold(probabilities, truth)
+    assert threshold == 0.30 and score == 1.0
+    # ties go to the threshold nearest 0.5: perfectly separated scores leave a range of optima
+    assert tune_threshold(np.where(truth == 1, 0.9, 0.05), truth) == (0.5, 1.0)
+
+
+def test_multilabel_threshold_is_tuned_on_validation_and_saved(
+    synthetic: dict[str, DatasetDict], tmp_path: Path
+) -> None:
+    data = _data(synthetic, "event_types")
+    params = {**TINY, "threshold": "validation", "pos_weight": "balanced"}
+    model = get_baseline("minilm_multilabel")("event_types", params, seed=3)
+    validation = data["validation"].select(range(8))
+    model.fit(data["train"], validation)
+    assert model.threshold in set(THRESHOLD_GRID.tolist())
+    assert any("tuned on validation" in note for note in model.notes)
+    # the chosen threshold is the best of the grid on the validation rows
+    logits, _ = model._logits(validation)
+    truth = model._multi_hot(validation["event_types"])
+    assert tune_threshold(1 / (1 + np.exp(-np.asarray(logits))), truth)[0] == model.threshold
+
+    test = data["test"].select(range(6))
+    model.save(tmp_path / "m")
+    loaded = Baseline.load(tmp_path / "m")
+    assert loaded.threshold == model.threshold
+    assert loaded.predict(test) == model.predict(test)
+
+
+def test_multilabel_balanced_pos_weight_is_capped(synthetic: dict[str, DatasetDict]) -> None:
+    import torch
+
+    train = synthetic["events"]["train"]
+    params = {**TINY, "pos_weight": "balanced", "max_pos_weight": 3.0}
+    model = get_baseline("minilm_multilabel")("event_types", params)
+    model.labels = train.features["event_types"].feature.names
+    loss = model._loss(train)
+    hot = model._multi_hot(train["event_types"])
+    logits = torch.zeros((len(hot), len(model.labels)))
+    labels = torch.tensor(hot)
+    weights = np.clip((len(hot) - hot.sum(0)) / np.maximum(hot.sum(0), 1), 1.0, 3.0)
+    weights[hot.sum(0) == 0] = 1.0
+    expected = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(weights, dtype=torch.float32))(
+        logits, labels
+    )
+    assert torch.isclose(loss(SimpleNamespace(logits=logits), labels), expected)
+    assert model.threshold == 0.5  # the default: a fixed threshold
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        get_baseline("minilm_multilabel")("event_types", {"threshold": 1.5})

@@ -62,7 +62,8 @@ class Baseline(ABC):
 
     # -- the interface ------------------------------------------------------------------------
     def fit(self, train: Dataset, validation: Dataset | None = None) -> None:
-        """Learn from `train`; `validation` may be used for monitoring (never for the test score)."""
+        """Learn from `train`; `validation` may be used for monitoring and tuning (e.g. a decision
+        threshold), never the test split."""
         self.labels = label_names(train, self.task.label_column)
         self._fit(train, validation)
 

@@ -6,7 +6,8 @@
   and the sequence is repaired to valid IOB2.
 * `minilm_multilabel` (event_types): sequence classification with
   ``problem_type="multi_label_classification"`` (BCE over the dataset's label names), a label is
-  predicted when its sigmoid >= `threshold`.
+  predicted when its sigmoid >= `threshold` (fixed, or tuned on the validation split); optional
+  per-label `pos_weight` in the BCE for sparse labels.
 * `minilm_pair` (stance): sequence classification of the context with ``[H] … [/H]`` and
   ``[T] … [/T]`` inserted around holder and target; the four markers are added to the tokenizer as
   special tokens (never split, never lower-cased) and the embedding matrix is resized for them.
@@ -29,9 +30,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from datasets import Dataset
+from pydantic import field_validator
 
 from conflictnews.eval.tasks import STANCE_EXCLUDED_CLASS, TaskKind
-from conflictnews.io import ConflictNewsError
+from conflictnews.io import ConflictNewsError, read_json, write_json
 from conflictnews.models.base import Baseline, Params, decode_labels, repair_iob2
 from conflictnews.models.classical import HOLDER_MARKERS, TARGET_MARKERS, marked_texts
 
@@ -79,7 +81,21 @@ class MiniLMParams(Params):
 
 
 class MiniLMMultiLabelParams(MiniLMParams):
-    threshold: float = 0.5  # predict a label when its sigmoid >= threshold
+    # Predict a label when its sigmoid >= threshold. "validation": the one global threshold (on a
+    # 0.05 grid) that maximises micro-F1 on the validation split, chosen after training and saved
+    # with the model; with ~20 sparse labels the sigmoids of a short CPU fine-tune rarely reach 0.5.
+    threshold: float | Literal["validation"] = 0.5
+    # "balanced": BCE pos_weight = negatives / positives per label, capped at `max_pos_weight`
+    # (a label seen once would otherwise get a weight near the training set's size); "none": plain BCE.
+    pos_weight: Literal["balanced", "none"] = "none"
+    max_pos_weight: float = 10.0
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold_in_unit_interval(cls, value: float | str) -> float | str:
+        if isinstance(value, float) and not 0.0 < value < 1.0:
+            raise ValueError(f"threshold must lie strictly between 0 and 1, got {value}")
+        return value
 
 
 class MiniLMPairParams(MiniLMParams):
@@ -273,11 +289,16 @@ class _MiniLM(Baseline):
         self.model = trainer.model
 
     def _predict(self, split: Dataset) -> list[Any]:
+        if len(split) == 0:
+            return []
+        logits, encodings = self._logits(split)
+        return self._decode(split, logits, encodings)
+
+    def _logits(self, split: Dataset) -> tuple[list[np.ndarray], list[Any]]:
+        """The model's logits per row (and the word ids a tagger needs to decode them)."""
         import torch
 
         assert self.model is not None and self.tokenizer is not None
-        if len(split) == 0:
-            return []
         torch.set_num_threads(self.params.torch_threads)
         self.model.eval()
         size = self.params.eval_batch_size
@@ -298,7 +319,7 @@ class _MiniLM(Baseline):
                 output = self.model(**padded)
                 logits.extend(output.logits.cpu().numpy())
                 encodings.extend(features.get("word_ids", [None] * len(batch)))
-        return self._decode(split, logits, encodings)
+        return logits, encodings
 
     def _save_state(self, directory: Path) -> None:
         assert self.model is not None and self.tokenizer is not None
@@ -382,8 +403,51 @@ class MiniLMMultiLabel(_MiniLM):
     summary = "MiniLM (all-MiniLM-L6-v2) fine-tuned for multi-label sequence classification (BCE, threshold)."
     params_model = MiniLMMultiLabelParams
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fixed = self.params.threshold
+        self.threshold: float = fixed if isinstance(fixed, float) else 0.5  # set by _fit when tuned
+
     def _model_kwargs(self) -> dict[str, Any]:
         return {"problem_type": "multi_label_classification"}
+
+    def _fit(self, train: Dataset, validation: Dataset | None) -> None:
+        super()._fit(train, validation)
+        if self.params.threshold != "validation":
+            return
+        if validation is None or len(validation) == 0:
+            self.notes.append("no validation rows to tune the threshold on: kept 0.5")
+            return
+        logits, _ = self._logits(validation)
+        truth = self._multi_hot(validation[self.task.label_column])
+        self.threshold, score = tune_threshold(_sigmoid(logits), truth)
+        self.notes.append(
+            f"threshold {self.threshold:.2f} tuned on validation (micro-F1 {score:.3f} there)"
+        )
+
+    def _loss(self, train: Dataset) -> Any:
+        if self.params.pos_weight == "none":
+            return None
+        import torch
+
+        hot = self._multi_hot(train[self.task.label_column])
+        positives = hot.sum(axis=0)
+        weights = np.ones(len(self.labels), dtype=np.float32)
+        seen = positives > 0
+        weights[seen] = (len(hot) - positives[seen]) / positives[seen]
+        weights = np.clip(weights, 1.0, self.params.max_pos_weight)
+        loss = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(weights))
+
+        def weighted_bce(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+            return loss(outputs.logits, labels.to(outputs.logits.dtype))
+
+        return weighted_bce
+
+    def _multi_hot(self, label_lists: list[list[int]]) -> np.ndarray:
+        hot = np.zeros((len(label_lists), len(self.labels)), dtype=np.float32)
+        for row, labels in enumerate(label_lists):
+            hot[row, labels] = 1.0
+        return hot
 
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
         assert self.tokenizer is not None
@@ -398,16 +462,45 @@ class MiniLMMultiLabel(_MiniLM):
             "attention_mask": encoded["attention_mask"],
         }
         if with_labels:
-            hot = np.zeros((len(split), len(self.labels)), dtype=np.float32)
-            for row, labels in enumerate(split[self.task.label_column]):
-                hot[row, labels] = 1.0
-            features["labels"] = hot.tolist()
+            features["labels"] = self._multi_hot(split[self.task.label_column]).tolist()
         return features
 
     def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
-        probabilities = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-        chosen = probabilities >= self.params.threshold
+        chosen = _sigmoid(logits) >= self.threshold
         return [[self.labels[j] for j in np.flatnonzero(row)] for row in chosen]
+
+    def _save_state(self, directory: Path) -> None:
+        super()._save_state(directory)
+        write_json(directory / THRESHOLD_FILE, {"threshold": self.threshold})
+
+    def _load_state(self, directory: Path) -> None:
+        super()._load_state(directory)
+        path = directory / THRESHOLD_FILE
+        if path.exists():  # folders saved before thresholds were tuned use the configured one
+            self.threshold = float(read_json(path)["threshold"])
+
+
+THRESHOLD_FILE = "threshold.json"
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
+
+
+def _sigmoid(logits: list[np.ndarray]) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+
+def tune_threshold(probabilities: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """The grid threshold with the best micro-F1 of `probabilities >= t` against the multi-hot
+    `truth`; ties go to the threshold nearest 0.5 (the least tuned)."""
+    from sklearn.metrics import f1_score
+
+    scores = [
+        f1_score(truth, probabilities >= t, average="micro", zero_division=0.0)
+        for t in THRESHOLD_GRID
+    ]
+    best = max(scores)
+    candidates = [t for t, f in zip(THRESHOLD_GRID, scores, strict=True) if f == best]
+    chosen = min(candidates, key=lambda t: (abs(t - 0.5), t))
+    return float(chosen), float(best)
 
 
 class MiniLMPair(_MiniLM):
@@ -476,4 +569,11 @@ class MiniLMPair(_MiniLM):
         return [self.labels[int(np.argmax(row))] for row in logits]
 
 
-__all__ = ["MiniLMMultiLabel", "MiniLMPair", "MiniLMTagger", "decode_labels", "minilm_path"]
+__all__ = [
+    "MiniLMMultiLabel",
+    "MiniLMPair",
+    "MiniLMTagger",
+    "decode_labels",
+    "minilm_path",
+    "tune_threshold",
+]
