@@ -194,3 +194,35 @@ def test_multilabel_balanced_pos_weight_is_capped(synthetic: dict[str, DatasetDi
     assert model.threshold == 0.5  # the default: a fixed threshold
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         get_baseline("minilm_multilabel")("event_types", {"threshold": 1.5})
+
+
+def test_pair_prior_correction_undoes_the_none_subsampling(
+    synthetic: dict[str, DatasetDict], tmp_path: Path
+) -> None:
+    data = _data(synthetic, "stance")
+    train = data["train"]
+    names = train.features["label"].names
+    negatives = sum(1 for label in train["label"] if names[label] == "NONE")
+    params = {
+        **TINY,
+        "max_none_per_positive": 0.25,
+        "correct_none_prior": True,
+        "class_weight": "none",
+    }
+    model = get_baseline("minilm_pair")("stance", params, seed=1)
+    model.fit(train)
+    kept = -(-(len(train) - negatives) // 4)
+    assert model.none_logit_offset == pytest.approx(np.log(negatives / kept))
+    # the offset moves a pair whose NONE logit trails by less than it to NONE, and no further
+    none = model.labels.index("NONE")
+    other = 1 - none if none < 2 else 0
+    close, far = np.zeros(len(model.labels)), np.zeros(len(model.labels))
+    close[other] = model.none_logit_offset - 0.01
+    far[other] = model.none_logit_offset + 0.01
+    assert model._decode(train, [close, far], [None, None]) == ["NONE", model.labels[other]]
+
+    test = data["test"].select(range(6))
+    model.save(tmp_path / "m")
+    loaded = Baseline.load(tmp_path / "m")
+    assert loaded.none_logit_offset == model.none_logit_offset
+    assert loaded.predict(test) == model.predict(test)

