@@ -15,7 +15,12 @@ from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
 from conflictnews.models.base import Baseline
 from conflictnews.models.config import load_config
-from conflictnews.models.neural import THRESHOLD_GRID, minilm_path, tune_threshold
+from conflictnews.models.neural import (
+    THRESHOLD_GRID,
+    minilm_path,
+    tune_none_offset,
+    tune_threshold,
+)
 from conflictnews.models.registry import get_baseline
 from conflictnews.models.run import run_baseline
 from conflictnews.paths import ProjectPaths
@@ -206,7 +211,7 @@ def test_pair_prior_correction_undoes_the_none_subsampling(
     params = {
         **TINY,
         "max_none_per_positive": 0.25,
-        "correct_none_prior": True,
+        "none_offset": "prior",
         "class_weight": "none",
     }
     model = get_baseline("minilm_pair")("stance", params, seed=1)
@@ -226,3 +231,30 @@ def test_pair_prior_correction_undoes_the_none_subsampling(
     loaded = Baseline.load(tmp_path / "m")
     assert loaded.none_logit_offset == model.none_logit_offset
     assert loaded.predict(test) == model.predict(test)
+
+
+def test_tune_none_offset_maximises_f_avg_on_the_grid() -> None:
+    """SYNTHETIC logits [NONE, SUPPORTS, OPPOSES]: the two true relations lead NONE by 2.1 and 1.6,
+    two NONE pairs lead it by 1.2 and 0.7 (false alarms without an offset): only offsets in
+    (1.2, 1.6) keep both relations and drop both false alarms; the grid's 1.25 and 1.5 both score
+    1.0, and the tie goes to the one nearer the prior's offset."""
+    labels = ["NONE", "SUPPORTS", "OPPOSES"]
+    scores = np.array(
+        [[0.0, 2.1, 0.0], [0.0, 0.0, 1.6], [0.0, 1.2, 0.0], [0.0, 0.0, 0.7], [3.0, 0.0, 0.0]]
+    )
+    truth = ["SUPPORTS", "OPPOSES", "NONE", "NONE", "NONE"]
+    assert tune_none_offset(scores, truth, labels, prior_offset=1.45) == (1.5, 1.0)
+    assert tune_none_offset(scores, truth, labels, prior_offset=0.0) == (1.25, 1.0)
+
+
+def test_pair_none_offset_tuned_on_validation(synthetic: dict[str, DatasetDict]) -> None:
+    data = _data(synthetic, "stance")
+    params = {**TINY, "max_none_per_positive": 0.25, "none_offset": "validation"}
+    model = get_baseline("minilm_pair")("stance", params, seed=1)
+    validation = data["validation"].select(range(12))
+    model.fit(data["train"], validation)
+    logits, _ = model._logits(validation)
+    truth = [model.labels[i] for i in validation["label"]]
+    expected = tune_none_offset(np.asarray(logits), truth, model.labels, model.prior_offset)[0]
+    assert model.none_logit_offset == expected
+    assert any("validation" in note for note in model.notes)

@@ -106,11 +106,12 @@ class MiniLMPairParams(MiniLMParams):
     # sample): most actor pairs have no relation, and fine-tuning on all of them costs hours on
     # CPU. None: keep all.
     max_none_per_positive: float | None = None
-    # Add log(NONE pairs in train / NONE pairs kept) to the NONE logit at prediction time: the
-    # subsampling shifted the class prior the model learned by that factor, and this shifts it back
-    # (the standard correction for case-control sampling), so the model does not flood the test
-    # split, where NONE is ~99% of the pairs, with SUPPORTS/OPPOSES. Use with class_weight="none".
-    correct_none_prior: bool = False
+    # What to add to the NONE logit at prediction time. "prior": log(NONE pairs in train / NONE
+    # pairs kept), undoing the subsampling's shift of the class prior (the case-control
+    # correction); "validation": the offset on a 0.25 grid that maximises F_avg on the validation
+    # split (ties: nearest the prior's); "none": 0. Without it the model floods the test split,
+    # where NONE is ~99% of the pairs, with SUPPORTS/OPPOSES. Use with class_weight="none".
+    none_offset: Literal["none", "prior", "validation"] = "none"
 
 
 @contextmanager
@@ -491,6 +492,46 @@ DECISION_FILE = "decision.json"
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
 
 
+NONE_OFFSET_GRID = np.round(np.arange(-4.0, 10.001, 0.25), 2)
+
+
+def shifted_argmax(scores: np.ndarray, labels: list[str], none_offset: float) -> list[str]:
+    """Each row's label after adding `none_offset` to the NONE column (scores are not changed)."""
+    if none_offset and STANCE_EXCLUDED_CLASS in labels:
+        scores = scores.copy()
+        scores[:, labels.index(STANCE_EXCLUDED_CLASS)] += none_offset
+    return [labels[int(np.argmax(row))] for row in scores]
+
+
+def tune_none_offset(
+    scores: np.ndarray, truth: list[str], labels: list[str], prior_offset: float
+) -> tuple[float, float]:
+    """The grid offset of the NONE logit with the best F_avg (mean F1 of the classes other than
+    NONE, the stance task's main score) of the shifted argmax against `truth`; ties go to the
+    offset nearest `prior_offset`."""
+    from sklearn.metrics import f1_score
+
+    relations = [label for label in labels if label != STANCE_EXCLUDED_CLASS]
+    scored = [
+        (
+            float(
+                f1_score(
+                    truth,
+                    shifted_argmax(scores, labels, float(offset)),
+                    labels=relations,
+                    average="macro",
+                    zero_division=0.0,
+                )
+            ),
+            float(offset),
+        )
+        for offset in NONE_OFFSET_GRID
+    ]
+    best = max(f for f, _ in scored)
+    chosen = min((o for f, o in scored if f == best), key=lambda o: (abs(o - prior_offset), o))
+    return chosen, best
+
+
 def _sigmoid(logits: list[np.ndarray]) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
@@ -519,10 +560,29 @@ class MiniLMPair(_MiniLM):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.none_logit_offset = 0.0  # set by _subsample_none when correct_none_prior is on
+        self.none_logit_offset = 0.0  # set by _fit per `none_offset`
+        self.prior_offset = 0.0  # log(NONE in train / NONE kept), set by _subsample_none
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
         super()._fit(self._subsample_none(train), validation)
+        mode = self.params.none_offset
+        if mode == "prior":
+            self.none_logit_offset = self.prior_offset
+        elif mode == "validation" and validation is not None and len(validation) > 0:
+            logits, _ = self._logits(validation)
+            truth = [self.labels[i] for i in validation[self.task.label_column]]
+            self.none_logit_offset, score = tune_none_offset(
+                np.asarray(logits, dtype=np.float64), truth, self.labels, self.prior_offset
+            )
+            self.notes.append(f"F_avg {score:.3f} on validation with this offset")
+        elif mode == "validation":
+            self.none_logit_offset = self.prior_offset
+            self.notes.append("no validation rows to tune the NONE offset on: used the prior's")
+        if mode != "none":
+            self.notes.append(
+                f"{STANCE_EXCLUDED_CLASS} logit + {self.none_logit_offset:.3f} at prediction time "
+                f"({mode}; the subsampling's prior shift is {self.prior_offset:.3f})"
+            )
 
     def _subsample_none(self, train: Dataset) -> Dataset:
         """A seeded random subset of the NONE rows (all the others), per `max_none_per_positive`."""
@@ -541,12 +601,7 @@ class MiniLMPair(_MiniLM):
             f"trained on {keep} of {len(negatives)} {STANCE_EXCLUDED_CLASS} pairs (a seeded sample, "
             f"max_none_per_positive={ratio}) and all {len(positives)} other pairs"
         )
-        if self.params.correct_none_prior:
-            self.none_logit_offset = math.log(len(negatives) / keep)
-            self.notes.append(
-                f"{STANCE_EXCLUDED_CLASS} logit + {self.none_logit_offset:.3f} at prediction time "
-                "(undoes the subsampling's prior shift)"
-            )
+        self.prior_offset = math.log(len(negatives) / keep)
         return train.select(np.sort(np.concatenate([positives, chosen])).tolist())
 
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
@@ -584,9 +639,7 @@ class MiniLMPair(_MiniLM):
 
     def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
         scores = np.asarray(logits, dtype=np.float64).reshape(len(logits), len(self.labels))
-        if self.none_logit_offset:
-            scores[:, self.labels.index(STANCE_EXCLUDED_CLASS)] += self.none_logit_offset
-        return [self.labels[int(np.argmax(row))] for row in scores]
+        return shifted_argmax(scores, self.labels, self.none_logit_offset)
 
     def _save_state(self, directory: Path) -> None:
         super()._save_state(directory)
@@ -605,5 +658,7 @@ __all__ = [
     "MiniLMTagger",
     "decode_labels",
     "minilm_path",
+    "shifted_argmax",
+    "tune_none_offset",
     "tune_threshold",
 ]
