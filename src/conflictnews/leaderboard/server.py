@@ -133,6 +133,11 @@ class Services:
             Worker(self.db, self.gold, settings, hot=self.hot) for _ in range(settings.workers)
         ]
         self.cache = TableCache()
+        # Uploads arrive on the threadpool; parsing and checking a bundle is CPU-bound Python (the
+        # GIL), so N concurrent checks time-slice and all finish together, after N times the work.
+        # One at a time per process, the k-th finishes after k times: the same total, half the
+        # median latency under a burst (benchmarks/bench_leaderboard.py).
+        self.check_gate = threading.Lock()
 
     def table(
         self, session: Session, version: str | None, sort: str, task: str | None
@@ -167,8 +172,9 @@ class Services:
                 session, user, self.settings.daily_cap
             )  # cheap early answer; re-checked under lock
         origin = Path(filename or "bundle.zip").name
-        bundle = read_zip(data, limits, origin=origin)
-        checked = check_bundle(bundle, self.gold, origin=origin)
+        with self.check_gate:
+            bundle = read_zip(data, limits, origin=origin)
+            checked = check_bundle(bundle, self.gold, origin=origin)
         manifest = self.gold.source(checked.version).manifest_sha256
         submission_id = store.create_submission(
             self.db, user.id, bundle, bundle.to_zip(), self.settings.daily_cap, manifest
