@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -487,12 +487,37 @@ class MiniLMMultiLabel(_MiniLM):
             self.threshold = float(read_json(path)["threshold"])
 
 
-# What a fitted model decides with beyond its weights (a tuned threshold, a prior correction).
+# What a fitted model decides with beyond its weights (a tuned threshold, a NONE-logit offset).
 DECISION_FILE = "decision.json"
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
-
-
 NONE_OFFSET_GRID = np.round(np.arange(-4.0, 10.001, 0.25), 2)
+
+
+def best_on_grid(
+    grid: np.ndarray, score: Callable[[float], float], nearest: float
+) -> tuple[float, float]:
+    """The grid value with the highest `score` and that score; ties go to the value nearest
+    `nearest` (the untuned default), so a flat optimum does not drift to the grid's edge."""
+    scored = [(float(score(float(value))), float(value)) for value in grid]
+    best = max(f for f, _ in scored)
+    chosen = min((v for f, v in scored if f == best), key=lambda v: (abs(v - nearest), v))
+    return chosen, best
+
+
+def _sigmoid(logits: list[np.ndarray]) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+
+def tune_threshold(probabilities: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """The grid threshold with the best micro-F1 of `probabilities >= t` against the multi-hot
+    `truth`; ties go to the threshold nearest 0.5."""
+    from sklearn.metrics import f1_score
+
+    return best_on_grid(
+        THRESHOLD_GRID,
+        lambda t: f1_score(truth, probabilities >= t, average="micro", zero_division=0.0),
+        nearest=0.5,
+    )
 
 
 def shifted_argmax(scores: np.ndarray, labels: list[str], none_offset: float) -> list[str]:
@@ -512,43 +537,17 @@ def tune_none_offset(
     from sklearn.metrics import f1_score
 
     relations = [label for label in labels if label != STANCE_EXCLUDED_CLASS]
-    scored = [
-        (
-            float(
-                f1_score(
-                    truth,
-                    shifted_argmax(scores, labels, float(offset)),
-                    labels=relations,
-                    average="macro",
-                    zero_division=0.0,
-                )
-            ),
-            float(offset),
-        )
-        for offset in NONE_OFFSET_GRID
-    ]
-    best = max(f for f, _ in scored)
-    chosen = min((o for f, o in scored if f == best), key=lambda o: (abs(o - prior_offset), o))
-    return chosen, best
-
-
-def _sigmoid(logits: list[np.ndarray]) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-
-
-def tune_threshold(probabilities: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    """The grid threshold with the best micro-F1 of `probabilities >= t` against the multi-hot
-    `truth`; ties go to the threshold nearest 0.5 (the least tuned)."""
-    from sklearn.metrics import f1_score
-
-    scores = [
-        f1_score(truth, probabilities >= t, average="micro", zero_division=0.0)
-        for t in THRESHOLD_GRID
-    ]
-    best = max(scores)
-    candidates = [t for t, f in zip(THRESHOLD_GRID, scores, strict=True) if f == best]
-    chosen = min(candidates, key=lambda t: (abs(t - 0.5), t))
-    return float(chosen), float(best)
+    return best_on_grid(
+        NONE_OFFSET_GRID,
+        lambda offset: f1_score(
+            truth,
+            shifted_argmax(scores, labels, offset),
+            labels=relations,
+            average="macro",
+            zero_division=0.0,
+        ),
+        nearest=prior_offset,
+    )
 
 
 class MiniLMPair(_MiniLM):
