@@ -185,6 +185,8 @@ class _MiniLM(Baseline):
     deterministic = False
     params_model = MiniLMParams
     special_tokens: ClassVar[tuple[str, ...]] = ()
+    # Attributes set in _fit that predictions depend on beyond the weights (saved in DECISION_FILE).
+    decision_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -333,6 +335,11 @@ class _MiniLM(Baseline):
         with _quiet_transformers():
             self.model.save_pretrained(directory / MODEL_DIR)
             self.tokenizer.save_pretrained(directory / MODEL_DIR)
+        if self.decision_fields:
+            write_json(
+                directory / DECISION_FILE,
+                {name: getattr(self, name) for name in self.decision_fields},
+            )
 
     def _load_state(self, directory: Path) -> None:
         import transformers
@@ -340,6 +347,11 @@ class _MiniLM(Baseline):
         with _quiet_transformers():
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(directory / MODEL_DIR)
             self.model = self._auto_class().from_pretrained(directory / MODEL_DIR)
+        path = directory / DECISION_FILE
+        if self.decision_fields and path.exists():  # older folders: the configured defaults
+            decision = read_json(path)
+            for name in self.decision_fields:
+                setattr(self, name, float(decision[name]))
 
 
 class MiniLMTagger(_MiniLM):
@@ -409,6 +421,7 @@ class MiniLMMultiLabel(_MiniLM):
     kinds = frozenset({TaskKind.MULTILABEL})
     summary = "MiniLM (all-MiniLM-L6-v2) fine-tuned for multi-label sequence classification (BCE, threshold)."
     params_model = MiniLMMultiLabelParams
+    decision_fields = ("threshold",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -475,16 +488,6 @@ class MiniLMMultiLabel(_MiniLM):
     def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
         chosen = _sigmoid(logits) >= self.threshold
         return [[self.labels[j] for j in np.flatnonzero(row)] for row in chosen]
-
-    def _save_state(self, directory: Path) -> None:
-        super()._save_state(directory)
-        write_json(directory / DECISION_FILE, {"threshold": self.threshold})
-
-    def _load_state(self, directory: Path) -> None:
-        super()._load_state(directory)
-        path = directory / DECISION_FILE
-        if path.exists():  # folders saved before thresholds were tuned use the configured one
-            self.threshold = float(read_json(path)["threshold"])
 
 
 # What a fitted model decides with beyond its weights (a tuned threshold, a NONE-logit offset).
@@ -556,6 +559,7 @@ class MiniLMPair(_MiniLM):
     summary = "MiniLM (all-MiniLM-L6-v2) fine-tuned on the context with [H]/[T] holder and target marker tokens."
     special_tokens = (*HOLDER_MARKERS, *TARGET_MARKERS)
     params_model = MiniLMPairParams
+    decision_fields = ("none_logit_offset",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -639,16 +643,6 @@ class MiniLMPair(_MiniLM):
     def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
         scores = np.asarray(logits, dtype=np.float64).reshape(len(logits), len(self.labels))
         return shifted_argmax(scores, self.labels, self.none_logit_offset)
-
-    def _save_state(self, directory: Path) -> None:
-        super()._save_state(directory)
-        write_json(directory / DECISION_FILE, {"none_logit_offset": self.none_logit_offset})
-
-    def _load_state(self, directory: Path) -> None:
-        super()._load_state(directory)
-        path = directory / DECISION_FILE
-        if path.exists():
-            self.none_logit_offset = float(read_json(path)["none_logit_offset"])
 
 
 __all__ = [
