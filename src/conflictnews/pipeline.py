@@ -49,15 +49,10 @@ class Step:
 
 
 def newest_committed_version(paths: ProjectPaths) -> str:
-    """The highest semantic version with a committed MANIFEST.json under corpus/releases/."""
-    from conflictnews.dataset.semver import SemVer
+    """The version `reproduce` rebuilds by default: the project's one rule (`dataset.releases`)."""
+    from conflictnews.dataset.releases import newest_release
 
-    versions = [p.parent.name for p in paths.releases.glob("*/MANIFEST.json")]
-    if not versions:
-        raise ConflictNewsError(
-            f"no release manifest under {paths.releases}; build one with `conflictnews dataset build --version X.Y.Z`"
-        )
-    return max(versions, key=SemVer.parse)
+    return newest_release(paths.releases).name
 
 
 def check_corpus(ctx: Context) -> str:

@@ -177,32 +177,48 @@ def test_compare(dataset_dir, toy_entities, tmp_path):
 
 
 def _release(root: Path, version: str, with_data: bool, split) -> None:
+    """A committed release folder: MANIFEST.json, and the built data when `with_data` (synthetic)."""
     folder = root / "corpus" / "releases" / version
     if with_data:
         write_local_dataset(folder, {"entities": {"test": split}})
-    else:
-        folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "MANIFEST.json").write_text("{}", encoding="utf-8")
 
 
-def test_default_dataset_is_newest_release_with_data(tmp_path, monkeypatch):
+def _score_default(tmp_path, monkeypatch, predictions):
+    monkeypatch.setenv("CONFLICTNEWS_ROOT", str(tmp_path))
+    preds = tmp_path / "p.jsonl"
+    write_predictions(preds, predictions)
+    return runner.invoke(
+        app,
+        ["eval", "score", "--task", "entities", "--predictions", str(preds)],
+        terminal_width=200,
+    )
+
+
+def test_default_dataset_is_newest_committed_release(tmp_path, monkeypatch):
     old = entities_split([("old", "A", ["O"])])
     new = entities_split([("new", "A", ["B-GPE"])])
     (tmp_path / "pyproject.toml").write_text("")
     _release(tmp_path, "0.9.0", True, old)
     _release(tmp_path, "0.10.0", True, new)  # semver, not string order
-    _release(tmp_path, "1.0.0", False, None)  # no data/ -> ignored
     (tmp_path / "corpus" / "releases" / "notes").mkdir()
     assert newest_release(tmp_path / "corpus" / "releases").name == "0.10.0"
-    monkeypatch.setenv("CONFLICTNEWS_ROOT", str(tmp_path))
-    preds = tmp_path / "p.jsonl"
-    write_predictions(preds, [{"id": "new", "tags": ["B-GPE"]}])
-    result = runner.invoke(
-        app,
-        ["eval", "score", "--task", "entities", "--predictions", str(preds)],
-        terminal_width=200,
-    )
+    result = _score_default(tmp_path, monkeypatch, [{"id": "new", "tags": ["B-GPE"]}])
     assert result.exit_code == 0, result.output
     assert "0.10.0" in result.output
+
+
+def test_unbuilt_newest_release_is_not_skipped(tmp_path, monkeypatch):
+    """A committed but unbuilt 1.0.0 is still the newest: eval says to build it instead of
+    silently scoring against the older built 0.10.0 (train and reproduce would use 1.0.0)."""
+    (tmp_path / "pyproject.toml").write_text("")
+    _release(tmp_path, "0.10.0", True, entities_split([("new", "A", ["B-GPE"])]))
+    _release(tmp_path, "1.0.0", False, None)
+    result = _score_default(tmp_path, monkeypatch, [{"id": "new", "tags": ["B-GPE"]}])
+    assert result.exit_code != 0
+    assert "release 1.0.0" in str(result.exception) + result.output
+    assert "conflictnews dataset build --version 1.0.0" in str(result.exception) + result.output
 
 
 def test_no_release_says_to_build(tmp_path, monkeypatch):

@@ -5,42 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conflictnews.dataset.releases import newest_release, require_built
 from conflictnews.eval.tasks import TaskSpec
 from conflictnews.io import ConflictNewsError
 from conflictnews.paths import ProjectPaths
-
-
-def _version_key(name: str) -> Any | None:
-    """Sort key of a release folder name, None if it is not a semantic version."""
-    try:
-        from conflictnews.dataset.semver import SemVer
-    except ImportError:  # pragma: no cover - the dataset stage ships SemVer
-        from packaging.version import InvalidVersion, Version
-
-        try:
-            return Version(name)
-        except InvalidVersion:
-            return None
-    try:
-        return SemVer.parse(name)
-    except ConflictNewsError:
-        return None
-
-
-def newest_release(releases: Path) -> Path:
-    """The release folder with the highest semantic version that has a `data/` folder."""
-    candidates = []
-    if releases.is_dir():
-        for folder in releases.iterdir():
-            key = _version_key(folder.name)
-            if key is not None and (folder / "data").is_dir():
-                candidates.append((key, folder))
-    if not candidates:
-        raise ConflictNewsError(
-            f"no dataset release under {releases} (a X.Y.Z/ folder with data/); "
-            "run `conflictnews dataset build` first, or pass --dataset PATH_OR_HUB_ID"
-        )
-    return max(candidates, key=lambda pair: pair[0])[1]
 
 
 def _load(source: str, config: str, revision: str | None) -> Any:
@@ -63,7 +31,7 @@ def load_split(
     if dataset is None:
         if revision is not None:
             raise ConflictNewsError("--revision needs --dataset (a hub id or a folder)")
-        source = str(newest_release((paths or ProjectPaths.discover()).releases))
+        source = str(require_built(newest_release((paths or ProjectPaths.discover()).releases)))
     else:
         source = str(Path(dataset)) if Path(dataset).exists() else dataset
     splits = _load(source, task.config, revision)

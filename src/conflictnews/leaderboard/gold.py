@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from datasets import Dataset, Features
 
+from conflictnews.dataset.semver import SemVer
 from conflictnews.io import ConflictNewsError, read_json, sha256_file, write_json
 
 KEY_FORMAT = "conflictnews-gold-key/1"
@@ -41,9 +42,6 @@ class GoldSource:
     configs: tuple[str, ...]
 
 
-def _version_key(version: str) -> tuple[Any, ...]:
-    parts = version.split(".")
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
 def _release_configs(folder: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
@@ -117,7 +115,7 @@ def discover_sources(paths: list[Path]) -> dict[str, GoldSource]:
                     f"dataset version {source.version} is configured twice: {other.path} and {source.path}"
                 )
             sources[source.version] = source
-    return dict(sorted(sources.items(), key=lambda item: _version_key(item[0])))
+    return dict(sorted(sources.items(), key=lambda item: SemVer.parse(item[0])))
 
 
 def load_release_split(folder: Path, config: str, split: str = TEST_SPLIT) -> Dataset:

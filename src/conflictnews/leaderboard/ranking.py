@@ -238,12 +238,12 @@ def generation(session: Session, version: str | None) -> tuple[Any, ...]:
 
 
 def scored_versions(session: Session) -> list[str]:
-    from conflictnews.leaderboard.gold import _version_key
+    from conflictnews.dataset.releases import sort_versions
 
     found = session.scalars(
         select(Evaluation.dataset_version).where(Evaluation.state == SCORED).distinct()
     ).all()
-    return sorted(found, key=_version_key)
+    return sort_versions(found)
 
 
 def build_table(

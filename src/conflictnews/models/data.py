@@ -32,23 +32,10 @@ class DatasetInfo(BaseModel):
 
 
 def newest_release(paths: ProjectPaths) -> Path:
-    """The highest-versioned folder of corpus/releases/ that has a MANIFEST.json."""
-    from conflictnews.dataset.semver import SemVer
+    """The release a baseline trains on by default: the project's one rule (`dataset.releases`)."""
+    from conflictnews.dataset.releases import newest_release as newest, require_built
 
-    candidates = []
-    if paths.releases.is_dir():
-        for folder in paths.releases.iterdir():
-            if (folder / MANIFEST).is_file():
-                try:
-                    candidates.append((SemVer.parse(folder.name), folder))
-                except ConflictNewsError:
-                    continue
-    if not candidates:
-        raise ConflictNewsError(
-            f"no dataset release in {paths.releases}: build one with `conflictnews dataset build --version 0.1.0` "
-            "or pass --dataset"
-        )
-    return max(candidates)[1]
+    return require_built(newest(paths.releases))
 
 
 def resolve_source(source: str | Path | None, paths: ProjectPaths) -> str:
