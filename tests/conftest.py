@@ -29,10 +29,35 @@ def seed_article(repo_paths: ProjectPaths) -> Article:
 
 FAKES_CSV = SHARED / "external" / "fa-kes" / "FA-KES-Dataset.csv"
 
+# What a project copy holds: the committed inputs of every stage. Never corpus/cache/ (hydrated,
+# git-ignored) or built release data: those are made in the copy, so no test writes into the checkout.
+PROJECT_FILES = ("pyproject.toml", "README.md", "DATASHEET.md")
+PROJECT_DIRS = ("corpus", "annotation", "models")
+
+
+def copy_project(dest: Path) -> ProjectPaths:
+    """A scratch copy of the checkout's committed project files (corpus, annotation, models, docs)."""
+    import shutil
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        here = Path(folder).resolve()
+        skipped = {"cache"} if here == (REPO_ROOT / "corpus").resolve() else set()
+        if here.parent == (REPO_ROOT / "corpus" / "releases").resolve():
+            skipped |= {name for name in names if name != "MANIFEST.json"}  # built data stays behind
+        return skipped | {name for name in names if name == "__pycache__"}
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        shutil.copy2(REPO_ROOT / name, dest / name)
+    for name in PROJECT_DIRS:
+        shutil.copytree(REPO_ROOT / name, dest / name, ignore=ignore, symlinks=True)
+    return ProjectPaths(dest)
+
 
 @pytest.fixture(scope="session")
-def hydrated_repo() -> ProjectPaths:
-    """The repo with its FA-KES stand-off texts hydrated (into the git-ignored corpus/cache/) from ../shared.
+def hydrated_repo(tmp_path_factory: pytest.TempPathFactory) -> ProjectPaths:
+    """A scratch copy of the committed project with its FA-KES stand-off texts hydrated from ../shared
+    into the copy's own corpus/cache/ (the checkout's cache is never written by a test).
 
     Releases from 0.2.0 on contain FA-KES articles, whose text the repo never holds.
     """
@@ -41,10 +66,46 @@ def hydrated_repo() -> ProjectPaths:
     from conflictnews.corpus.fakes import hydrate_fakes
     from conflictnews.corpus.hydrate import TextCache
 
-    paths = ProjectPaths(REPO_ROOT)
     if not FAKES_CSV.exists():
         if os.environ.get("CI"):
             pytest.fail(f"CI must hydrate FA-KES texts, but {FAKES_CSV} is missing")
         pytest.skip(f"FA-KES CSV not found at {FAKES_CSV}")
-    hydrate_fakes(FAKES_CSV, paths.articles, TextCache.for_project(REPO_ROOT))
+    paths = copy_project(tmp_path_factory.mktemp("hydrated-repo"))
+    hydrate_fakes(FAKES_CSV, paths.articles, TextCache.for_project(paths.root))
     return paths
+
+
+def _build_committed(paths: ProjectPaths, version: str) -> Path:
+    """Build committed `version` into the copy's corpus/releases/<version>/ from its own inputs; the
+    build refuses to write when the result differs from the committed MANIFEST.json."""
+    from conflictnews.dataset.build import build_release
+    from conflictnews.dataset.manifest import load_manifest
+
+    published = load_manifest(paths.releases / version / "MANIFEST.json")
+    build_release(
+        paths,
+        version,
+        allow_unannotated=published["options"]["allow_unannotated"],
+        skip_unhydrated=published["options"].get("skip_unhydrated", False),
+        only_articles=set(published["inputs"]["articles"]),
+    )
+    return paths.releases / version
+
+
+@pytest.fixture(scope="session")
+def release_0_2_0(hydrated_repo: ProjectPaths) -> Path:
+    """Committed release 0.2.0 (seed + 100 FA-KES articles), built once per test session."""
+    return _build_committed(hydrated_repo, "0.2.0")
+
+
+@pytest.fixture(scope="session")
+def release_0_1_0(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Committed release 0.1.0 (the seed article and its adjudicated gold), built once per session in a
+    project copy whose only release is 0.1.0, so it is that project's default ("newest") release."""
+    import shutil
+
+    paths = copy_project(tmp_path_factory.mktemp("seed-repo"))
+    for manifest in paths.releases.glob("*/MANIFEST.json"):
+        if manifest.parent.name != "0.1.0":
+            shutil.rmtree(manifest.parent)
+    return _build_committed(paths, "0.1.0")

@@ -1,5 +1,5 @@
-"""Over the committed corpus: the adjudicated seed gold (skipped until corpus/gold/<seed>.json exists)
-and every committed release manifest (skipped until one is committed)."""
+"""Over the committed corpus: the adjudicated seed gold in the newest release, and every committed
+release manifest (each must rebuild byte for byte from its own inputs)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from conflictnews.annotation.records import gold_path, load_gold
 from conflictnews.corpus.segment import segment
 from conflictnews.dataset import features as F
 from conflictnews.dataset.bio import iob_to_spans
-from conflictnews.dataset.build import build_release, verify_release
+from conflictnews.dataset.build import verify_release
 from conflictnews.dataset.load import load_release
 from conflictnews.paths import ProjectPaths
 from tests.conftest import REPO_ROOT, SEED_ID
@@ -19,15 +19,12 @@ from tests.conftest import REPO_ROOT, SEED_ID
 REPO = ProjectPaths(REPO_ROOT)
 SEED_GOLD = gold_path(REPO.gold, SEED_ID)
 MANIFESTS = sorted(REPO.releases.glob("*/MANIFEST.json"))
+assert MANIFESTS, f"no committed release manifest under {REPO.releases}"
 
 
 @pytest.fixture(scope="module")
-def committed_release(tmp_path_factory, hydrated_repo) -> Path:
-    if not SEED_GOLD.exists():
-        pytest.skip(f"the adjudicated seed gold {SEED_GOLD.relative_to(REPO_ROOT)} is not committed yet")
-    out = tmp_path_factory.mktemp("committed") / "0.0.0-committed"
-    build_release(REPO, "0.0.0-committed", out=out, allow_unannotated=True)
-    return out
+def committed_release(release_0_2_0: Path) -> Path:
+    return release_0_2_0
 
 
 def test_committed_seed_gold_round_trips(committed_release, seed_article, tmp_path):
@@ -54,4 +51,4 @@ def test_committed_seed_stances_accounted_for(committed_release):
 
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[m.parent.name for m in MANIFESTS])
 def test_committed_release_reproduces(manifest, hydrated_repo):
-    assert verify_release(REPO, manifest.parent.name) == []
+    assert verify_release(hydrated_repo, manifest.parent.name) == []

@@ -1,27 +1,22 @@
 """End to end on a real release: the committed seed article (Al Jazeera), built with the dataset
 stage's own `build_release`, scored through the CLI's default dataset discovery.
 
-The gold of that release is the dataset stage's SYNTHETIC seed gold (`synthetic_seed_gold`, a
-declared name list located in the real text) until the adjudicated gold is committed."""
+The release is committed 0.1.0 with the seed's adjudicated gold, built once per test session
+(`release_0_1_0` in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from conflictnews.annotation.records import gold_path, write_record
 from conflictnews.cli import app
-from conflictnews.dataset.build import build_release
 from conflictnews.dataset.load import load_release
-from conflictnews.dataset.synthetic import synthetic_seed_gold
 from conflictnews.eval.predictions import write_predictions
 from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
-from conflictnews.paths import ProjectPaths
 from tests.conftest import REPO_ROOT, SEED_ID
 from tests.eval.conftest import gold_records
 
@@ -29,17 +24,8 @@ FIELDS = {"sequence": "tags", "multilabel": "labels", "single_label": "label"}
 
 
 @pytest.fixture(scope="module")
-def seed_root(tmp_path_factory, seed_article) -> Path:
-    root = tmp_path_factory.mktemp("seed-release")
-    paths = ProjectPaths(root)
-    paths.articles.mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "corpus" / "articles" / f"{SEED_ID}.json", paths.articles)
-    for name in ("DATASHEET.md", "CHANGELOG.md", "pyproject.toml"):
-        if (REPO_ROOT / name).exists():
-            shutil.copy(REPO_ROOT / name, root / name)
-    write_record(gold_path(paths.gold, SEED_ID), synthetic_seed_gold(seed_article))
-    build_release(paths, "0.1.0")
-    return root
+def seed_root(release_0_1_0: Path) -> Path:
+    return release_0_1_0.parents[2]
 
 
 def _split(root: Path, task: str):
@@ -54,8 +40,12 @@ def test_gold_as_predictions_scores_one(seed_root, task):
     score = score_predictions(task, split, records, n_resamples=200)
     assert score.n_rows == len(split) > 0
     assert score.n_articles == 1  # one article: the bootstrap CI is degenerate
-    has_positive = any(score.per_type[name].support for name in score.per_type if name != "NONE")
-    assert score.main_value == (1.0 if has_positive else 0.0)
+    assert all(t.f1 == 1.0 for t in score.per_type.values() if t.support)
+    if task == "stance":  # F_avg averages SUPPORTS and OPPOSES; the seed's test split has no SUPPORTS
+        assert score.main_value == (score.per_type["SUPPORTS"].f1 + score.per_type["OPPOSES"].f1) / 2
+        assert score.scores["accuracy"] == 1.0
+    else:
+        assert score.main_value == 1.0
     low, high = score.ci[spec.main_score]
     assert low == high == score.main_value
 
