@@ -1,40 +1,98 @@
 """The `conflictnews` command: one subcommand group per pipeline stage.
 
 corpus -> annotate -> dataset -> train -> eval -> leaderboard; `reproduce` runs them all.
+
+Each stage's CLI module is imported only when its subcommand runs (`STAGES` names them as
+"module:attribute"): the stages pull in spaCy, torch, datasets and label-studio-sdk, seconds of
+start-up on 2 cores, and `conflictnews --help` should not pay for any of them.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from importlib import import_module
 
+import click
 import typer
-from rich.console import Console
+from typer.core import TyperGroup
 
-from conflictnews.annotation.cli import app as annotate_app
-from conflictnews.annotation.preannotate_cli import register as register_preannotate
-from conflictnews.corpus.cli import app as corpus_app
-from conflictnews.dataset.cli import app as dataset_app
-from conflictnews.eval.cli import app as eval_app
 from conflictnews.io import ConflictNewsError
-from conflictnews.leaderboard.cli import app as leaderboard_app
-from conflictnews.models.cli import train as train_command
-from conflictnews.pipeline import reproduce as reproduce_command
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A subcommand: where its typer app (or command function) lives, and its one-line help."""
+
+    name: str
+    target: str  # "module:attribute": a typer.Typer, or a function made into one command
+    help: str
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("corpus", "conflictnews.corpus.cli:app", "Articles: add, list, show."),
+    Stage("annotate", "conflictnews.annotation.app:annotate_app",
+          "Annotation: scheme, Label Studio round trip, agreement."),
+    Stage("dataset", "conflictnews.dataset.cli:app", "The versioned Hugging Face dataset."),
+    Stage("eval", "conflictnews.eval.cli:app", "Tasks, metrics and scoring of predictions."),
+    Stage("leaderboard", "conflictnews.leaderboard.cli:app", "Submissions, scoring, ranking, web page and API."),
+    Stage("train", "conflictnews.models.cli:train", "Train and evaluate a baseline from its config file."),
+    Stage("reproduce", "conflictnews.pipeline:reproduce", "Rebuild the dataset, retrain and re-evaluate every baseline."),
+)
+
+
+COMPLETION_OPTIONS = {"install_completion", "show_completion"}
+
+
+def load_stage(stage: Stage) -> click.Command:
+    """Import a stage's module and turn its typer app (or command function) into a click command."""
+    module, attribute = stage.target.split(":")
+    target = getattr(import_module(module), attribute)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer()
+        single.command(stage.name)(target)
+        target = single
+    command = typer.main.get_command(target)
+    command.name, command.help = stage.name, stage.help
+    # get_command treats the stage's app as a program of its own and adds shell-completion options;
+    # only the root command has them (as it did when the stages were add_typer'ed).
+    command.params = [p for p in command.params if p.name not in COMPLETION_OPTIONS]
+    return command
+
+
+class LazyStages(TyperGroup):
+    """A group whose stage subcommands are loaded on first use; its own help lists them unloaded."""
+
+    stages: dict[str, Stage] = {stage.name: stage for stage in STAGES}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.stages, *(name for name in super().list_commands(ctx) if name not in self.stages)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.stages:
+            if cmd_name not in self.commands:
+                self.add_command(load_stage(self.stages[cmd_name]), cmd_name)
+            return self.commands[cmd_name]
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(stage.name, stage.help) for stage in self.stages.values()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
+    cls=LazyStages,
     help="conflictnews: an annotated corpus of conflict news and an NLP benchmark.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-app.add_typer(corpus_app, name="corpus", help="Articles: add, list, show.")
-register_preannotate(annotate_app)
-app.add_typer(annotate_app, name="annotate", help="Annotation: scheme, Label Studio round trip, agreement.")
-app.add_typer(dataset_app, name="dataset", help="The versioned Hugging Face dataset.")
-app.add_typer(eval_app, name="eval", help="Tasks, metrics and scoring of predictions.")
-app.add_typer(leaderboard_app, name="leaderboard", help="Submissions, scoring, ranking, web page and API.")
-app.command("train", help="Train and evaluate a baseline from its config file.")(train_command)
-app.command("reproduce", help="Rebuild the dataset, retrain and re-evaluate every baseline.")(reproduce_command)
 
-_err = Console(stderr=True)
+
+@app.callback()
+def _root() -> None:
+    """conflictnews: an annotated corpus of conflict news and an NLP benchmark."""
 
 
 def main() -> None:
@@ -42,20 +100,18 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except ConflictNewsError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        _err.print("aborted")
+        print("aborted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except click.exceptions.ClickException as exc:  # usage errors carry their own exit code
+        exc.show()
+        sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
-from spacy.language import Language
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,13 @@ class Sentence:
 
 @cache
 def pipeline() -> Language:
-    """spaCy's blank English tokenizer plus the rule-based sentencizer (no statistical model)."""
+    """spaCy's blank English tokenizer plus the rule-based sentencizer (no statistical model).
+
+    spaCy is imported here, not at module level: with thinc it pulls in torch, seconds on 2 cores,
+    and every `conflictnews` command that only names this module (`--help` included) would pay it.
+    """
+    import spacy
+
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     return nlp
@@ -53,6 +59,8 @@ def segment(text: str) -> list[Sentence]:
 
 def segment_many(texts: list[str], batch_size: int = 256) -> list[list[Sentence]]:
     """Segment several articles in one spaCy stream (fast path for dataset builds)."""
+    from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
+
     nlp = pipeline()
     jobs: list[tuple[int, int, int]] = []  # (article, paragraph, paragraph start)
     paragraphs: list[str] = []
