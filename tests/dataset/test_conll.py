@@ -89,7 +89,7 @@ def test_split_from_file_name_or_option(tmp_path: Path):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("EU B-ORG\nrejects\n", r":2: expected a token and a tag"),
-    ("EU B-ORG\nrejects X-ORG\n", r":2: tag 'X-ORG' is not O, B-TYPE or I-TYPE"),
+    ("EU B-ORG\nrejects X-ORG\n", r":2: tag 'X-ORG' is not O or PREFIX-TYPE with an IOB/IOBES/BILOU prefix"),
     ("EU B-ORG\n-DOCSTART- -X- O\n", r":2: -DOCSTART- inside a sentence"),
     ("\n\n", r"no sentences"),
 ])
@@ -106,3 +106,79 @@ def test_two_files_for_one_split(conll_files, tmp_path: Path):
     other.write_text(TEST, encoding="utf-8")
     with pytest.raises(ConflictNewsError, match=r"more than one file for split\(s\) \['train'\]"):
         import_conll([conll_files[0], other], tmp_path / "out")
+
+
+# SYNTHETIC IOBES (BIOES) file, as CoNLL-2003 is often redistributed, and its BILOU twin.
+IOBES = """-DOCSTART- -X- -X- O
+
+EU NNP B-NP S-ORG
+rejects VBZ B-VP O
+German JJ B-NP S-MISC
+call NN I-NP O
+
+Peter NNP B-NP B-PER
+van NNP I-NP I-PER
+Blackburn NNP I-NP E-PER
+"""
+IOB2_OF_IOBES = [["B-ORG", "O", "B-MISC", "O"], ["B-PER", "I-PER", "I-PER"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "scheme"),
+    [(IOBES, "IOBES"), (IOBES.replace("S-", "U-").replace("E-PER", "L-PER"), "BILOU")],
+)
+def test_iobes_and_bilou_convert_to_iob2(tmp_path: Path, text: str, scheme: str):
+    path = tmp_path / "eng.train.bioes"
+    path.write_text(text, encoding="utf-8")
+    parsed = read_conll(path)
+    assert parsed.scheme == scheme and parsed.converted == 2
+    assert [s.tags for s in parsed.sentences] == IOB2_OF_IOBES
+    report = import_conll([path], tmp_path / "out")
+    assert report.conversions == {str(path): (scheme, 2)}
+    assert report.manifest["inputs"]["train"]["tag_scheme"] == scheme
+    assert report.tag_names == ["O", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
+
+
+def test_iob1_and_iob2_are_reported(conll_files):
+    assert read_conll(conll_files[0]).scheme == "IOB2"
+    dev = read_conll(conll_files[1])
+    assert dev.scheme == "IOB1" and dev.converted == 1
+    assert dev.sentences[0].tags == ["B-MISC", "O", "O", "B-LOC"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "problem"),
+    [
+        ("B-PER\nI-PER\nS-ORG\n", "follows an unfinished PER entity"),
+        ("S-ORG\nB-PER\nI-PER\n", "ends inside a PER entity"),
+        ("B-PER\nS-ORG\n", "follows an unfinished PER entity"),
+        ("E-PER\n", "does not continue an open PER entity"),
+        ("B-PER\nE-ORG\n", "does not continue an open ORG entity"),
+    ],
+)
+def test_malformed_iobes_names_file_and_line(tmp_path: Path, tags: str, problem: str):
+    lines = "".join(f"tok{i} {tag}\n" for i, tag in enumerate(tags.split()))
+    path = tmp_path / "x.train"
+    path.write_text("a O\n\n" + lines, encoding="utf-8")
+    with pytest.raises(ConflictNewsError, match=rf"x\.train:3: malformed IOBES sentence: .*{problem}"):
+        read_conll(path)
+
+
+def test_mixed_iobes_and_bilou_is_refused(tmp_path: Path):
+    path = tmp_path / "x.train"
+    path.write_text("a S-PER\n\nb U-PER\n", encoding="utf-8")
+    with pytest.raises(ConflictNewsError, match="mixes IOBES .* and BILOU"):
+        read_conll(path)
+
+
+def test_cli_reports_the_conversion(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from conflictnews.cli import app
+
+    path = tmp_path / "eng.train"
+    path.write_text(IOBES, encoding="utf-8")
+    result = CliRunner().invoke(app, ["dataset", "import-conll", str(path), "--out", str(tmp_path / "o")],
+                                terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "IOBES tags, 2 sentence(s) converted to IOB2" in result.output

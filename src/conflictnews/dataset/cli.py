@@ -124,7 +124,9 @@ def push(
 
 @app.command("import-conll")
 def import_conll_command(
-    files: list[Path] = typer.Argument(..., help="CoNLL/IOB file(s): token first, tag last, blank line between sentences."),
+    files: list[Path] = typer.Argument(
+        ..., help="CoNLL file(s): token first, tag last (IOB1, IOB2, IOBES/BIOES or BILOU), blank line between sentences."
+    ),
     out: Path = typer.Option(..., "--out", help="Dataset folder to write."),
     split: str = typer.Option(None, "--split", help="Split of a single file (default: from the file name)."),
 ) -> None:
@@ -134,5 +136,6 @@ def import_conll_command(
     report = import_conll(files, out, split)
     console.print(f"wrote {report.out}: " + ", ".join(f"{s} {n} sentences" for s, n in report.rows.items()))
     console.print(f"tags: {' '.join(report.tag_names)}")
-    if report.iob1_fixed:
-        console.print(f"{report.iob1_fixed} sentence(s) had IOB1 tags, normalised to IOB2")
+    for name, (scheme, converted) in report.conversions.items():
+        if scheme != "IOB2":
+            console.print(f"{name}: {scheme} tags, {converted} sentence(s) converted to IOB2", soft_wrap=True)

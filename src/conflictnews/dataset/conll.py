@@ -6,8 +6,17 @@ the folder has the `entities` config's Features shape (`id`, `article_id`, `sent
 (`O`, then B-/I- per entity type in alphabetical order).
 
 Input format: one token per line, whitespace-separated columns, the token first and the tag
-last; a blank line ends a sentence; `-DOCSTART-` lines start a new document. IOB1 tags (an
-entity starting with `I-`) are normalised to IOB2 with spaCy's `iob_to_biluo` + `biluo_to_iob`.
+last; a blank line ends a sentence; `-DOCSTART-` lines start a new document. Tags in any of the
+common distributed schemes are converted to IOB2, and the import reports what it converted:
+
+* IOB2 (`B-` starts every entity) is kept as it is;
+* IOB1 (an entity may start with `I-`, the original CoNLL-2003 files) is normalised with spaCy's
+  `iob_to_biluo` + `biluo_to_iob`;
+* IOBES / BIOES (`S-` single, `E-` end) and BILOU (`U-`, `L-`) are checked for well-formed
+  sequences, then converted with `biluo_to_iob` (S = U, E = L).
+
+The scheme is detected per file from its prefixes: any `S-`/`E-` makes it IOBES, any `U-`/`L-`
+BILOU (both in one file is an error), otherwise IOB.
 Rows: `article_id` = `<file stem>-d<document, 4 digits>`, id = `<article_id>-s<sentence, 3 digits>`.
 Split: from `--split`, else from the file name (train / dev, valid, testa -> validation / test, testb).
 """
@@ -37,7 +46,9 @@ from conflictnews.io import (
 
 CONFIG = "entities"
 DOCSTART = "-DOCSTART-"
-_TAG = re.compile(r"^(O|[BI]-\S+)$")
+_TAG = re.compile(r"^(O|[BIESUL]-\S+)$")
+# IOBES prefixes as spaCy's BILOU ones (S = U: a single-token entity, E = L: the last token).
+_IOBES_AS_BILOU = {"S": "U", "E": "L", "B": "B", "I": "I"}
 
 # File-name words -> split (checked in order; the first match wins).
 SPLIT_WORDS: tuple[tuple[str, str], ...] = (
@@ -61,6 +72,37 @@ class ConllFile:
     split: str
     sentences: list[Sentence]
     iob1_fixed: int  # sentences whose tags were normalised from IOB1 to IOB2
+    scheme: str = "IOB2"  # the tag scheme detected in the file: IOB2, IOB1, IOBES or BILOU
+    converted: int = 0  # sentences whose tags changed in the conversion to IOB2
+
+
+def detect_scheme(tags: set[str]) -> str | None:
+    """IOBES, BILOU, or None for IOB (IOB1 and IOB2 are told apart after normalising)."""
+    prefixes = {tag[0] for tag in tags if tag != "O"}
+    iobes, bilou = bool(prefixes & {"S", "E"}), bool(prefixes & {"U", "L"})
+    if iobes and bilou:
+        raise ValueError("mixes IOBES (S-, E-) and BILOU (U-, L-) prefixes")
+    return "IOBES" if iobes else "BILOU" if bilou else None
+
+
+def bilou_error(tags: list[str]) -> str | None:
+    """Why a BILOU tag sequence is malformed (None when it is well formed)."""
+    open_type: str | None = None  # the type of the entity an earlier B-/I- left open
+    for position, tag in enumerate(tags):
+        prefix, label = (tag[0], tag[2:]) if tag != "O" else ("O", "")
+        if prefix in "IL" and open_type != label:
+            return f"token {position + 1}: {tag} does not continue an open {label} entity"
+        if prefix in "BUO" and open_type is not None:
+            return f"token {position + 1}: {tag} follows an unfinished {open_type} entity (no E-/L- tag)"
+        open_type = label if prefix in "BI" else None
+    return f"the sentence ends inside a {open_type} entity (no E-/L- tag)" if open_type else None
+
+
+def to_iob2(tags: list[str], scheme: str | None) -> list[str]:
+    """IOB2 tags of a sentence in `scheme` (None: IOB1 or IOB2)."""
+    if scheme is None:
+        return biluo_to_iob(iob_to_biluo(tags))
+    return biluo_to_iob(as_bilou(tags, scheme))
 
 
 def split_from_name(path: Path) -> str | None:
@@ -106,7 +148,9 @@ def read_conll(path: Path, split: str | None = None) -> ConllFile:
             raise ConflictNewsError(f"{path}:{number}: expected a token and a tag, got {raw!r}")
         tag = columns[-1]
         if not _TAG.match(tag):
-            raise ConflictNewsError(f"{path}:{number}: tag {tag!r} is not O, B-TYPE or I-TYPE")
+            raise ConflictNewsError(
+                f"{path}:{number}: tag {tag!r} is not O or PREFIX-TYPE with an IOB/IOBES/BILOU prefix (B, I, E, S, L, U)"
+            )
         if current is None:
             current = Sentence(document, index, line=number)
         current.tokens.append(columns[0])
@@ -115,13 +159,27 @@ def read_conll(path: Path, split: str | None = None) -> ConllFile:
         sentences.append(current)
     if not sentences:
         raise ConflictNewsError(f"{path}: no sentences")
-    fixed = 0
+    try:
+        scheme = detect_scheme({tag for sentence in sentences for tag in sentence.tags})
+    except ValueError as exc:
+        raise ConflictNewsError(f"{path}: {exc}; use one tag scheme per file") from exc
+    converted = 0
     for sentence in sentences:
-        iob2 = biluo_to_iob(iob_to_biluo(sentence.tags))
+        if scheme is not None and (problem := bilou_error(as_bilou(sentence.tags, scheme))):
+            raise ConflictNewsError(f"{path}:{sentence.line}: malformed {scheme} sentence: {problem}")
+        iob2 = to_iob2(sentence.tags, scheme)
         if iob2 != sentence.tags:
             sentence.tags = iob2
-            fixed += 1
-    return ConllFile(path, resolved, sentences, fixed)
+            converted += 1
+    detected = scheme or ("IOB1" if converted else "IOB2")
+    return ConllFile(path, resolved, sentences, converted if detected == "IOB1" else 0, detected, converted)
+
+
+def as_bilou(tags: list[str], scheme: str) -> list[str]:
+    """BILOU tags of an IOBES or BILOU sentence."""
+    if scheme == "BILOU":
+        return tags
+    return [tag if tag == "O" else f"{_IOBES_AS_BILOU[tag[0]]}{tag[1:]}" for tag in tags]
 
 
 def tag_names(files: list[ConllFile]) -> list[str]:
@@ -144,6 +202,7 @@ class ImportReport:
     tag_names: list[str]
     iob1_fixed: int
     manifest: dict[str, Any]
+    conversions: dict[str, tuple[str, int]] = field(default_factory=dict)  # file -> (scheme, sentences changed)
 
 
 def import_conll(paths: list[Path], out: Path, split: str | None = None) -> ImportReport:
@@ -182,14 +241,19 @@ def import_conll(paths: list[Path], out: Path, split: str | None = None) -> Impo
             "dataset": "conll-import",
             "manifest_format": MANIFEST_FORMAT,
             "version": "0.0.0",
-            "inputs": {f.split: {"file": f.path.name, "sha256": sha256_file(f.path)} for f in files},
+            "inputs": {
+                f.split: {"file": f.path.name, "sha256": sha256_file(f.path), "tag_scheme": f.scheme,
+                          "converted_to_iob2": f.converted}
+                for f in files
+            },
             "tag_names": names,
             "configs": configs,
         }
         write_json(stage / MANIFEST_NAME, manifest)
         atomic_write_text(stage / "README.md", _card(manifest, features, files))
     return ImportReport(out, {k: v["rows"] for k, v in configs[CONFIG].items()}, names,
-                        sum(f.iob1_fixed for f in files), manifest)
+                        sum(f.iob1_fixed for f in files), manifest,
+                        {str(f.path): (f.scheme, f.converted) for f in files})
 
 
 def _card(manifest: dict[str, Any], features: Features, files: list[ConllFile]) -> str:
