@@ -63,3 +63,14 @@ def test_changelog_entry():
     assert changelog_entry(log, "0.2.0") == "Added B."
     assert changelog_entry(log, "0.1.0") == "First."
     assert "No entry for 0.3.0" in changelog_entry(log, "0.3.0")
+
+
+def test_card_says_who_annotated(card_text, repo_paths):
+    """The hub metadata is honest: AI agent sessions made the annotations (issue 9 item 7)."""
+    from conflictnews.dataset.card import ANNOTATORS_STATEMENT
+
+    data = DatasetCard(card_text).data.to_dict()
+    assert data["annotations_creators"] == ["machine-generated"]
+    assert ANNOTATORS_STATEMENT in card_text
+    datasheet = (repo_paths.root / "DATASHEET.md").read_text(encoding="utf-8")
+    assert "AI agent sessions" in datasheet and "No human has reviewed" in datasheet

@@ -59,6 +59,12 @@ class Provenance(BaseModel):
     exported_at: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    # Blind double annotation: pass k of an article lives in its own Label Studio project
+    # (`project_title`), so annotations of different passes were made without seeing each other.
+    # `agreement` compares only records of different passes; None = not an independent pass
+    # (a reviewer, or a record pulled before passes existed).
+    annotation_pass: int | None = Field(default=None, ge=1)
+    project_title: str | None = None
 
 
 class AnnotationRecord(BaseModel):

@@ -61,23 +61,35 @@ def agreement(
         Path | None, typer.Option("--json", help="Also write the full report (JSON) here.")
     ] = None,
     all_annotators: Annotated[
-        bool, typer.Option("--all-annotators", help="Compare every annotator, ignoring annotation/agreement.toml.")
+        bool,
+        typer.Option(
+            "--all-annotators",
+            help="Compare every annotator, ignoring annotation passes and annotation/agreement.toml.",
+        ),
     ] = False,
 ) -> None:
-    """Inter-annotator agreement per article and pooled: span F1, Cohen's kappa, Krippendorff's alpha."""
+    """Inter-annotator agreement per article and pooled: span F1, Cohen's kappa, Krippendorff's alpha.
+
+    Only independent annotations are compared: records of different blind passes
+    (provenance.annotation_pass), minus articles with evidence of copying (annotation/agreement.toml,
+    shared region ids).
+    """
     console = _console()
     paths = ProjectPaths.discover()
     grouped = _annotations(paths, article)
     if not all_annotators:
         scope = AgreementScope.load(paths.annotation_dir / "agreement.toml")
-        for excluded in sorted(set(grouped) & set(scope.excluded_articles)):
-            console.print(f"excluded {excluded}: {scope.excluded_articles[excluded]}")
+        for excluded in scope.exclusions(grouped):
+            who = f" {excluded.annotator}" if excluded.annotator else ""
+            console.print(f"excluded {excluded.article_id}{who}: {excluded.reason}")
         grouped = scope.apply(grouped)
-        if scope.independent_annotators:
-            console.print(f"independent annotators (annotation/agreement.toml): {', '.join(scope.independent_annotators)}")
+        console.print(f"independent annotators (one blind pass each): {', '.join(scope.annotators(grouped)) or 'none'}")
     if article is not None:
         if article not in grouped:
-            raise ConflictNewsError(f"article {article}: fewer than two independent annotations (see annotation/agreement.toml)")
+            raise ConflictNewsError(
+                f"article {article}: fewer than two independent annotations (records of different "
+                "annotation passes); see the exclusions above, or pass --all-annotators"
+            )
         compute_agreement(grouped[article])  # one article: fewer than two annotators is an error
     result = compute_corpus_agreement(grouped)
     for report in result.articles:

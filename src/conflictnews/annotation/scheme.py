@@ -27,6 +27,7 @@ class EntityType:
     description: str
     ontonotes: str  # the OntoNotes label used when comparing with OntoNotes-style models
     color: str
+    hotkey: str  # Label Studio hotkey: the label's initial, so annotators can guess it
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class EventType:
 
     code: str
     acled_name: str
+    color: str  # every trigger label of this event type gets this colour in Label Studio
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class SubEventType:
     code: str
     acled_name: str
     event_type: str  # code of the coarse EventType
+    hotkey: str  # Label Studio hotkey: shift + a letter of the name (shown in the label's hint)
 
 
 @dataclass(frozen=True)
@@ -53,76 +56,76 @@ class StanceLabel:
 
 
 ENTITY_TYPES: tuple[EntityType, ...] = (
-    EntityType("PERSON", "People, including fictional; named individuals only.", "PERSON", "#ffd166"),
+    EntityType("PERSON", "People, including fictional; named individuals only.", "PERSON", "#ffd166", "p"),
     EntityType(
         "NORP",
         "Nationalities, religious or political groups, as adjectives or group nouns "
         "(Syrian, Kurdish, Russian), also when the adjective denotes the state.",
         "NORP",
-        "#06d6a0",
+        "#06d6a0", "n",
     ),
     EntityType(
         "ORG",
         "Named organisations that are not armed actors: ministries, agencies, news agencies, "
         "NGOs, councils.",
         "ORG",
-        "#118ab2",
+        "#118ab2", "o",
     ),
     EntityType(
         "ARMED_GROUP",
         "State forces and non-state armed groups, by name (HTS, the Syrian army) or by a nominal "
         "mention of a specific armed actor (the army, rebel fighters, government forces).",
         "ORG",
-        "#ef476f",
+        "#ef476f", "a",
     ),
-    EntityType("GPE", "Countries, cities, provinces and governorates (geo-political entities).", "GPE", "#8338ec"),
-    EntityType("LOC", "Non-GPE locations: regions, fronts, bodies of water, mountain ranges.", "LOC", "#3a86ff"),
+    EntityType("GPE", "Countries, cities, provinces and governorates (geo-political entities).", "GPE", "#8338ec", "g"),
+    EntityType("LOC", "Non-GPE locations: regions, fronts, bodies of water, mountain ranges.", "LOC", "#3a86ff", "l"),
     EntityType(
         "FAC",
         "Facilities: airports, airbases, highways, squares, bridges, buildings.",
         "FAC",
-        "#fb5607",
+        "#fb5607", "f",
     ),
-    EntityType("DATE", "Absolute or relative dates and periods (Saturday, 2015, eight years ago).", "DATE", "#adb5bd"),
+    EntityType("DATE", "Absolute or relative dates and periods (Saturday, 2015, eight years ago).", "DATE", "#adb5bd", "d"),
 )
 
 EVENT_TYPES: tuple[EventType, ...] = (
-    EventType("BATTLES", "Battles"),
-    EventType("EXPLOSIONS_REMOTE_VIOLENCE", "Explosions/Remote violence"),
-    EventType("VIOLENCE_AGAINST_CIVILIANS", "Violence against civilians"),
-    EventType("PROTESTS", "Protests"),
-    EventType("RIOTS", "Riots"),
-    EventType("STRATEGIC_DEVELOPMENTS", "Strategic developments"),
+    EventType("BATTLES", "Battles", "#e63946"),
+    EventType("EXPLOSIONS_REMOTE_VIOLENCE", "Explosions/Remote violence", "#f77f00"),
+    EventType("VIOLENCE_AGAINST_CIVILIANS", "Violence against civilians", "#9d0208"),
+    EventType("PROTESTS", "Protests", "#2a9d8f"),
+    EventType("RIOTS", "Riots", "#6a4c93"),
+    EventType("STRATEGIC_DEVELOPMENTS", "Strategic developments", "#457b9d"),
 )
 
 SUB_EVENT_TYPES: tuple[SubEventType, ...] = (
-    SubEventType("ARMED_CLASH", "Armed clash", "BATTLES"),
-    SubEventType("GOVERNMENT_REGAINS_TERRITORY", "Government regains territory", "BATTLES"),
-    SubEventType("NON_STATE_ACTOR_OVERTAKES_TERRITORY", "Non-state actor overtakes territory", "BATTLES"),
-    SubEventType("CHEMICAL_WEAPON", "Chemical weapon", "EXPLOSIONS_REMOTE_VIOLENCE"),
-    SubEventType("AIR_DRONE_STRIKE", "Air/drone strike", "EXPLOSIONS_REMOTE_VIOLENCE"),
-    SubEventType("SUICIDE_BOMB", "Suicide bomb", "EXPLOSIONS_REMOTE_VIOLENCE"),
+    SubEventType("ARMED_CLASH", "Armed clash", "BATTLES", "shift+c"),
+    SubEventType("GOVERNMENT_REGAINS_TERRITORY", "Government regains territory", "BATTLES", "shift+g"),
+    SubEventType("NON_STATE_ACTOR_OVERTAKES_TERRITORY", "Non-state actor overtakes territory", "BATTLES", "shift+n"),
+    SubEventType("CHEMICAL_WEAPON", "Chemical weapon", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+w"),
+    SubEventType("AIR_DRONE_STRIKE", "Air/drone strike", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+a"),
+    SubEventType("SUICIDE_BOMB", "Suicide bomb", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+b"),
     SubEventType(
-        "SHELLING_ARTILLERY_MISSILE_ATTACK", "Shelling/artillery/missile attack", "EXPLOSIONS_REMOTE_VIOLENCE"
+        "SHELLING_ARTILLERY_MISSILE_ATTACK", "Shelling/artillery/missile attack", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+s"
     ),
-    SubEventType("REMOTE_EXPLOSIVE_LANDMINE_IED", "Remote explosive/landmine/IED", "EXPLOSIONS_REMOTE_VIOLENCE"),
-    SubEventType("GRENADE", "Grenade", "EXPLOSIONS_REMOTE_VIOLENCE"),
-    SubEventType("SEXUAL_VIOLENCE", "Sexual violence", "VIOLENCE_AGAINST_CIVILIANS"),
-    SubEventType("ATTACK", "Attack", "VIOLENCE_AGAINST_CIVILIANS"),
-    SubEventType("ABDUCTION_FORCED_DISAPPEARANCE", "Abduction/forced disappearance", "VIOLENCE_AGAINST_CIVILIANS"),
-    SubEventType("PEACEFUL_PROTEST", "Peaceful protest", "PROTESTS"),
-    SubEventType("PROTEST_WITH_INTERVENTION", "Protest with intervention", "PROTESTS"),
-    SubEventType("EXCESSIVE_FORCE_AGAINST_PROTESTERS", "Excessive force against protesters", "PROTESTS"),
-    SubEventType("VIOLENT_DEMONSTRATION", "Violent demonstration", "RIOTS"),
-    SubEventType("MOB_VIOLENCE", "Mob violence", "RIOTS"),
-    SubEventType("AGREEMENT", "Agreement", "STRATEGIC_DEVELOPMENTS"),
-    SubEventType("ARRESTS", "Arrests", "STRATEGIC_DEVELOPMENTS"),
-    SubEventType("CHANGE_TO_GROUP_ACTIVITY", "Change to group/activity", "STRATEGIC_DEVELOPMENTS"),
-    SubEventType("DISRUPTED_WEAPONS_USE", "Disrupted weapons use", "STRATEGIC_DEVELOPMENTS"),
-    SubEventType("HEADQUARTERS_OR_BASE_ESTABLISHED", "Headquarters or base established", "STRATEGIC_DEVELOPMENTS"),
-    SubEventType("LOOTING_PROPERTY_DESTRUCTION", "Looting/property destruction", "STRATEGIC_DEVELOPMENTS"),
-    SubEventType("NON_VIOLENT_TRANSFER_OF_TERRITORY", "Non-violent transfer of territory", "STRATEGIC_DEVELOPMENTS"),
-    SubEventType("OTHER", "Other", "STRATEGIC_DEVELOPMENTS"),
+    SubEventType("REMOTE_EXPLOSIVE_LANDMINE_IED", "Remote explosive/landmine/IED", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+i"),
+    SubEventType("GRENADE", "Grenade", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+r"),
+    SubEventType("SEXUAL_VIOLENCE", "Sexual violence", "VIOLENCE_AGAINST_CIVILIANS", "shift+x"),
+    SubEventType("ATTACK", "Attack", "VIOLENCE_AGAINST_CIVILIANS", "shift+t"),
+    SubEventType("ABDUCTION_FORCED_DISAPPEARANCE", "Abduction/forced disappearance", "VIOLENCE_AGAINST_CIVILIANS", "shift+d"),
+    SubEventType("PEACEFUL_PROTEST", "Peaceful protest", "PROTESTS", "shift+p"),
+    SubEventType("PROTEST_WITH_INTERVENTION", "Protest with intervention", "PROTESTS", "shift+v"),
+    SubEventType("EXCESSIVE_FORCE_AGAINST_PROTESTERS", "Excessive force against protesters", "PROTESTS", "shift+f"),
+    SubEventType("VIOLENT_DEMONSTRATION", "Violent demonstration", "RIOTS", "shift+m"),
+    SubEventType("MOB_VIOLENCE", "Mob violence", "RIOTS", "shift+o"),
+    SubEventType("AGREEMENT", "Agreement", "STRATEGIC_DEVELOPMENTS", "shift+e"),
+    SubEventType("ARRESTS", "Arrests", "STRATEGIC_DEVELOPMENTS", "shift+j"),
+    SubEventType("CHANGE_TO_GROUP_ACTIVITY", "Change to group/activity", "STRATEGIC_DEVELOPMENTS", "shift+y"),
+    SubEventType("DISRUPTED_WEAPONS_USE", "Disrupted weapons use", "STRATEGIC_DEVELOPMENTS", "shift+u"),
+    SubEventType("HEADQUARTERS_OR_BASE_ESTABLISHED", "Headquarters or base established", "STRATEGIC_DEVELOPMENTS", "shift+h"),
+    SubEventType("LOOTING_PROPERTY_DESTRUCTION", "Looting/property destruction", "STRATEGIC_DEVELOPMENTS", "shift+l"),
+    SubEventType("NON_VIOLENT_TRANSFER_OF_TERRITORY", "Non-violent transfer of territory", "STRATEGIC_DEVELOPMENTS", "shift+k"),
+    SubEventType("OTHER", "Other", "STRATEGIC_DEVELOPMENTS", "shift+q"),
 )
 
 STANCE_LABELS: tuple[StanceLabel, ...] = (
@@ -134,6 +137,12 @@ STANCE_NONE = "NONE"
 
 # Entity types that can hold or be the target of a stance (the stance config pairs these).
 ACTOR_TYPES: tuple[str, ...] = ("PERSON", "NORP", "ORG", "ARMED_GROUP", "GPE")
+
+# Label Studio creates a relation with this key (its built-in `region:relation` shortcut): a
+# `<Relation>` label cannot carry a hotkey in Label Studio 1.x, so the on-screen help names this one.
+RELATION_HOTKEY = "alt+r"
+# Label Studio's own shortcuts, which no label hotkey may take (checked below).
+LABEL_STUDIO_RESERVED_KEYS = frozenset({"u", "backspace", "escape", "enter", "alt+r", "alt+h", "alt+l", "alt+m", "alt+."})
 
 # Label Studio control names: the `from_name` of each region layer in a pulled annotation.
 ENTITY_CONTROL = "entity"
@@ -208,6 +217,9 @@ def _check_scheme() -> None:
     known = {t.code for t in EVENT_TYPES}
     assert all(t.event_type in known for t in SUB_EVENT_TYPES)
     assert len(EVENT_TYPES) == 6
+    hotkeys = [t.hotkey for t in ENTITY_TYPES] + [t.hotkey for t in SUB_EVENT_TYPES]
+    assert len(hotkeys) == len(set(hotkeys)), "label hotkeys are unique"
+    assert not set(hotkeys) & LABEL_STUDIO_RESERVED_KEYS, "label hotkeys avoid Label Studio's shortcuts"
 
 
 _check_scheme()

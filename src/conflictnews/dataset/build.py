@@ -585,4 +585,4 @@ def agreement_summary(paths: ProjectPaths, article_ids: set[str]) -> AgreementSu
         f"{c.layer}: {c.label_a} vs {c.label_b} ({c.count})"
         for c in sorted(report.confusions, key=lambda c: (-c.count, c.layer, c.label_a, c.label_b))[:8]
     ]
-    return AgreementSummary(len(report.article_ids), rows, list(scope.independent_annotators), excluded, confusions)
+    return AgreementSummary(len(report.article_ids), rows, list(report.annotators), excluded, confusions)

@@ -30,6 +30,17 @@ BASELINES_BLOCK = "baselines"
 PRETTY_NAME = "ConflictNews: conflict news annotated with entities, ACLED event triggers and actor stance"
 _TEMPLATE = Path(__file__).with_name("card.md.j2")
 
+# Who made the annotations, stated once: the YAML's `annotations_creators` and the card's sentence.
+# The Hub's vocabulary has no "AI agent" value; `machine-generated` is the honest one (DATASHEET.md
+# gives the accounts, sessions and review status).
+ANNOTATIONS_CREATORS = ["machine-generated"]
+ANNOTATORS_STATEMENT = (
+    "**Who annotated: AI agent sessions, not humans.** Every annotation was made by AI agent sessions "
+    "(instances of one large language model) following `annotation/GUIDELINES.md`, and entered into Label "
+    "Studio through its API; no human has reviewed the gold yet. The card's `annotations_creators` is "
+    "therefore `machine-generated`. Treat the gold as careful machine annotation under written guidelines."
+)
+
 
 @dataclass(frozen=True)
 class AgreementRow:
@@ -88,7 +99,7 @@ def card_data(manifest: dict[str, Any], n_articles: int) -> DatasetCardData:
         license_link="DATASHEET.md",
         language=["en"],
         language_creators=["found"],
-        annotations_creators=["expert-generated"],
+        annotations_creators=ANNOTATIONS_CREATORS,
         multilinguality=["monolingual"],
         source_datasets=["original"],
         size_categories=[size_category(n_articles)],
@@ -186,6 +197,7 @@ def render_card(ctx: CardContext) -> str:
             (config, [splits[s]["rows"] for s in F.SPLITS]) for config, splits in manifest["configs"].items()
         ],
         rules=ctx.rules,
+        annotators_statement=ANNOTATORS_STATEMENT,
         n_annotators=len(ctx.annotators),
         agreement=ctx.agreement,
         licences=[(source, licence, n) for (source, licence), n in sorted(licences.items())],
