@@ -5,6 +5,7 @@ items, bad input), on records of the real seed article, and the `annotate agreem
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -20,10 +21,11 @@ from conflictnews.annotation.records import (
     annotation_path,
     gold_path,
     load_gold,
+    load_gold_records,
     write_record,
 )
 from conflictnews.annotation.review_cli import register
-from conflictnews.annotation.scheme import SCHEME_VERSION
+from conflictnews.annotation.scheme import GUIDELINES_VERSION, SCHEME_VERSION
 from conflictnews.corpus.records import Article
 from conflictnews.io import ConflictNewsError
 from conflictnews.paths import ProjectPaths
@@ -142,8 +144,12 @@ def test_output_is_deterministic_and_order_free() -> None:
     assert first.model_dump_json() == again.model_dump_json()
 
 
-def test_reviewer_wins_wholesale() -> None:
-    result = adjudicate(three(), reviewer=C)
+def test_reviewer_wins_wholesale_only_where_assigned() -> None:
+    with pytest.raises(ConflictNewsError, match=f"reviewer {C} annotated it but is not assigned"):
+        adjudicate(three(), reviewer=C)
+    with pytest.raises(ConflictNewsError, match="not assigned"):
+        adjudicate(three(), reviewer=C, assigned={"another0000000001"})
+    result = adjudicate(three(), reviewer=C, assigned={SYNTH_ID})
     gold = result.gold
     assert gold.annotators == [C] and result.voters == [C]
     assert [(s.start, s.end, s.label) for s in gold.entities] == [
@@ -320,6 +326,15 @@ def project(tmp_path, monkeypatch, repo_paths: ProjectPaths, seed_article: Artic
     return paths
 
 
+def assign(paths: ProjectPaths, reviewer: str, articles: list[str]) -> None:
+    """Append a [[review]] entry to the project's annotation/assignments.toml."""
+    path = paths.annotation_dir / "assignments.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    listed = ", ".join(json.dumps(a) for a in articles)
+    path.write_text(f'{before}\n[[review]]\nreviewer = "{reviewer}"\narticles = [{listed}]\n', encoding="utf-8")
+
+
 @pytest.fixture
 def cli() -> typer.Typer:
     app = typer.Typer()
@@ -357,7 +372,17 @@ def test_cli_adjudicate_writes_gold(
     assert gold.rule == "reviewer-else-majority" and gold.annotators == [A, B, C]
     assert len(gold.entities) == 3 and len(gold.stances) == 1
     assert "Not in the gold" in result.output and "Russia" in result.output
-    reviewed = CliRunner().invoke(cli, ["adjudicate", "--reviewer", C], terminal_width=200)
+    # the reviewer's record would replace that gold: refused without an assignment, then without --force
+    unassigned = CliRunner().invoke(cli, ["adjudicate", "--reviewer", C], terminal_width=200)
+    assert isinstance(unassigned.exception, ConflictNewsError), unassigned.output
+    assert "not assigned" in str(unassigned.exception)
+    assign(project, C, [seed_article.id])
+    refused = CliRunner().invoke(cli, ["adjudicate", "--reviewer", C], terminal_width=200)
+    assert isinstance(refused.exception, ConflictNewsError), refused.output
+    assert "would change" in str(refused.exception) and "--force" in str(refused.exception)
+    assert "entities +1 -0 ~1" in refused.output  # Russia added, HTS ARMED_GROUP -> ORG
+    assert load_gold(gold_path(project.gold, seed_article.id)).annotators == [A, B, C]
+    reviewed = CliRunner().invoke(cli, ["adjudicate", "--reviewer", C, "--force"], terminal_width=200)
     assert reviewed.exit_code == 0, reviewed.output
     gold = load_gold(gold_path(project.gold, seed_article.id))
     assert (
@@ -380,3 +405,161 @@ def test_cli_errors_leave_no_gold(
     missing = CliRunner().invoke(cli, ["agreement", "--article", "nope"])
     assert isinstance(missing.exception, ConflictNewsError)
     assert not project.gold.exists()
+
+
+# ------------------------------------------------- safe adjudication on a copy of the committed corpus
+
+ADJUDICATOR = "adjudicator@conflictnews.invalid"
+NEWCOMER = "newcomer@conflictnews.invalid"
+
+
+@pytest.fixture
+def committed_copy(tmp_path, monkeypatch, repo_paths: ProjectPaths) -> ProjectPaths:
+    """A temporary project with copies of the committed articles, annotations, gold, selections and
+    annotation/ folder (the committed gold itself is never touched)."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'tmp'\n")
+    paths = ProjectPaths(tmp_path)
+    for folder in (repo_paths.articles, repo_paths.annotations, repo_paths.gold, repo_paths.root / "corpus" / "selections"):
+        shutil.copytree(folder, paths.root / "corpus" / folder.name)
+    shutil.copytree(repo_paths.annotation_dir, paths.annotation_dir)
+    monkeypatch.setenv("CONFLICTNEWS_ROOT", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "250")
+    return paths
+
+
+def newcomer_record(seed_gold) -> AnnotationRecord:
+    """SYNTHETIC: a new annotator's 5 items on the real seed article, as in issue 10 (3 entities as in
+    the gold, 1 relabelled, 1 trigger as in the gold)."""
+    kept = seed_gold.entities[:3]
+    hts = next(s for s in seed_gold.entities if s.text == "HTS" and s.label == "ARMED_GROUP")
+    return AnnotationRecord(
+        article_id=seed_gold.article_id,
+        text_sha256=seed_gold.text_sha256,
+        annotator=NEWCOMER,
+        scheme_version=SCHEME_VERSION,
+        entities=[s.model_copy(update={"id": f"n{i}", "source": None}) for i, s in enumerate(kept)]
+        + [hts.model_copy(update={"id": "n-hts", "label": "ORG", "source": None})],
+        events=[seed_gold.events[0].model_copy(update={"id": "n-ev", "source": None})],
+    )
+
+
+def test_adjudicate_never_replaces_the_committed_seed_gold_without_force(
+    committed_copy: ProjectPaths, cli: typer.Typer, seed_article: Article
+) -> None:
+    paths = committed_copy
+    seed = gold_path(paths.gold, seed_article.id)
+    committed = seed.read_bytes()
+    before = load_gold(seed)
+    assert (len(before.entities), len(before.events), len(before.stances)) == (163, 29, 21)
+    newcomer = newcomer_record(before)
+    write_record(annotation_path(paths.annotations, seed_article.id, NEWCOMER), newcomer)
+    args = ["adjudicate", "--reviewer", NEWCOMER, "--article", seed_article.id]
+
+    unassigned = CliRunner().invoke(cli, args, terminal_width=250)
+    assert isinstance(unassigned.exception, ConflictNewsError)
+    assert f"reviewer {NEWCOMER} annotated it but is not assigned" in str(unassigned.exception)
+    assert "assigns no article to newcomer@conflictnews.invalid" in unassigned.output
+
+    assign(paths, NEWCOMER, [seed_article.id])
+    refused = CliRunner().invoke(cli, args, terminal_width=250)
+    assert refused.exit_code != 0 and isinstance(refused.exception, ConflictNewsError)
+    assert f"would change ({seed_article.id}); nothing written" in str(refused.exception)
+    # the per-layer diff names the article and the items
+    assert f"{seed_article.id}: entities +0 -159 ~1, events +0 -28 ~0, stances +0 -21 ~0" in refused.output
+    assert "ARMED_GROUP -> ORG" in refused.output and "'HTS'" in refused.output
+    assert "OPPOSES" in refused.output and "'Syria' -> 'HTS'" in refused.output
+    assert "annotators: ['annotator-a@conflictnews.invalid'] -> ['newcomer@conflictnews.invalid']" in refused.output
+    assert seed.read_bytes() == committed and not (paths.gold / ".history").exists()
+
+    forced = CliRunner().invoke(cli, [*args, "--force"], terminal_width=250)
+    assert forced.exit_code == 0, forced.output
+    (kept,) = (paths.gold / ".history" / seed_article.id).iterdir()
+    assert kept.read_bytes() == committed  # the previous record, byte for byte
+    assert kept.name.endswith(f"-{hashlib.sha256(committed).hexdigest()[:12]}.json")
+    after = load_gold(seed)
+    assert after.annotators == [NEWCOMER] and len(after.entities) == 4 and len(after.events) == 1
+    assert after.guidelines_version == GUIDELINES_VERSION
+
+
+def test_readjudicating_the_committed_adjudications_reproduces_them(
+    committed_copy: ProjectPaths, cli: typer.Typer
+) -> None:
+    """The 20 double-annotated pilot articles: the assigned adjudicator's record gives exactly the committed gold."""
+    from conflictnews.annotation.adjudicate import diff_gold
+    from conflictnews.annotation.assignments import load_assignments
+    from conflictnews.annotation.records import load_annotations
+
+    paths = committed_copy
+    assigned = load_assignments(paths).articles_of(ADJUDICATOR)
+    assert len(assigned) == 20
+    annotations = load_annotations(paths.annotations)
+    for article_id in sorted(assigned):
+        result = adjudicate(annotations[article_id], reviewer=ADJUDICATOR, assigned=assigned)
+        committed = load_gold(gold_path(paths.gold, article_id))
+        assert not diff_gold(committed, result.gold), article_id
+    one = sorted(assigned)[0]
+    before = gold_path(paths.gold, one).stat().st_mtime_ns
+    result = CliRunner().invoke(cli, ["adjudicate", "--reviewer", ADJUDICATOR, "--article", one], terminal_width=250)
+    assert result.exit_code == 0, result.output
+    assert f"unchanged {gold_path(paths.gold, one)}" in result.output
+    assert gold_path(paths.gold, one).stat().st_mtime_ns == before
+
+
+def test_readjudicating_a_pilot_article_must_not_claim_newer_guidelines(
+    committed_copy: ProjectPaths, cli: typer.Typer
+) -> None:
+    """A single-annotated pilot article (guidelines 1.0) re-adjudicated under the current version is a
+    change of record, refused without --force; declared as 1.0 it is unchanged."""
+    pilot = next(a for a, g in sorted(load_gold_records(committed_copy.gold).items()) if g.guidelines_version == "1.0")
+    refused = CliRunner().invoke(cli, ["adjudicate", "--article", pilot], terminal_width=250)
+    assert isinstance(refused.exception, ConflictNewsError)
+    assert f"guidelines_version: '1.0' -> '{GUIDELINES_VERSION}'" in refused.output
+    same = CliRunner().invoke(cli, ["adjudicate", "--article", pilot, "--guidelines-version", "1.0"], terminal_width=250)
+    assert same.exit_code == 0 and "unchanged" in same.output, same.output
+    unknown = CliRunner().invoke(cli, ["adjudicate", "--article", pilot, "--guidelines-version", "0.9"])
+    assert "unknown guidelines version '0.9'" in str(unknown.exception)
+
+
+def test_diff_gold_per_layer() -> None:
+    """SYNTHETIC records: added, removed and relabelled items in each layer, and record fields."""
+    from conflictnews.annotation.adjudicate import diff_gold
+
+    old = adjudicate(three()).gold
+    new = adjudicate(three(), reviewer=C, assigned={SYNTH_ID}).gold
+    diff = diff_gold(old, new)
+    assert diff and diff.article_id == SYNTH_ID
+    assert diff.layers["entities"].added == [] and diff.layers["entities"].removed == []
+    assert diff.layers["events"].changed == ["ARMED_CLASH -> AIR_DRONE_STRIKE [50:55] 't50'"]
+    assert diff.layers["stances"].changed == ["OPPOSES -> SUPPORTS [0:6]->[22:28] 't0' -> 't22'"]
+    assert diff.record == ["annotators: ['a@example.org', 'b@example.org', 'c@example.org'] -> ['c@example.org']"]
+    fewer = old.model_copy(update={"entities": old.entities[:1], "stances": []})
+    removed = diff_gold(old, fewer)
+    assert len(removed.layers["entities"].removed) == 2 and removed.layers["stances"].removed
+    assert diff_gold(fewer, old).layers["entities"].added == removed.layers["entities"].removed
+    assert not diff_gold(old, adjudicate(list(reversed(three()))).gold)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[[review]]\nreviewer = "r@x.org"\narticles = ["nope0000000000"]\n', "no article 'nope0000000000'"),
+        ('[[review]]\nreviewer = "r@x.org"\nselection = "no-such-selection"\n', "no selection 'no-such-selection'"),
+        ('[[review]]\nreviewer = "r@x.org"\n', "exactly one of `articles`"),
+        ('[[review]]\nreviewer = "not-an-email"\nselection = "pilot-v0.2.0"\n', "entry 1: reviewer"),
+        ('[[review]]\nreviewer = "r@x.org"\nselection = "pilot-v0.2.0"\nwho = 1\n', "entry 1: who"),
+        ('[reviews]\n', "unknown key(s) ['reviews']"),
+        (
+            '[[review]]\nreviewer = "r@x.org"\nselection = "pilot-v0.2.0"\n'
+            '[[review]]\nreviewer = "s@x.org"\narticles = ["0f02a47690bae303"]\n',
+            "article 0f02a47690bae303 is assigned to r@x.org and to s@x.org",
+        ),
+    ],
+)
+def test_bad_assignments_are_clear_errors(committed_copy: ProjectPaths, toml: str, message: str) -> None:
+    from conflictnews.annotation.assignments import load_assignments
+
+    path = committed_copy.annotation_dir / "assignments.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConflictNewsError) as err:
+        load_assignments(committed_copy)
+    assert str(path) in str(err.value) and message in str(err.value)

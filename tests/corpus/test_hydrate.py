@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conflictnews.annotation.records import GoldRecord, Provenance, Span, gold_path, write_record
-from conflictnews.annotation.scheme import SCHEME_VERSION
+from conflictnews.annotation.scheme import GUIDELINES_VERSION, SCHEME_VERSION
 from conflictnews.cli import app
 from conflictnews.corpus.fakes import (
     ZENODO_API,
@@ -220,7 +220,7 @@ def _synthetic_gold(article: Article) -> GoldRecord:
     token = next(t for s in segment(text) for t in s.tokens if t.text in {"Syria", "Aleppo", "Damascus"})
     span = Span(id="syn-e000", start=token.start, end=token.end, label="GPE", text=token.text, source="synthetic")
     return GoldRecord(article_id=article.id, text_sha256=article.text_sha256, scheme_version=SCHEME_VERSION,
-                      entities=[span], events=[], stances=[], annotators=["synthetic"], rule="synthetic",
+                      guidelines_version=GUIDELINES_VERSION, entities=[span], events=[], stances=[], annotators=["synthetic"], rule="synthetic",
                       provenance=Provenance(tool="synthetic"))
 
 

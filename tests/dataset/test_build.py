@@ -15,6 +15,7 @@ from conflictnews.annotation.records import Stance, gold_path
 from conflictnews.corpus.segment import segment
 from conflictnews.dataset import features as F
 from conflictnews.dataset.build import build_release, data_file
+from conflictnews.dataset.gold import gold_content_sha256
 from conflictnews.dataset.rows import stance_id
 from conflictnews.dataset.splits import PARAGRAPH_BLOCKS
 from conflictnews.dataset.stats import FIGURES
@@ -44,7 +45,7 @@ def test_release_layout_and_manifest(seed_release, seed_project):
     assert manifest["version"] == "0.1.0"
     inputs = manifest["inputs"]
     assert inputs["articles"] == {SEED_ID: sha256_file(seed_project.articles / f"{SEED_ID}.json")}
-    assert inputs["gold"] == {SEED_ID: sha256_file(gold_path(seed_project.gold, SEED_ID))}
+    assert inputs["gold"] == {SEED_ID: gold_content_sha256(gold_path(seed_project.gold, SEED_ID))}
     assert inputs["scheme_fingerprint"] == scheme.scheme_fingerprint()
     for config, splits in manifest["configs"].items():
         assert set(splits) == set(F.SPLITS)

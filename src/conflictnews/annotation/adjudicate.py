@@ -6,7 +6,9 @@ by ``(start, end, label)``; stance relations by ``(holder location, target locat
 a location is the ``(start, end)`` of the end span (annotators' region ids all differ).
 
 * ``reviewer-else-majority``: if the reviewer annotated the article, the reviewer's record is the
-  only ballot (it wins wholesale); otherwise all annotators vote.
+  only ballot (it wins wholesale); otherwise all annotators vote. A reviewer wins only on the
+  articles assigned to them (`assigned`, from annotation/assignments.toml): a reviewer's record on
+  an article not assigned to them is an error, never a silent win.
 * ``majority``: all annotators vote.
 * ``single``: exactly one annotator; the record is copied.
 
@@ -16,14 +18,17 @@ a stance whose end span is not in the gold, a duplicate) are returned in `Adjudi
 with the reason, never silently lost. Each gold item names its ``source`` annotator (the first, in
 sorted order, of those who had it); gold span ids are derived from the span's content, so
 re-adjudicating gives the same ids, and gold stance relations reference them.
+
+`diff_gold` compares a new gold record with the one it would replace, layer by layer (added,
+removed and relabelled items), so that the CLI can refuse to overwrite gold without `--force`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +41,7 @@ from conflictnews.annotation.agreement import (
     stance_ends,
 )
 from conflictnews.annotation.records import AnnotationRecord, GoldRecord, Provenance, Span, Stance
+from conflictnews.annotation.scheme import GUIDELINES_VERSION, GUIDELINES_VERSIONS
 from conflictnews.io import ConflictNewsError
 
 Location = tuple[int, int]
@@ -323,6 +329,7 @@ def vote(
         ),
         annotators=voters,
         rule=rule,
+        guidelines_version=GUIDELINES_VERSION,  # `adjudicate` sets the version the caller declares
     ).sorted()
     dropped.sort(key=lambda d: (d.layer, d.kind, d.item, d.annotators))
     return Adjudication(
@@ -339,10 +346,16 @@ def vote(
 # -------------------------------------------------------------------------------------------- rules
 
 
-def _reviewer_else_majority(records: list[AnnotationRecord], reviewer: str | None) -> Adjudication:
+def _reviewer_else_majority(records: list[AnnotationRecord], reviewer: str | None, assigned: bool) -> Adjudication:
     rule = "reviewer-else-majority"
     by_annotator = {r.annotator: r for r in records}
     if reviewer is not None and reviewer in by_annotator:
+        if not assigned:
+            raise ConflictNewsError(
+                f"article {records[0].article_id}: reviewer {reviewer} annotated it but is not assigned to review "
+                "it, so their record cannot win; assign the article to them (annotation/assignments.toml) or "
+                "adjudicate it by --rule majority"
+            )
         others = [a for a in by_annotator if a != reviewer]
         note = f"reviewer {reviewer} annotated the article: their record is the gold"
         if others:
@@ -352,12 +365,12 @@ def _reviewer_else_majority(records: list[AnnotationRecord], reviewer: str | Non
     return vote(records, rule, reviewer, notes)
 
 
-def _majority(records: list[AnnotationRecord], reviewer: str | None) -> Adjudication:
+def _majority(records: list[AnnotationRecord], reviewer: str | None, _assigned: bool) -> Adjudication:
     notes = [f"rule 'majority' ignores the reviewer ({reviewer})"] if reviewer else []
     return vote(records, "majority", reviewer, notes)
 
 
-def _single(records: list[AnnotationRecord], reviewer: str | None) -> Adjudication:
+def _single(records: list[AnnotationRecord], reviewer: str | None, _assigned: bool) -> Adjudication:
     if len(records) != 1:
         raise ConflictNewsError(
             f"article {records[0].article_id}: rule 'single' needs exactly one completed annotation, found "
@@ -366,7 +379,7 @@ def _single(records: list[AnnotationRecord], reviewer: str | None) -> Adjudicati
     return vote(records, "single", reviewer)
 
 
-Rule = Callable[[list[AnnotationRecord], str | None], Adjudication]
+Rule = Callable[[list[AnnotationRecord], str | None, bool], Adjudication]  # records, reviewer, article assigned to the reviewer
 
 RULES: dict[str, Rule] = {
     "reviewer-else-majority": _reviewer_else_majority,
@@ -376,17 +389,29 @@ RULES: dict[str, Rule] = {
 
 
 def adjudicate(
-    records: Sequence[AnnotationRecord], reviewer: str | None = None, rule: str = DEFAULT_RULE
+    records: Sequence[AnnotationRecord],
+    reviewer: str | None = None,
+    rule: str = DEFAULT_RULE,
+    *,
+    assigned: Collection[str] = (),
+    guidelines_version: str = GUIDELINES_VERSION,
 ) -> Adjudication:
     """The gold record of one article from its annotators' records, by a declared rule.
 
-    Raises ConflictNewsError for an unknown rule (listing the valid ones), records of different
-    articles or texts, different scheme versions, or no completed annotation. Cancelled records are
-    left out and listed in `Adjudication.excluded`.
+    `assigned` holds the article ids assigned to `reviewer`; their record wins only there.
+    `guidelines_version` is the version of the guidelines the annotations (and so the gold) follow.
+    Raises ConflictNewsError for an unknown rule (listing the valid ones) or guidelines version,
+    records of different articles or texts, different scheme versions, no completed annotation, or
+    a reviewer's record on an article not assigned to them. Cancelled records are left out and
+    listed in `Adjudication.excluded`.
     """
     if rule not in RULES:
         raise ConflictNewsError(
             f"unknown adjudication rule {rule!r}; valid rules: {', '.join(sorted(RULES))}"
+        )
+    if guidelines_version not in GUIDELINES_VERSIONS:
+        raise ConflictNewsError(
+            f"unknown guidelines version {guidelines_version!r}; declared: {', '.join(GUIDELINES_VERSIONS)}"
         )
     check_same_article(records)
     kept, excluded = split_cancelled(records)
@@ -401,5 +426,108 @@ def adjudicate(
         raise ConflictNewsError(
             f"article {article_id}: annotations use different scheme versions ({listed})"
         )
-    result = RULES[rule](kept, reviewer)
-    return result.model_copy(update={"excluded": excluded})
+    result = RULES[rule](kept, reviewer, article_id in assigned)
+    gold = result.gold.model_copy(update={"guidelines_version": guidelines_version})
+    return result.model_copy(update={"excluded": excluded, "gold": gold})
+
+
+# --------------------------------------------------------------------------------- gold vs gold
+
+
+@dataclass
+class LayerDiff:
+    """One layer's items in a new gold record against the record it would replace."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # same location, another label
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    def counts(self) -> str:
+        return f"+{len(self.added)} -{len(self.removed)} ~{len(self.changed)}"
+
+
+@dataclass
+class GoldDiff:
+    """What replacing `old` by `new` would change; empty when the records are identical."""
+
+    article_id: str
+    layers: dict[str, LayerDiff]
+    record: list[str] = field(default_factory=list)  # record-level fields (rule, annotators, versions, ...)
+    identical: bool = True
+
+    def __bool__(self) -> bool:
+        return not self.identical
+
+
+_RECORD_FIELDS = ("status", "text_sha256", "scheme_version", "guidelines_version", "rule", "annotators")
+
+
+def _span_labels(spans: Sequence[Span]) -> dict[Location, tuple[str, str]]:
+    """(start, end) -> (labels joined, text); two labels on one location (bad gold) are shown together."""
+    out: dict[Location, tuple[str, str]] = {}
+    for span in sorted(spans, key=lambda s: s.key):
+        loc = (span.start, span.end)
+        out[loc] = (f"{out[loc][0]}+{span.label}" if loc in out else span.label, span.text)
+    return out
+
+
+def _diff_locations(old: dict, new: dict, describe: Callable[[object, str, str], str]) -> LayerDiff:
+    diff = LayerDiff()
+    for loc in sorted(set(old) | set(new)):
+        if loc not in new:
+            diff.removed.append(describe(loc, *old[loc]))
+        elif loc not in old:
+            diff.added.append(describe(loc, *new[loc]))
+        elif old[loc][0] != new[loc][0]:
+            diff.changed.append(describe(loc, f"{old[loc][0]} -> {new[loc][0]}", new[loc][1]))
+    return diff
+
+
+def _describe_location(loc: object, label: str, text: str) -> str:
+    start, end = loc  # type: ignore[misc]
+    return f"{label} [{start}:{end}] {text!r}"
+
+
+def _stance_labels(record: GoldRecord) -> dict[tuple[Location, Location], tuple[str, str]]:
+    """(holder location, target location) -> (label, "'holder' -> 'target'"); ids differ between records."""
+    by_id = record.span_by_id()
+    out = {}
+    for stance in record.stances:
+        holder, target = by_id.get(stance.holder), by_id.get(stance.target)
+        if holder is None or target is None:  # a broken record: keep it visible under its ids
+            key = ((-1, -1), (-1, -1)) if holder is None else ((holder.start, holder.end), (-1, -1))
+            out[key] = (stance.label, f"{stance.holder} -> {stance.target} (dangling id)")
+            continue
+        out[((holder.start, holder.end), (target.start, target.end))] = (
+            stance.label,
+            f"{holder.text!r} -> {target.text!r}",
+        )
+    return out
+
+
+def _describe_stance(loc: object, label: str, text: str) -> str:
+    (hs, he), (ts, te) = loc  # type: ignore[misc]
+    return f"{label} [{hs}:{he}]->[{ts}:{te}] {text}"
+
+
+def diff_gold(old: GoldRecord, new: GoldRecord) -> GoldDiff:
+    """Per-layer added / removed / relabelled items and changed record fields, from `old` to `new`."""
+    layers = {
+        layer: _diff_locations(_span_labels(getattr(old, layer)), _span_labels(getattr(new, layer)), _describe_location)
+        for layer in SPAN_LAYERS
+    }
+    layers[STANCE_LAYER] = _diff_locations(_stance_labels(old), _stance_labels(new), _describe_stance)
+    record = [
+        f"{name}: {getattr(old, name)!r} -> {getattr(new, name)!r}"
+        for name in _RECORD_FIELDS
+        if getattr(old, name) != getattr(new, name)
+    ]
+    identical = old.sorted().model_dump(mode="json", exclude_none=True) == new.sorted().model_dump(
+        mode="json", exclude_none=True
+    )
+    if not identical and not record and not any(layers.values()):
+        record.append("same items and fields; item ids, sources or provenance differ")
+    return GoldDiff(article_id=new.article_id, layers=layers, record=record, identical=identical)

@@ -100,7 +100,8 @@ def _spans(
 def preannotate(article: Article, models: Preannotator) -> AnnotationRecord:
     """The models' annotation of one article, in all three layers."""
     sentences = segment(article.require_text())
-    empty = GoldRecord(article_id=article.id, text_sha256=article.text_sha256, scheme_version=scheme.SCHEME_VERSION)
+    empty = GoldRecord(article_id=article.id, text_sha256=article.text_sha256, scheme_version=scheme.SCHEME_VERSION,
+                       guidelines_version=scheme.GUIDELINES_VERSION)
     rows = _rows(article, empty, sentences)
     entities = _spans(article, sentences, models.entities.predict(rows["entities"]), "pe",
                       frozenset(scheme.entity_labels()))

@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from conflictnews.annotation.scheme import GUIDELINES_VERSIONS
 from conflictnews.io import ConflictNewsError, read_json, write_json
 
 
@@ -97,11 +98,26 @@ class AnnotationRecord(BaseModel):
 
 
 class GoldRecord(AnnotationRecord):
-    """The adjudicated annotation of an article; every item names its `source` annotator."""
+    """The adjudicated annotation of an article; every item names its `source` annotator.
+
+    `guidelines_version` is the version of annotation/GUIDELINES.md whose rules the record follows
+    (one of `scheme.GUIDELINES_VERSIONS`); it is required, so gold of unknown rules cannot exist.
+    """
 
     annotator: str = "gold"
     annotators: list[str] = Field(default_factory=list)
     rule: str = ""
+    guidelines_version: str
+
+    @field_validator("guidelines_version")
+    @classmethod
+    def _known_guidelines_version(cls, value: str) -> str:
+        if value not in GUIDELINES_VERSIONS:
+            raise ValueError(
+                f"unknown guidelines version {value!r}; declared versions: {', '.join(GUIDELINES_VERSIONS)} "
+                "(conflictnews.annotation.scheme.GUIDELINES_VERSIONS)"
+            )
+        return value
 
 
 def annotator_slug(annotator: str) -> str:
@@ -121,9 +137,9 @@ def write_record(path: Path, record: AnnotationRecord) -> None:
     write_json(path, record.sorted().model_dump(mode="json", exclude_none=True))
 
 
-def _load(path: Path, model: type[AnnotationRecord]) -> AnnotationRecord:
+def _load(path: Path, model: type[AnnotationRecord], data: object = None) -> AnnotationRecord:
     try:
-        return model.model_validate(read_json(path))
+        return model.model_validate(read_json(path) if data is None else data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -135,7 +151,13 @@ def load_annotation(path: Path) -> AnnotationRecord:
 
 
 def load_gold(path: Path) -> GoldRecord:
-    return _load(path, GoldRecord)  # type: ignore[return-value]
+    data = read_json(path)
+    if isinstance(data, dict) and "guidelines_version" not in data:
+        raise ConflictNewsError(
+            f"{path}: gold record of article {data.get('article_id', path.stem)!r} has no guidelines_version; "
+            f"add the version of annotation/GUIDELINES.md its annotation follows (one of {', '.join(GUIDELINES_VERSIONS)})"
+        )
+    return _load(path, GoldRecord, data)  # type: ignore[return-value]
 
 
 def load_annotations(annotations_dir: Path) -> dict[str, list[AnnotationRecord]]:

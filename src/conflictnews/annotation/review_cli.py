@@ -3,10 +3,19 @@
 The annotation CLI module calls `register(app)` to add these commands to its group. Both read the
 pulled records in corpus/annotations; adjudication writes one gold record per article to corpus/gold
 (each file atomically, and only after every requested article adjudicated without error).
+
+Adjudication never replaces an existing gold record silently. A record that would change is shown
+as a per-layer diff and nothing is written unless `--force` is given; with `--force` the previous
+file is first copied, byte for byte, to corpus/gold/.history/<article>/<UTC time>-<sha256[:12]>.json.
+A history folder rather than git: the record being replaced may never have been committed (a fresh
+adjudication, a hand fix), and git cannot give back what it never saw; the copy is committed with
+the new record, so the review of the replacement sees both. The build and the lint read only
+corpus/gold/*.json, never the history.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from conflictnews.annotation.adjudicate import DEFAULT_RULE, RULES, Adjudication, adjudicate
+from conflictnews.annotation.adjudicate import DEFAULT_RULE, RULES, Adjudication, GoldDiff, adjudicate, diff_gold
 from conflictnews.annotation.agreement import (
     LAYER_ORDER,
     AgreementScope,
@@ -23,12 +32,15 @@ from conflictnews.annotation.agreement import (
 )
 from conflictnews.annotation.records import (
     AnnotationRecord,
+    GoldRecord,
     gold_path,
     load_annotations,
+    load_gold,
     write_record,
 )
+from conflictnews.annotation.scheme import GUIDELINES_VERSION, GUIDELINES_VERSIONS
 from conflictnews.corpus.store import article_path, load_article
-from conflictnews.io import ConflictNewsError, atomic_write_text
+from conflictnews.io import ConflictNewsError, atomic_write_bytes, atomic_write_text, sha256_file
 from conflictnews.paths import ProjectPaths
 
 ArticleOption = Annotated[str | None, typer.Option("--article", help="Only this article id.")]
@@ -153,19 +165,81 @@ def _print_adjudication(console: Console, result: Adjudication, path: Path) -> N
     console.print(f"wrote {path}")
 
 
+HISTORY_DIR = ".history"
+
+
+def history_path(gold_dir: Path, existing: Path) -> Path:
+    """Where the previous version of a gold file is kept when `--force` replaces it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return gold_dir / HISTORY_DIR / existing.stem / f"{stamp}-{sha256_file(existing)[:12]}.json"
+
+
+def _previous_gold(path: Path, force: bool) -> GoldRecord | None:
+    """The gold record at `path` (None if absent). An unreadable one is an error without --force."""
+    if not path.exists():
+        return None
+    try:
+        return load_gold(path)
+    except ConflictNewsError as exc:
+        if force:
+            return None  # kept byte for byte in the history all the same
+        raise ConflictNewsError(f"{exc}; not replacing it (use --force to replace it, keeping a copy)") from exc
+
+
+def _print_diff(console: Console, diff: GoldDiff, path: Path) -> None:
+    table = Table("layer", "change", "item", title=f"{path} would change (article {diff.article_id})")
+    for line in diff.record:
+        table.add_row("record", "changed", line)
+    for layer in LAYER_ORDER:
+        layer_diff = diff.layers[layer]
+        for kind in ("added", "removed", "changed"):
+            for item in getattr(layer_diff, kind):
+                table.add_row(layer, kind, item)
+    console.print(table)
+    summary = ", ".join(f"{layer} {diff.layers[layer].counts()}" for layer in LAYER_ORDER)
+    console.print(f"{diff.article_id}: {summary} (added, removed, relabelled)")
+
+
+def _reviewer_articles(paths: ProjectPaths, reviewer: str | None, console: Console) -> frozenset[str]:
+    if reviewer is None:
+        return frozenset()
+    from conflictnews.annotation.assignments import load_assignments  # reads selections (numpy): only when asked
+
+    assignments = load_assignments(paths)
+    console.print(assignments.describe(reviewer))
+    return assignments.articles_of(reviewer)
+
+
 def adjudicate_command(
     reviewer: Annotated[
         str | None,
         typer.Option(
-            "--reviewer", help="Reviewer e-mail: their annotation wins where they made one."
+            "--reviewer",
+            help="Reviewer e-mail: their annotation wins where they made one, on the articles "
+            "annotation/assignments.toml assigns to them.",
         ),
     ] = None,
     rule: Annotated[
         str, typer.Option("--rule", help=f"Adjudication rule: {', '.join(sorted(RULES))}.")
     ] = DEFAULT_RULE,
     article: ArticleOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace existing gold records that would change; each previous file is kept in "
+            "corpus/gold/.history/<article>/.",
+        ),
+    ] = False,
+    guidelines_version: Annotated[
+        str,
+        typer.Option(
+            "--guidelines-version",
+            help=f"Guidelines version the annotations follow: {', '.join(GUIDELINES_VERSIONS)}.",
+        ),
+    ] = GUIDELINES_VERSION,
 ) -> None:
-    """Adjudicate annotations into gold records (corpus/gold/<article_id>.json)."""
+    """Adjudicate annotations into gold records (corpus/gold/<article_id>.json); never replaces gold without --force."""
     if rule not in RULES:
         raise ConflictNewsError(
             f"unknown adjudication rule {rule!r}; valid rules: {', '.join(sorted(RULES))}"
@@ -173,14 +247,38 @@ def adjudicate_command(
     console = _console()
     paths = ProjectPaths.discover()
     grouped = _annotations(paths, article)
+    assigned = _reviewer_articles(paths, reviewer, console)
     results = [
-        adjudicate(records, reviewer=reviewer, rule=rule)
+        adjudicate(records, reviewer=reviewer, rule=rule, assigned=assigned, guidelines_version=guidelines_version)
         for _id, records in sorted(grouped.items())
     ]
     for result in results:
         _check_text(paths, result)
-    for result in results:  # every article adjudicated cleanly: now write
+    plans = []  # (result, path, replaces an existing file)
+    refused: list[str] = []
+    for result in results:
         path = gold_path(paths.gold, result.gold.article_id)
+        previous = _previous_gold(path, force)
+        if previous is not None:
+            diff = diff_gold(previous, result.gold)
+            if not diff:
+                console.print(f"unchanged {path}")
+                continue
+            _print_diff(console, diff, path)
+            if not force:
+                refused.append(result.gold.article_id)
+        plans.append((result, path, path.exists()))
+    if refused:
+        raise ConflictNewsError(
+            f"{len(refused)} existing gold record(s) would change ({', '.join(refused)}); nothing written. "
+            "Review the diff above and rerun with --force to replace them (previous files are kept in "
+            f"{paths.gold / HISTORY_DIR}/)"
+        )
+    for result, path, replaces in plans:  # every article adjudicated cleanly: now write
+        if replaces:
+            kept = history_path(paths.gold, path)
+            atomic_write_bytes(kept, path.read_bytes())
+            console.print(f"kept the previous {path.name} as {kept}")
         write_record(path, result.gold)
         _print_adjudication(console, result, path)
 

@@ -20,6 +20,13 @@ from functools import cache
 
 SCHEME_VERSION = "1.0.0"
 
+# The guidelines (annotation/GUIDELINES.md) version their rules separately from the scheme: a
+# guidelines revision changes how text is labelled, not which labels exist. Every gold record
+# names the guidelines version it follows (`GoldRecord.guidelines_version`); the changelog in
+# GUIDELINES.md has one entry per version listed here (drift-tested), oldest first.
+GUIDELINES_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
+GUIDELINES_VERSION = GUIDELINES_VERSIONS[-1]
+
 
 @dataclass(frozen=True)
 class EntityType:

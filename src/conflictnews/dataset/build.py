@@ -48,7 +48,7 @@ from conflictnews.corpus.store import load_article
 from conflictnews.dataset import features as F
 from conflictnews.dataset.arrow import ParquetStream
 from conflictnews.dataset.card import AgreementRow, AgreementSummary, CardContext, render_card
-from conflictnews.dataset.gold import check_gold
+from conflictnews.dataset.gold import check_gold, gold_content_sha256, release_guidelines_version
 from conflictnews.dataset.manifest import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
@@ -173,7 +173,7 @@ def _convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
             ArticleInfo(
                 id=article.id,
                 article_sha256=sha256_file(job.article_file),
-                gold_sha256=sha256_file(job.gold_file),
+                gold_sha256=gold_content_sha256(job.gold_file),
                 split=split.to_json(),
                 source=article.source,
                 licence=article.licence,
@@ -356,6 +356,7 @@ def build_release(
     out = Path(out) if out is not None else paths.releases / version
     started = time.perf_counter()
     inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated, only_articles)
+    guidelines_version = release_guidelines_version(version, [job.gold_file for job in inputs.jobs])
     existing = _existing_manifests(paths, version, out) if check_existing else []
     _refuse_foreign_folder(out)
     mode = split_mode(len(inputs.jobs))
@@ -410,6 +411,8 @@ def build_release(
         }
         manifest = _manifest(version, inputs, mode, articles, configs, label_counts, uncovered, annotated, labelled,
                              allow_unannotated)
+        if guidelines_version is not None:  # releases before GUIDELINES_PINNED_FROM keep their manifests
+            manifest["inputs"]["guidelines_version"] = guidelines_version
         if skip_unhydrated:  # recorded only when used, so other manifests keep their content
             manifest["options"]["skip_unhydrated"] = True
             manifest["excluded_unhydrated"] = inputs.unhydrated

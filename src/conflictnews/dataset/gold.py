@@ -4,18 +4,31 @@
 article's text, every label is in the scheme, offsets and quoted text agree with the article,
 ids are unique, spans of one layer don't overlap (BIO could not encode them) and every stance
 links two entity spans. Each failure is a ConflictNewsError naming the file and the record.
+
+Guidelines versions (`GoldRecord.guidelines_version`): a release from `GUIDELINES_PINNED_FROM` on
+takes gold of one guidelines version only and records it in its manifest
+(`inputs.guidelines_version`); `release_guidelines_version` refuses mixed versions, naming the
+files. Releases 0.1.0 and 0.2.0 were published before gold records carried a version; they keep
+their bytes: no check, no manifest key, and the gold hash (`gold_content_sha256`) leaves the
+version field out, so adding the field to the committed files did not change any published hash.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
 
 from conflictnews.annotation import scheme
 from conflictnews.annotation.records import GoldRecord, Span
 from conflictnews.corpus.records import Article
-from conflictnews.io import ConflictNewsError
+from conflictnews.dataset.semver import SemVer
+from conflictnews.io import ConflictNewsError, canonical_json, read_json, sha256_text
+
+# The first release whose gold must follow one guidelines version (0.1.0 and 0.2.0 predate the field).
+GUIDELINES_PINNED_FROM = SemVer.parse("0.2.1")
+VERSION_FIELD = "guidelines_version"
 
 _LAYER_LABELS: dict[str, frozenset[str]] = {layer: frozenset(labels) for layer, (_c, labels) in scheme.LAYERS.items()}
 
@@ -89,3 +102,52 @@ def _check_stances(gold: GoldRecord, path: Path) -> None:
         if pair in seen:
             raise ConflictNewsError(f"{where}: the pair is annotated twice ({seen[pair]} and {stance.label})")
         seen[pair] = stance.label
+
+
+def gold_content_sha256(path: Path) -> str:
+    """SHA-256 of the gold file's canonical JSON without `guidelines_version`.
+
+    For a file written by `records.write_record` (canonical JSON) this is the SHA-256 of the bytes
+    the file had before the version field existed, so published manifests keep verifying. The
+    version a release's gold follows is pinned by the manifest's `inputs.guidelines_version` instead.
+    """
+    data = read_json(path)
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k != VERSION_FIELD}
+    return sha256_text(canonical_json(data))
+
+
+def _version_of(path: Path) -> str:
+    data = read_json(path)
+    version = data.get(VERSION_FIELD) if isinstance(data, dict) else None
+    if not isinstance(version, str):
+        raise ConflictNewsError(
+            f"{path}: gold record has no {VERSION_FIELD}; every gold record names the version of "
+            f"annotation/GUIDELINES.md it follows (one of {', '.join(scheme.GUIDELINES_VERSIONS)})"
+        )
+    return version
+
+
+def release_guidelines_version(version: str, gold_files: Iterable[Path]) -> str | None:
+    """The one guidelines version of a release's gold; None for releases before GUIDELINES_PINNED_FROM.
+
+    Raises ConflictNewsError naming the files when a record has no version or the versions are mixed.
+    """
+    if SemVer.parse(version) < GUIDELINES_PINNED_FROM:
+        return None
+    files: dict[str, list[Path]] = defaultdict(list)
+    for path in gold_files:
+        files[_version_of(path)].append(path)
+    if len(files) <= 1:
+        return next(iter(files), None)
+    # the files to revise are those not on the newest version present
+    newest = max(files, key=scheme.GUIDELINES_VERSIONS.index) if set(files) <= set(scheme.GUIDELINES_VERSIONS) else None
+    parts = []
+    for found in sorted(files, key=lambda v: (v == newest, v)):
+        listed = files[found] if found != newest else files[found][:3]
+        more = f", … (+{len(files[found]) - len(listed)})" if len(listed) < len(files[found]) else ""
+        parts.append(f"guidelines {found}: {len(files[found])} file(s): {', '.join(str(p) for p in listed)}{more}")
+    raise ConflictNewsError(
+        f"release {version}: gold of mixed guidelines versions; a release takes gold of one version. "
+        "Revise the older records to one version (and say so in the GUIDELINES.md changelog): " + "; ".join(parts)
+    )
