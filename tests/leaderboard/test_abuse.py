@@ -307,7 +307,7 @@ def test_20_concurrent_submissions_are_all_stored_once_and_scored(
 ) -> None:
     names = [unique("crowd") for _ in range(20)]
     tokens = [server.user(n) for n in names]
-    archives = [bundles.archive(f"crowd {i}", noise=0.05 * (i % 10), seed=i) for i in range(20)]
+    archives = [bundles.archive(f"crowd {i}", noise=0.01 + 0.05 * (i % 10), seed=i) for i in range(20)]
     with ThreadPoolExecutor(20) as pool:
         responses = list(pool.map(lambda i: server.post(tokens[i], archives[i]), range(20)))
     assert [r.status_code for r in responses] == [202] * 20, [

@@ -80,7 +80,7 @@ def test_upload_through_the_form_and_see_the_row_ranked(
         row = page.locator("#leaderboard tbody tr", has_text=model)
         row.wait_for()
         rank = int(row.get_attribute("data-rank"))
-        names = page.locator("#leaderboard tbody td.model a:first-child").all_inner_texts()
+        names = page.locator("#leaderboard tbody td.model > a:first-child").all_inner_texts()
         assert names.index(model) + 1 == rank
         assert names[0] == "strong entry" and names[-1] == "weak entry"  # ranked between them
         assert rank == 2

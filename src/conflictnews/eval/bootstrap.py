@@ -99,7 +99,13 @@ def paired_difference(
     """
     observed = float(score_fn(table_a.totals())[metric] - score_fn(table_b.totals())[metric])
     samples_a, samples_b = resampled_scores([table_a, table_b], score_fn, n_resamples, seed)
-    diffs = samples_a[metric] - samples_b[metric]
+    return summarise_difference(observed, samples_a[metric] - samples_b[metric], confidence)
+
+
+def summarise_difference(
+    observed: float, diffs: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, tuple[float, float], float]:
+    """(observed, percentile CI, two-sided p-value) of resampled differences; see `paired_difference`."""
     extreme = np.abs(diffs - observed) >= abs(observed) - 1e-12
     p_value = float((1 + extreme.sum()) / (1 + len(diffs)))
     return observed, percentile_ci(diffs, confidence), min(p_value, 1.0)

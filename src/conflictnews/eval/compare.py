@@ -11,8 +11,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from conflictnews.eval.bootstrap import paired_difference
+from conflictnews.eval.bootstrap import (
+    ScoreFn,
+    paired_difference,
+    resampled_scores,
+    summarise_difference,
+)
 from conflictnews.eval.gold import load_gold
+from conflictnews.eval.metrics import CountTable
 from conflictnews.eval.predictions import PredictionSource, align_predictions
 from conflictnews.eval.scoring import SCORERS
 from conflictnews.eval.tasks import TASKS
@@ -74,3 +80,28 @@ def paired_bootstrap(
         n_articles=table_a.n_articles,
         bootstrap_unit=gold.bootstrap_unit,
     )
+
+
+def paired_against(
+    reference: CountTable,
+    others: list[CountTable],
+    score_fn: ScoreFn,
+    metric: str,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> list[tuple[float, tuple[float, float], float]]:
+    """`paired_difference(reference, other)` for many others at once: (difference reference -
+    other, its CI, p-value) each. Every table is scored on the same article resamples (one
+    draw of weights, as each pairwise call would draw them), so the results equal the pairwise
+    calls; the leaderboard compares every entry with its leader this way."""
+    if not others:
+        return []
+    samples = resampled_scores([reference, *others], score_fn, n_resamples, seed)
+    observed_ref = float(score_fn(reference.totals())[metric])
+    return [
+        summarise_difference(
+            observed_ref - float(score_fn(other.totals())[metric]),
+            samples[0][metric] - sample[metric],
+        )
+        for other, sample in zip(others, samples[1:], strict=True)
+    ]

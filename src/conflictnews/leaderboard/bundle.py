@@ -6,18 +6,24 @@ then checks every predictions file against the gold split of the targeted datase
 the evaluation code's own validator. Archives are read defensively: no absolute or `..` paths,
 no links, no encrypted or duplicate entries, a cap on entries and on the uncompressed size that
 is enforced while decompressing (headers can lie), so a zip bomb stops at the cap.
+
+Rejection is cheap: the declared sizes and each entry's compression ratio are checked before
+anything is inflated, and each predictions file is inflated against its own cap, derived from the
+size of the gold split it targets (`task_caps`), so a failing check never holds more than that.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import stat
 import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
@@ -80,6 +86,22 @@ class SubmissionMeta(BaseModel):
     description: str | None = Field(
         None, max_length=2000, description="A sentence or two on the method."
     )
+    model_version: str | None = Field(
+        None,
+        max_length=40,
+        description="Declared model version; team + model name + model version identify one "
+        "leaderboard row (several submissions of one model share it).",
+    )
+    leaderboard_entry: Literal["best", "latest"] = Field(
+        "best",
+        description="Which submission of the model the leaderboard row shows: the best (overall) "
+        "or the latest. The latest submission's choice applies.",
+    )
+
+
+# Fields added after bundles were first stored: left out of the canonical metadata while they
+# hold their defaults, so that the content hash of an older bundle does not change.
+_OPTIONAL_SINCE_V2 = {"model_version": None, "leaderboard_entry": "best"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,11 @@ class Limits:
     max_bytes: int = 50 * 1024 * 1024  # the archive (or folder) as uploaded
     max_uncompressed_bytes: int = 256 * 1024 * 1024
     max_entries: int = 32
+    max_compression_ratio: float = 200.0  # declared size / compressed size of one entry
+
+
+MIN_TASK_CAP = 1 << 20
+BYTES_PER_GOLD_ROW = 8 * 1024  # a predictions row is a few hundred bytes; 8 KiB is generous
 
 
 @dataclass(frozen=True)
@@ -105,8 +132,32 @@ class Bundle:
     def files(self) -> dict[str, bytes]:
         """File name -> content, metadata in canonical JSON."""
         files = {f"{task}{PREDICTIONS_SUFFIX}": data for task, data in self.predictions.items()}
-        files[METADATA_FILE] = canonical_json(self.meta.model_dump(mode="json")).encode("utf-8")
+        meta = self.meta.model_dump(mode="json")
+        for name, default in _OPTIONAL_SINCE_V2.items():
+            if meta.get(name) == default:
+                meta.pop(name, None)
+        files[METADATA_FILE] = canonical_json(meta).encode("utf-8")
         return dict(sorted(files.items()))
+
+    @property
+    def predictions_sha256(self) -> str:
+        """Hash of the predictions alone (metadata excluded): the same predictions under another
+        name hash the same. Rows are canonicalised, so re-serialising them changes nothing."""
+        return sha256_text("".join(f"{d}\n" for d in sorted(self.row_digests())))
+
+    def row_digests(self) -> list[str]:
+        """One short digest per predictions row: task + the row's canonical JSON."""
+        digests = []
+        for task, data in sorted(self.predictions.items()):
+            for line in data.splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    text = canonical_json(json.loads(line))
+                except ValueError:
+                    text = line.decode("utf-8", errors="replace")
+                digests.append(sha256_text(f"{task}\t{text}")[:16])
+        return digests
 
     @property
     def sha256(self) -> str:
@@ -194,8 +245,58 @@ def parse_metadata(data: bytes, origin: str) -> SubmissionMeta:
         raise BundleError(f"{origin}: " + "; ".join(problems)) from None
 
 
-def read_zip(data: bytes, limits: Limits, origin: str = "bundle") -> Bundle:
-    """Parse a zip archive's bytes into a Bundle, safely (see module docstring)."""
+TaskCaps = Callable[[SubmissionMeta], dict[str, int]]
+
+
+def task_cap(n_gold_rows: int) -> int:
+    """Most bytes a predictions file for a gold split of `n_gold_rows` rows may expand to."""
+    return max(MIN_TASK_CAP, n_gold_rows * BYTES_PER_GOLD_ROW)
+
+
+def _inflate(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, origin: str, what: str
+) -> bytes:
+    """An entry's bytes, inflated in 1 MiB chunks and stopped as soon as they pass `cap`."""
+    chunks: list[bytes] = []
+    left = cap
+    try:
+        with archive.open(info) as handle:
+            while chunk := handle.read(1 << 20):
+                left -= len(chunk)
+                if left < 0:
+                    raise BundleTooLargeError(f"{origin}: {info.filename!r} expands to more than {what}")
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise BundleError(f"{origin}: cannot read {info.filename!r} ({exc})", status=400) from None
+    return b"".join(chunks)
+
+
+def _check_declared(members: dict[PurePosixPath, zipfile.ZipInfo], limits: Limits, origin: str) -> None:
+    """Reject by the central directory alone (nothing inflated yet): total size and ratio."""
+    declared = sum(info.file_size for info in members.values())
+    if declared > limits.max_uncompressed_bytes:
+        raise BundleTooLargeError(
+            f"{origin}: the archive expands to {declared} bytes, more than the limit of "
+            f"{limits.max_uncompressed_bytes}"
+        )
+    for info in members.values():
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 64 * 1024 and ratio > limits.max_compression_ratio:
+            raise BundleTooLargeError(
+                f"{origin}: {info.filename!r} expands to {info.file_size} bytes from "
+                f"{info.compress_size}, a compression ratio of {ratio:.0f}:1, more than the limit "
+                f"of {limits.max_compression_ratio:.0f}:1 (rejected before inflating)"
+            )
+
+
+def read_zip(
+    data: bytes, limits: Limits, origin: str = "bundle", task_caps: TaskCaps | None = None
+) -> Bundle:
+    """Parse a zip archive's bytes into a Bundle, safely (see module docstring).
+
+    `task_caps(meta)` -> {task: bytes}: how far each predictions file may expand (the server
+    derives it from the gold split's size, `task_cap`); submission.json is read first for it.
+    """
     if len(data) > limits.max_bytes:
         raise BundleTooLargeError(
             f"{origin}: {len(data)} bytes, more than the limit of {limits.max_bytes}"
@@ -224,36 +325,34 @@ def read_zip(data: bytes, limits: Limits, origin: str = "bundle") -> Bundle:
         if path in members:
             raise UnsafeArchiveError(f"{origin}: {info.filename!r} appears twice in the archive")
         members[path] = info
-    declared = sum(info.file_size for info in members.values())
-    if declared > limits.max_uncompressed_bytes:
-        raise BundleTooLargeError(
-            f"{origin}: the archive expands to {declared} bytes, more than the limit of "
-            f"{limits.max_uncompressed_bytes}"
-        )
+    _check_declared(members, limits, origin)
     members = _strip_common_folder(members)
     if any(len(p.parts) > 1 for p in members):
         nested = sorted(str(p) for p in members if len(p.parts) > 1)
         raise BundleError(
             f"{origin}: files must sit at the top of the archive, found {', '.join(nested[:5])}"
         )
+    names = {str(path): info for path, info in members.items()}
+    caps: dict[str, int] = {}
     files: dict[str, bytes] = {}
+    if task_caps is not None and METADATA_FILE in names:
+        files[METADATA_FILE] = _inflate(
+            archive, names[METADATA_FILE], 1 << 20, origin, f"{1 << 20} bytes"
+        )
+        meta = parse_metadata(files[METADATA_FILE], f"{origin}/{METADATA_FILE}")
+        caps = {f"{t}{PREDICTIONS_SUFFIX}": c for t, c in task_caps(meta).items()}
     budget = limits.max_uncompressed_bytes
-    for path, info in members.items():
-        chunks: list[bytes] = []
-        try:
-            with archive.open(info) as handle:
-                while chunk := handle.read(1 << 20):
-                    budget -= len(chunk)
-                    if budget < 0:
-                        raise BundleTooLargeError(
-                            f"{origin}: the archive expands to more than {limits.max_uncompressed_bytes} bytes"
-                        )
-                    chunks.append(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise BundleError(
-                f"{origin}: cannot read {info.filename!r} ({exc})", status=400
-            ) from None
-        files[str(path)] = b"".join(chunks)
+    for name, info in names.items():
+        if name in files:
+            continue
+        cap = min(budget, caps.get(name, budget))
+        what = (
+            f"{cap} bytes, the limit for this task's test split"
+            if name in caps
+            else f"{limits.max_uncompressed_bytes} bytes"
+        )
+        files[name] = _inflate(archive, info, cap, origin, what)
+        budget -= len(files[name])
     return _assemble(files, origin)
 
 

@@ -7,7 +7,12 @@ Tables
 * evaluations — one job per (submission, dataset version): the queue. state queued -> scored | failed;
   a worker claims a queued job with one atomic conditional UPDATE (claimed_by, lease_until).
 * scores — one per (evaluation, task): main score, its CI and the full TaskScore, each with the
-  dataset version and manifest sha256 it was computed against.
+  dataset version and manifest sha256 it was computed against, and the per-article count table
+  (for the paired tie test; never returned by any endpoint).
+* version_states — per dataset version, the evaluation generation the board shows (`published`)
+  and the one a rescore is filling (`target`): a rescore writes a new generation and switches in
+  one transaction once all of it is finished, so the old scores stay visible meanwhile.
+* upload_failures — one row per rejected upload, for the hourly cap on failed uploads.
 
 The schema is created by Alembic migrations (see migrate.py), never by `create_all`.
 """
@@ -112,6 +117,13 @@ class Submission(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON)
     is_baseline: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # one row per model: user + team + model name + declared model version (see store.model_key)
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    model_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # integrity: hash of the predictions files only, per-row digests, and the flags raised
+    predictions_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    row_digests: Mapped[list[str] | None] = mapped_column(JSON)
+    flags: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     user: Mapped[User] = relationship()
     evaluations: Mapped[list[Evaluation]] = relationship(back_populates="submission")
@@ -121,11 +133,15 @@ class Evaluation(Base):
     __tablename__ = "evaluations"
     __table_args__ = (
         UniqueConstraint(
-            "submission_id", "dataset_version", name="uq_evaluations_submission_version"
+            "submission_id",
+            "dataset_version",
+            "generation",
+            name="uq_evaluations_submission_version_generation",
         ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
     dataset_version: Mapped[str] = mapped_column(String(32), index=True)
     manifest_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -156,8 +172,28 @@ class Score(Base):
     dataset_version: Mapped[str] = mapped_column(String(32))
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)  # TaskScore.model_dump(): aggregates only
+    # the evaluation code's per-article CountTable {article_ids, labels, counts}: server-side only
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="scores")
+
+
+class VersionState(Base):
+    __tablename__ = "version_states"
+
+    dataset_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    published: Mapped[int] = mapped_column(Integer, default=0)
+    target: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UploadFailure(Base):
+    __tablename__ = "upload_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 def _sqlite_setup(engine: Engine) -> None:

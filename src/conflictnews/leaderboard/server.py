@@ -33,15 +33,27 @@ from sqlalchemy.orm import Session
 
 from conflictnews.io import ConflictNewsError
 from conflictnews.leaderboard import migrate, ranking, store
-from conflictnews.leaderboard.bundle import BundleError, SubmissionMeta, check_bundle, read_zip
+from conflictnews.leaderboard.bundle import (
+    BundleError,
+    SubmissionMeta,
+    check_bundle,
+    read_zip,
+    task_cap,
+)
 from conflictnews.leaderboard.db import Database, User
 from conflictnews.leaderboard.gold import GoldStore, gold_summary
 from conflictnews.leaderboard.settings import Settings
+from conflictnews.leaderboard.ties import TieTest
 from conflictnews.leaderboard.worker import HotCounts, Worker
 
 log = logging.getLogger("conflictnews.leaderboard.server")
 HERE = Path(__file__).resolve().parent
 TOKEN_COOKIE = "cnlb_token"
+TRACK_NOTES = {
+    "public": "public test labels (like CoNLL-2003): scores are self-reported in effect",
+    "blind": "blind test: the test labels are not published; scores are computed against a "
+    "private key (main scores and CIs only, a weekly cap per team)",
+}
 
 
 class BodySizeLimit:
@@ -133,6 +145,7 @@ class Services:
             Worker(self.db, self.gold, settings, hot=self.hot) for _ in range(settings.workers)
         ]
         self.cache = TableCache()
+        self.ties = TieTest(self.gold, settings.n_resamples, settings.seed)
         # Uploads arrive on the threadpool; parsing and checking a bundle is CPU-bound Python (the
         # GIL), so N concurrent checks time-slice and all finish together, after N times the work.
         # One at a time per process, the k-th finishes after k times: the same total, half the
@@ -148,8 +161,50 @@ class Services:
             version = known[-1] if known else None
         key = (version, sort, task, ranking.generation(session, version))
         return self.cache.get_or_make(
-            ("table", *key), lambda: ranking.build_table(session, version, sort, task)
+            ("table", *key),
+            lambda: ranking.build_table(session, version, sort, task, tester=self.ties),
         ), key
+
+    def blind_versions(self) -> frozenset[str]:
+        """Versions scored against a private key (`leaderboard make-key`): the blind track."""
+        return frozenset(v for v, s in self.gold.sources().items() if s.kind == "key")
+
+    def test_set_sizes(self, version: str | None) -> dict[str, dict[str, int]]:
+        """{task: {articles, items}} of `version`'s test split (public facts, no labels)."""
+        from conflictnews.eval.tasks import TASKS
+
+        if version is None or version not in self.gold.sources():
+            return {}
+        sizes = {}
+        for spec in TASKS.values():
+            if spec.config in self.gold.source(version).configs:
+                split = self.gold.split(version, spec.config)
+                sizes[spec.name] = {
+                    "articles": len(set(split["article_id"])),
+                    "items": len(split),
+                }
+        return sizes
+
+    def task_caps(self, meta: SubmissionMeta) -> dict[str, int]:
+        """How far each predictions file may expand: from the size of its gold split."""
+        from conflictnews.eval.tasks import TASKS
+
+        try:
+            source = self.gold.source(meta.dataset_version)
+        except ConflictNewsError:
+            return {}
+        return {
+            spec.name: task_cap(len(self.gold.split(meta.dataset_version, spec.config)))
+            for spec in TASKS.values()
+            if spec.config in source.configs
+        }
+
+    def ceilings(self, version: str | None) -> dict[str, float]:
+        from conflictnews.leaderboard.integrity import annotator_ceilings
+
+        if version is None or version not in self.gold.sources():
+            return {}
+        return annotator_ceilings(self.gold.source(version))
 
     def wake(self) -> None:
         for worker in self.workers:
@@ -167,18 +222,29 @@ class Services:
     def accept(self, user: User, data: bytes, filename: str) -> int:
         """Parse, validate and store an uploaded bundle; return the new submission id (BundleError otherwise)."""
         limits = self.settings.limits
+        store.check_failure_cap(self.db, user, self.settings.failed_upload_cap)
         with self.db.session() as session:
             store.check_cap(
                 session, user, self.settings.daily_cap
             )  # cheap early answer; re-checked under lock
         origin = Path(filename or "bundle.zip").name
-        with self.check_gate:
-            bundle = read_zip(data, limits, origin=origin)
-            checked = check_bundle(bundle, self.gold, origin=origin)
-        manifest = self.gold.source(checked.version).manifest_sha256
-        submission_id = store.create_submission(
-            self.db, user.id, bundle, bundle.to_zip(), self.settings.daily_cap, manifest
-        )
+        try:
+            with self.check_gate:
+                bundle = read_zip(data, limits, origin=origin, task_caps=self.task_caps)
+                if bundle.meta.dataset_version in self.blind_versions():
+                    with self.db.session() as session:
+                        store.check_blind_cap(
+                            session, user, bundle.meta.dataset_version, self.settings.blind_weekly_cap
+                        )
+                checked = check_bundle(bundle, self.gold, origin=origin)
+            manifest = self.gold.source(checked.version).manifest_sha256
+            submission_id = store.create_submission(
+                self.db, user.id, bundle, bundle.to_zip(), self.settings.daily_cap, manifest
+            )
+        except BundleError as exc:
+            if exc.status != 429:  # a rejected upload cost work: it counts toward the hourly cap
+                store.record_failure(self.db, user.id, exc.status)
+            raise
         if self.hot is not None:
             self.hot.put(
                 store.evaluation_id(self.db, submission_id, checked.version),
@@ -277,9 +343,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(BundleError)
     async def _bundle_error(request: Request, exc: BundleError) -> JSONResponse:
-        headers = {"Retry-After": "3600"} if exc.status == 429 else None
+        headers = (
+            {"Retry-After": str(getattr(exc, "retry_after", 3600))} if exc.status == 429 else None
+        )
         body: dict[str, Any] = {"detail": str(exc)}
-        if isinstance(exc, store.DuplicateSubmissionError):
+        if isinstance(exc, store.DuplicateSubmissionError | store.CopiedPredictionsError):
             body["existing_id"] = exc.existing_id
         return JSONResponse(body, status_code=exc.status, headers=headers)
 
@@ -321,7 +389,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/submissions/{submission_id}", name="get_submission")
     def get_submission(submission_id: int, s: DbSession, viewer: Viewer) -> dict[str, Any]:
-        view = store.submission_dict(s, submission_id, viewer)
+        view = store.submission_dict(s, submission_id, viewer, services.blind_versions())
         if view is None:
             raise HTTPException(404, f"no submission {submission_id}")
         return view
@@ -339,7 +407,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"unknown dataset version {version!r}; available: {', '.join(services.versions())}",
             )
         table, key = services.table(s, version, sort, task)
-        return services.cache.get_or_make(("json", *key), table.as_dict)
+        blind = table.version in services.blind_versions()
+        data = dict(services.cache.get_or_make(("json", *key), lambda: table.as_dict(blind=blind)))
+        progress = store.rescore_progress(s, table.version)
+        data["track"] = "blind" if blind else "public"
+        data["track_note"] = TRACK_NOTES[data["track"]]
+        data["rescoring"] = (
+            {"done": progress.done, "total": progress.total} if progress is not None else None
+        )
+        return data
 
     # ---- pages -------------------------------------------------------------------------------
 
@@ -359,7 +435,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return HTMLResponse(f"<p>{exc}</p>", status_code=400)
 
         def render() -> str:
-            context = {"table": table, "settings": settings, "gold_versions": services.versions()}
+            context = {
+                "table": table,
+                "settings": settings,
+                "gold_versions": services.versions(),
+                "blind": table.version in services.blind_versions(),
+                "sizes": services.test_set_sizes(table.version),
+                "rescoring": store.rescore_progress(s, table.version),
+                "ceilings": services.ceilings(table.version),
+            }
             return templates.get_template("leaderboard.html").render(request=request, **context)
 
         return HTMLResponse(
@@ -414,12 +498,52 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         s: DbSession,
         viewer: Viewer,
     ) -> Response:
-        view = store.submission_dict(s, submission_id, viewer)
+        view = store.submission_dict(s, submission_id, viewer, services.blind_versions())
         if view is None:
             return HTMLResponse(f"<p>no submission {submission_id}</p>", status_code=404)
         columns = ranking.task_columns()
         return templates.TemplateResponse(
             request, "submission.html", {"settings": settings, "sub": view, "columns": columns}
         )
+
+    @app.get("/api/models/{model_key}", name="get_model")
+    def get_model(model_key: str, s: DbSession, viewer: Viewer) -> dict[str, Any]:
+        history = model_history(s, model_key, viewer)
+        if history is None:
+            raise HTTPException(404, f"no model {model_key}")
+        return history
+
+    @app.get("/models/{model_key}", response_class=HTMLResponse, name="model_page")
+    def model_page(request: Request, model_key: str, s: DbSession, viewer: Viewer) -> Response:
+        history = model_history(s, model_key, viewer)
+        if history is None:
+            return HTMLResponse(f"<p>no model {model_key}</p>", status_code=404)
+        return templates.TemplateResponse(
+            request,
+            "model.html",
+            {"settings": settings, "model": history, "columns": ranking.task_columns()},
+        )
+
+    def model_history(s: Session, model_key: str, viewer: User | None) -> dict[str, Any] | None:
+        from sqlalchemy import select
+
+        from conflictnews.leaderboard.db import Submission
+
+        ids = s.scalars(
+            select(Submission.id).where(Submission.model_key == model_key).order_by(Submission.id)
+        ).all()
+        if not ids:
+            return None
+        blind = services.blind_versions()
+        views = [store.submission_dict(s, i, viewer, blind) for i in ids]
+        first = views[-1]
+        return {
+            "model_key": model_key,
+            "model_name": first["model_name"],
+            "team": first["team"],
+            "model_version": first["model_version"],
+            "n_submissions": len(views),
+            "submissions": views,
+        }
 
     return app

@@ -59,7 +59,21 @@ class Settings(BaseModel):
         1, ge=0, description="Scoring threads per server process (0: score elsewhere)."
     )
     lease_seconds: float = Field(
-        600.0, gt=0, description="A claimed job is reclaimable after this long."
+        30.0,
+        gt=0,
+        description="A claimed job is reclaimable this long after its worker's last heartbeat.",
+    )
+    heartbeat_seconds: float = Field(
+        10.0, gt=0, description="How often a scoring worker renews its job's lease."
+    )
+    failed_upload_cap: int = Field(
+        10, ge=0, description="Rejected uploads per user in any rolling hour (429 above)."
+    )
+    blind_weekly_cap: int = Field(
+        3, ge=0, description="Blind-track submissions per user and version in any rolling 7 days."
+    )
+    max_compression_ratio: float = Field(
+        200.0, gt=1, description="Largest declared compression ratio of one archive entry."
     )
     poll_seconds: float = Field(
         1.0, gt=0, description="How often an idle worker looks for queued jobs."
@@ -103,4 +117,9 @@ class Settings(BaseModel):
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.max_upload_bytes, self.max_uncompressed_bytes, self.max_entries)
+        return Limits(
+            self.max_upload_bytes,
+            self.max_uncompressed_bytes,
+            self.max_entries,
+            self.max_compression_ratio,
+        )

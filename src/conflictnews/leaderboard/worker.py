@@ -38,16 +38,45 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def table_dict(table: Any) -> dict[str, Any]:
+    """A CountTable as stored with its score (for the paired tie test; never served)."""
+    return {
+        "article_ids": list(table.article_ids),
+        "labels": list(table.labels),
+        "counts": table.counts.tolist(),
+    }
+
+
+def table_from_dict(data: dict[str, Any]) -> Any:
+    import numpy as np
+
+    from conflictnews.eval.metrics import CountTable
+
+    return CountTable(
+        counts=np.asarray(data["counts"], dtype=np.int64),
+        labels=tuple(data["labels"]),
+        article_ids=tuple(data["article_ids"]),
+    )
+
+
 def score_bundle(
     bundle: Bundle, gold: GoldStore, version: str, n_resamples: int, seed: int
 ) -> list[dict[str, Any]]:
     """TaskScore dicts of every task in `bundle` against the gold test split of `version`."""
+    return score_bundle_with_counts(bundle, gold, version, n_resamples, seed)[0]
+
+
+def score_bundle_with_counts(
+    bundle: Bundle, gold: GoldStore, version: str, n_resamples: int, seed: int
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """`score_bundle` and, per task, the count table it scored (`score_predictions`' two steps)."""
     from conflictnews.eval.predictions import PredictionError
-    from conflictnews.eval.scoring import score_predictions
+    from conflictnews.eval.scoring import count_table, score_counts
     from conflictnews.eval.tasks import TASKS
 
     source = gold.source(version)
     results = []
+    tables: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="cnlb-score-") as tmp:
         for task in bundle.tasks:
             config = TASKS.get(task).config
@@ -59,13 +88,13 @@ def score_bundle(
             path = Path(tmp) / f"{task}{PREDICTIONS_SUFFIX}"
             path.write_bytes(bundle.predictions[task])
             try:
-                score = score_predictions(
-                    task=task, split=split, predictions=path, n_resamples=n_resamples, seed=seed
-                )
+                task_gold, table = count_table(task, split, path)
             except PredictionError as exc:
                 raise ConflictNewsError(str(exc).replace(str(path), path.name)) from None
+            score = score_counts(task_gold, table, n_resamples=n_resamples, seed=seed)
             results.append(score.model_dump(mode="json"))
-    return results
+            tables[task] = table_dict(table)
+    return results, tables
 
 
 def score_counts_of(
@@ -79,6 +108,33 @@ def score_counts_of(
         score_counts(gold, table, n_resamples=n_resamples, seed=seed).model_dump(mode="json")
         for _task, (gold, table) in sorted(counts.items())
     ]
+
+
+class Heartbeat:
+    """Renews a claimed job's lease every `interval` seconds while the job is being scored, so
+    that leases can be short: a worker that dies stops renewing and its job is free again
+    within one lease (`lease_seconds`), not after a long fixed lease."""
+
+    def __init__(self, db: Database, job: store.Job, worker: str, lease: float, interval: float) -> None:
+        self.db, self.job, self.worker, self.lease, self.interval = db, job, worker, lease, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cnlb-heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if not store.renew(self.db, self.job, self.worker, self.lease):
+                    return  # the claim is lost; complete() will notice
+            except Exception as exc:  # noqa: BLE001 - a missed beat only shortens the lease
+                log.warning("heartbeat of evaluation %s: %s", self.job.evaluation_id, type(exc).__name__)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 class HotCounts:
@@ -147,20 +203,13 @@ class Worker:
             store.fail(self.db, job, self.name, str(exc))
             return store.FAILED
         hot = self.hot.take(job.evaluation_id) if self.hot is not None else None
+        lease = self.settings.lease_seconds
+        beat = Heartbeat(
+            self.db, job, self.name, lease, min(self.settings.heartbeat_seconds, lease / 3)
+        )
         try:
-            if hot is not None and hot[0] == job.dataset_version:
-                scores = score_counts_of(hot[1], self.settings.n_resamples, self.settings.seed)
-            else:
-                with self.db.session() as session:
-                    sha = session.get(store.Submission, job.submission_id).bundle_sha256
-                bundle = read_zip(store.get_blob(self.db, sha), _STORED_LIMITS, origin="bundle")
-                scores = score_bundle(
-                    bundle,
-                    self.gold,
-                    job.dataset_version,
-                    self.settings.n_resamples,
-                    self.settings.seed,
-                )
+            with beat:
+                scores, counts, flags = self._score(job, hot, source)
         except ConflictNewsError as exc:
             log.info(
                 "evaluation %s of submission %s failed validation",
@@ -187,7 +236,9 @@ class Worker:
             )
             return store.FAILED
         seconds = time.perf_counter() - started
-        if store.complete(self.db, job, self.name, source.manifest_sha256, scores, seconds):
+        if store.complete(
+            self.db, job, self.name, source.manifest_sha256, scores, seconds, counts, flags
+        ):
             log.info(
                 "evaluation %s of submission %s scored on %s in %.2fs",
                 job.evaluation_id,
@@ -198,6 +249,29 @@ class Worker:
             return store.SCORED
         log.warning("evaluation %s: lease lost before the scores were stored", job.evaluation_id)
         return store.QUEUED
+
+    def _score(
+        self, job: store.Job, hot: Any, source: Any
+    ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]] | None]:
+        """Scores, count tables and (on the submission's own version) integrity flags."""
+        from conflictnews.leaderboard.integrity import annotator_ceilings, integrity_flags
+
+        if hot is not None and hot[0] == job.dataset_version:
+            scores = score_counts_of(hot[1], self.settings.n_resamples, self.settings.seed)
+            counts = {task: table_dict(table) for task, (_gold, table) in hot[1].items()}
+        else:
+            with self.db.session() as session:
+                sha = session.get(store.Submission, job.submission_id).bundle_sha256
+            bundle = read_zip(store.get_blob(self.db, sha), _STORED_LIMITS, origin="bundle")
+            scores, counts = score_bundle_with_counts(
+                bundle, self.gold, job.dataset_version, self.settings.n_resamples, self.settings.seed
+            )
+        with self.db.session() as session:
+            submission = session.get(store.Submission, job.submission_id)
+            if submission.dataset_version != job.dataset_version:
+                return scores, counts, None
+            flags = integrity_flags(session, job.submission_id, scores, annotator_ceilings(source))
+        return scores, counts, flags
 
     def run_once(
         self, version: str | None = None, min_age_seconds: float = 0.0
