@@ -276,12 +276,21 @@ def test_round_trip_push_submit_pull_agree_adjudicate(
     report = compute_agreement(list(pulled.values()))
     assert report.model_dump()  # two completed annotators compared, the cancelled one excluded
     assert [e.annotator for e in report.excluded] == [A3]
-    # this test's annotators are its own, not the repo's declared independent annotators
-    (corpus_copy.annotation_dir / "agreement.toml").unlink(missing_ok=True)
-    out = ok(invoke("agreement", "--article", SEED_ID))
+    # all three annotated in one project (pass 1), so they are not independent of each other:
+    # agreement refuses them unless asked to compare everyone
+    assert {r.provenance.annotation_pass for r in pulled.values()} == {1}
+    assert {r.provenance.project_title for r in pulled.values()} == {project_title}
+    refused = invoke("agreement", "--article", SEED_ID)
+    assert "fewer than two independent annotations" in str(refused.exception)
+    assert f"shares pass 1 with {A1}, {A2}" in refused.output
+    out = ok(invoke("agreement", "--article", SEED_ID, "--all-annotators"))
     assert SEED_ID in out
-    result = adjudicate(list(pulled.values()), reviewer=A1)
+    result = adjudicate(list(pulled.values()), reviewer=A1, assigned={SEED_ID})
     assert_same_items(result.gold, r1)
+    (corpus_copy.annotation_dir / "assignments.toml").write_text(
+        f'[[review]]\nreviewer = "{A1}"\narticles = ["{SEED_ID}"]\n', encoding="utf-8"
+    )
+    (corpus_copy.gold / f"{SEED_ID}.json").unlink(missing_ok=True)
     ok(invoke("adjudicate", "--reviewer", A1, "--article", SEED_ID))
     assert_same_items(load_gold(gold_path(corpus_copy.gold, SEED_ID)), r1)
 

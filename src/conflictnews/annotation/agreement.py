@@ -512,14 +512,43 @@ def compute_corpus_agreement(grouped: Mapping[str, Sequence[AnnotationRecord]]) 
     return CorpusAgreement(articles=reports, skipped=skipped, corpus=corpus)
 
 
+def independence_exclusions(records: Sequence[AnnotationRecord]) -> list[Excluded]:
+    """Why records of one article cannot count as independent annotations (empty: all can).
+
+    Independence is read from each record: `provenance.annotation_pass` names the blind pass
+    (its own Label Studio project) the annotation was made in. A record without a pass (a
+    reviewer, the adjudicator) is not independent, and neither are two records of the same
+    pass (one project: their annotators could see each other's work).
+    """
+    by_pass: dict[int, list[AnnotationRecord]] = {}
+    out = []
+    for record in records:
+        k = record.provenance.annotation_pass
+        if k is None:
+            out.append(Excluded(article_id=record.article_id, annotator=record.annotator,
+                                reason="no annotation pass recorded (not a blind annotation)"))
+        else:
+            by_pass.setdefault(k, []).append(record)
+    for k, same in sorted(by_pass.items()):
+        if len(same) > 1:
+            names = ", ".join(sorted(r.annotator for r in same))
+            out += [
+                Excluded(article_id=r.article_id, annotator=r.annotator,
+                         reason=f"shares pass {k} with {names}: not blind to each other")
+                for r in same
+            ]
+    return sorted(out, key=lambda e: e.annotator or "")
+
+
 @dataclass(frozen=True)
 class AgreementScope:
-    """Which records count for agreement: independent annotators only, minus articles known not to be independent.
+    """Which records measure agreement: one record per blind pass, minus articles known not to be independent.
 
-    Declared in `annotation/agreement.toml`; an absent file means every annotator and every article.
+    Independence comes from the records (`independence_exclusions`); `annotation/agreement.toml`
+    only lists articles whose records turned out not to be independent after all, with the
+    evidence (e.g. copied region ids). An absent file means no such articles.
     """
 
-    independent_annotators: tuple[str, ...] = ()
     excluded_articles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -532,15 +561,63 @@ class AgreementScope:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConflictNewsError(f"{path}: invalid TOML: {exc}") from exc
-        return cls(tuple(data.get("independent_annotators", ())), dict(data.get("excluded_articles", {})))
+        if "independent_annotators" in data:
+            raise ConflictNewsError(
+                f"{path}: independent_annotators is no longer read; independence is recorded per "
+                "annotation (provenance.annotation_pass, written by `annotate pull`). Remove the key"
+            )
+        return cls(dict(data.get("excluded_articles", {})))
+
+    def article_exclusion(self, article_id: str, chosen: Sequence[AnnotationRecord]) -> str | None:
+        """Why a whole article is left out: declared in agreement.toml, or copied region ids found."""
+        if article_id in self.excluded_articles:
+            return self.excluded_articles[article_id]
+        return copy_evidence(chosen)
+
+    def exclusions(self, grouped: Mapping[str, Sequence[AnnotationRecord]]) -> list[Excluded]:
+        """Every record (or article) left out of agreement, with the reason."""
+        out = []
+        for article_id, records in sorted(grouped.items()):
+            left_out = independence_exclusions(records)
+            chosen = [r for r in records if r.annotator not in {e.annotator for e in left_out}]
+            reason = self.article_exclusion(article_id, chosen)
+            out += [Excluded(article_id=article_id, reason=reason)] if reason else left_out
+        return out
 
     def apply(self, grouped: Mapping[str, Sequence[AnnotationRecord]]) -> dict[str, list[AnnotationRecord]]:
         """The records that measure agreement, grouped by article (articles with < 2 such records dropped)."""
         kept: dict[str, list[AnnotationRecord]] = {}
         for article_id, records in grouped.items():
-            if article_id in self.excluded_articles:
-                continue
-            chosen = [r for r in records if not self.independent_annotators or r.annotator in self.independent_annotators]
-            if len(chosen) >= 2:
+            left_out = {e.annotator for e in independence_exclusions(records)}
+            chosen = [r for r in records if r.annotator not in left_out]
+            if len(chosen) >= 2 and self.article_exclusion(article_id, chosen) is None:
                 kept[article_id] = chosen
         return kept
+
+    @staticmethod
+    def annotators(kept: Mapping[str, Sequence[AnnotationRecord]]) -> list[str]:
+        """The independent annotators compared in `kept` (the output of `apply`)."""
+        return sorted({r.annotator for records in kept.values() for r in records})
+
+
+def copied_region_ids(a: AnnotationRecord, b: AnnotationRecord) -> int:
+    """Regions of `a` with the same id *and* offsets as one of `b`'s: evidence that one saw the other.
+
+    Label Studio gives every region a random id, so independent annotators share none; the
+    committed exclusions in annotation/agreement.toml were found this way.
+    """
+    def keys(record: AnnotationRecord) -> set[tuple[str, int, int]]:
+        return {(s.id, s.start, s.end) for s in (*record.entities, *record.events)}
+
+    return len(keys(a) & keys(b))
+
+
+def copy_evidence(records: Sequence[AnnotationRecord]) -> str | None:
+    """A sentence of evidence when two of the records share region ids, else None."""
+    for a, b in itertools.combinations(sorted(records, key=lambda r: r.annotator), 2):
+        if n := copied_region_ids(a, b):
+            return (
+                f"{a.annotator}'s and {b.annotator}'s records share {n} region id(s) at the same "
+                "offsets: one annotator saw the other's work"
+            )
+    return None

@@ -1,7 +1,8 @@
 """`conflictnews annotate ...`: Label Studio round trip, derived files, agreement, adjudication.
 
 server / stop   run a local Label Studio (own venv, own data folder, preset user)
-push            project + label config + articles as tasks (+ optional pre-annotations)
+add-annotator   an annotator account (credentials printed once)
+push            pass projects + label config + guidelines + articles as tasks (+ pre-annotations)
 submit          enter one of our records as an annotator's annotation
 pull            full JSON export -> validated records in corpus/annotations
 render          label_config.xml and the GUIDELINES.md label tables from the scheme
@@ -10,6 +11,7 @@ agreement, adjudicate   (annotation/review_cli.py)
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +28,7 @@ from conflictnews.annotation.labelstudio import (
     TOKEN_ENVS,
     URL_ENV,
     ExportInvalid,
+    add_annotator,
     connection_from,
     pull,
     push,
@@ -33,6 +36,7 @@ from conflictnews.annotation.labelstudio import (
 )
 from conflictnews.annotation.records import load_annotation
 from conflictnews.annotation.render import (
+    render_instructions,
     render_label_config,
     render_label_tables,
     splice_tables,
@@ -89,9 +93,14 @@ def server_command(
             "default .venv-labelstudio/bin/label-studio].",
         ),
     ] = None,
-    no_browser: Annotated[
-        bool, typer.Option("--no-browser", help="Do not open a browser.")
-    ] = False,
+    browser: Annotated[
+        bool | None,
+        typer.Option(
+            "--browser/--no-browser",
+            help="Open a browser on the server [default: only when there is a display ($DISPLAY / $WAYLAND_DISPLAY)].",
+            show_default=False,
+        ),
+    ] = None,
     detach: Annotated[
         bool,
         typer.Option(
@@ -111,7 +120,7 @@ def server_command(
         data_dir=(data_dir or ls_server.default_data_dir(root)).resolve(),
         credentials=ls_server.credentials_from_env(),
         port=port,
-        open_browser=not no_browser,
+        open_browser=has_display() if browser is None else browser,
     )
     console.print(
         f"starting Label Studio ({settings.binary}) on {settings.url}, data in {settings.data_dir}; "
@@ -147,6 +156,12 @@ def server_command(
     raise ConflictNewsError(f"Label Studio exited with code {code}; see {settings.log_path}")
 
 
+def has_display(env: dict[str, str] | None = None) -> bool:
+    """Whether a browser could open here (an X or Wayland display); SSH and CI have none."""
+    env = dict(os.environ) if env is None else env
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -165,6 +180,25 @@ def stop_command(
             f"no running Label Studio recorded in {folder} ({ls_server.PID_NAME} missing)"
         )
     _console().print(f"stopped Label Studio (pid {pid})")
+
+
+# --- annotators ----------------------------------------------------------------------------
+
+
+@app.command("add-annotator")
+def add_annotator_command(
+    email: Annotated[str, typer.Argument(help="The annotator's e-mail (their Label Studio login).")],
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Create an annotator account in Label Studio and print its login once (it is not stored)."""
+    conn = connection_from(url, token)
+    account = add_annotator(conn, email)
+    console = _console()
+    console.print(f"created Label Studio user {account.email}; give them these credentials (shown only now):")
+    console.print(f"  login:    {account.login_url}")
+    console.print(f"  e-mail:   {account.email}")
+    console.print(f"  password: {account.password}")
 
 
 # --- push / submit / pull ----------------------------------------------------------------
@@ -219,13 +253,22 @@ def push_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="Tasks per import request.")
     ] = 100,
+    overlap: Annotated[
+        int,
+        typer.Option(
+            "--overlap",
+            help="Annotators per task: one blind pass project per annotator (<title>, <title>-pass-2, ...).",
+        ),
+    ] = 1,
     url: UrlOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Create/update the project with the scheme's config and import articles as tasks (idempotent)."""
+    """Create/update the pass projects (scheme config, guidelines as instructions) and import articles (idempotent)."""
     console = _console()
     paths = ProjectPaths.discover()
     conn = connection_from(url, token)
+    guidelines = paths.annotation_dir / "GUIDELINES.md"
+    instructions = render_instructions(guidelines.read_text(encoding="utf-8")) if guidelines.exists() else None
     articles, stand_off = _articles_to_push(paths, article, selection)
     records = [load_annotation(p) for p in predictions]
     pairs = [(r, model_version or r.annotator) for r in records]
@@ -238,13 +281,20 @@ def push_command(
             predictions=pairs,
             batch_size=batch_size,
             on_batch=lambda n: progress.advance(bar, n),
+            overlap=overlap,
+            instructions=instructions,
         )
-    console.print(
-        f"project {project_title!r} (id {report.project_id}) at {conn.url}: {report.project}"
-    )
-    console.print(
-        f"{len(report.imported)} task(s) imported, {len(report.already_present)} already present"
-    )
+    for done in report.passes:
+        console.print(
+            f"project {done.title!r} (id {done.project_id}, pass {done.annotation_pass}) at {conn.url}: {done.project}"
+        )
+        console.print(
+            f"{len(done.imported)} task(s) imported, {len(done.already_present)} already present"
+        )
+    if overlap > 1:
+        console.print(
+            f"{overlap} blind passes: give each annotator one pass project; nobody may work in two"
+        )
     if stand_off:
         console.print(
             f"[yellow]{len(stand_off)} stand-off article(s) not pushed (text not hydrated):[/] "
@@ -349,13 +399,24 @@ def pull_command(
         table.add_row(name, str(value), str(report.counts_out.as_dict()[name]))
     console.print(table)
     console.print(
-        f"{len(report.written)} file(s) written to {paths.annotations}; export sha256 "
-        f"{report.export_sha256[:12]}"
+        f"{len(report.written)} file(s) written, {len(report.unchanged)} unchanged (not rewritten) "
+        f"in {paths.annotations}; export sha256 {report.export_sha256[:12]}"
     )
+    if len(report.passes) > 1:
+        console.print(
+            "passes: " + ", ".join(f"{p.annotation_pass} = {p.title!r} (id {p.project_id})" for p in report.passes)
+        )
+    for gone in report.deleted_tasks:
+        console.print(
+            f"[yellow]task deleted in Label Studio:[/] article {gone.article_id} (task {gone.task_id}, "
+            f"{gone.annotator}) is no longer in project {gone.project_title!r}; kept {gone.kept}"
+        )
     for ref in report.cancelled:
+        dropped = report.prediction_items_dropped.get(ref)
         console.print(
             f"cancelled (written with status 'cancelled'): article {ref.article_id}, {ref.annotator}, "
             f"annotation {ref.annotation_id}"
+            + (f"; {dropped} pre-annotation result(s) the skip copied were not kept" if dropped else "")
         )
     for ref in report.empty:
         console.print(
