@@ -75,31 +75,35 @@ def hydrated_repo(tmp_path_factory: pytest.TempPathFactory) -> ProjectPaths:
     return paths
 
 
-def _build_committed(paths: ProjectPaths, version: str) -> Path:
+def _build_committed(paths: ProjectPaths, version: str):
     """Build committed `version` into the copy's corpus/releases/<version>/ from its own inputs; the
     build refuses to write when the result differs from the committed MANIFEST.json."""
     from conflictnews.dataset.build import build_release
     from conflictnews.dataset.manifest import load_manifest
 
     published = load_manifest(paths.releases / version / "MANIFEST.json")
-    build_release(
+    return build_release(
         paths,
         version,
         allow_unannotated=published["options"]["allow_unannotated"],
         skip_unhydrated=published["options"].get("skip_unhydrated", False),
         only_articles=set(published["inputs"]["articles"]),
     )
-    return paths.releases / version
 
 
 @pytest.fixture(scope="session")
-def release_0_2_0(hydrated_repo: ProjectPaths) -> Path:
-    """Committed release 0.2.0 (seed + 100 FA-KES articles), built once per test session."""
+def build_0_2_0(hydrated_repo: ProjectPaths):
+    """Committed release 0.2.0 (seed + 100 FA-KES articles), built once per test session (BuildReport)."""
     return _build_committed(hydrated_repo, "0.2.0")
 
 
 @pytest.fixture(scope="session")
-def release_0_1_0(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def release_0_2_0(build_0_2_0) -> Path:
+    return build_0_2_0.out
+
+
+@pytest.fixture(scope="session")
+def build_0_1_0(tmp_path_factory: pytest.TempPathFactory):
     """Committed release 0.1.0 (the seed article and its adjudicated gold), built once per session in a
     project copy whose only release is 0.1.0, so it is that project's default ("newest") release."""
     import shutil
@@ -109,3 +113,8 @@ def release_0_1_0(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if manifest.parent.name != "0.1.0":
             shutil.rmtree(manifest.parent)
     return _build_committed(paths, "0.1.0")
+
+
+@pytest.fixture(scope="session")
+def release_0_1_0(build_0_1_0) -> Path:
+    return build_0_1_0.out

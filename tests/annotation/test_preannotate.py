@@ -10,8 +10,6 @@ from conflictnews.annotation.agreement import f1_score
 from conflictnews.annotation.preannotate import fit_preannotator, preannotate
 from conflictnews.annotation.records import AnnotationRecord, load_gold
 from conflictnews.corpus.records import Article
-from conflictnews.dataset.build import build_release
-from conflictnews.paths import ProjectPaths
 
 from ..conftest import REPO_ROOT, SEED_ID
 
@@ -19,11 +17,8 @@ LAYERS = {"entities": ("crf", {}), "events": ("crf", {}), "stances": ("tfidf_log
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "0.1.0"
-    # must reproduce the committed manifest, from that version's own input articles
-    build_release(ProjectPaths(REPO_ROOT), "0.1.0", out=out, only_articles={SEED_ID})
-    return out
+def release(release_0_1_0: Path) -> Path:
+    return release_0_1_0
 
 
 def test_preannotation_is_a_valid_record_of_every_layer(release: Path, seed_article: Article) -> None:

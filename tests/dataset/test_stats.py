@@ -56,11 +56,9 @@ def _totals(table: CountTable) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def real_release(tmp_path_factory) -> BuildReport:
-    """The repository's release 0.1.0 (real seed article + committed gold), built into a scratch folder."""
-    if not PUBLISHED.exists() or not gold_path(REPO.gold, SEED_ID).exists():
-        pytest.skip("release 0.1.0 or the seed gold is not committed")
-    return build_release(REPO, "0.1.0", out=tmp_path_factory.mktemp("real") / "0.1.0", only_articles={SEED_ID})
+def real_release(build_0_1_0) -> BuildReport:
+    """The repository's release 0.1.0 (real seed article + committed gold), built once per session."""
+    return build_0_1_0
 
 
 def test_real_seed_release_stats_equal_the_gold(real_release):
