@@ -212,7 +212,10 @@ def collection_of(article_file: Path) -> str:
 
 @dataclass(frozen=True)
 class CollectionSource:
-    """Where a stand-off collection's texts come from and how to hydrate them (for cards and errors)."""
+    """Where a stand-off collection's texts come from and how to hydrate them (for cards and errors).
+
+    Each collection module declares one (`fakes.SOURCE`); `corpus.collections` is the registry.
+    """
 
     collection: str
     name: str
@@ -221,13 +224,6 @@ class CollectionSource:
     attribution: str
     hydrate_command: str
     download_command: str | None = None
-
-
-def collection_sources() -> dict[str, CollectionSource]:
-    """The registry of stand-off collections, by `origin.collection`."""
-    from conflictnews.corpus import fakes
-
-    return {fakes.SOURCE.collection: fakes.SOURCE}
 
 
 def cached_digest_matches(cache: TextCache, article_id: str, text_sha256: str) -> bool:

@@ -35,11 +35,11 @@ import pyarrow as pa
 
 from conflictnews.annotation import scheme
 from conflictnews.annotation.records import gold_path, load_annotations, load_gold
+from conflictnews.corpus.collections import collection_sources
 from conflictnews.corpus.hydrate import (
     TextCache,
     cached_digest_matches,
     collection_of,
-    collection_sources,
     hydrated,
     standoff_sha256,
 )
