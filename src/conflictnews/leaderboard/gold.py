@@ -237,9 +237,16 @@ def make_key(release: Path, out: Path, configs: list[str] | None = None) -> Gold
             "manifest_sha256": source.manifest_sha256,
             "features": features,
             "rows": rows,
+            **_stated_ceiling(source.path),
         },
     )
     return _key_source(Path(out))
+
+
+def _stated_ceiling(release: Path) -> dict[str, Any]:
+    """The release's `annotator_ceiling` (integrity.py), carried into its key when stated."""
+    stated = read_json(Path(release) / "MANIFEST.json").get("annotator_ceiling")
+    return {"annotator_ceiling": stated} if stated else {}
 
 
 def gold_summary(store: GoldStore) -> list[dict[str, Any]]:

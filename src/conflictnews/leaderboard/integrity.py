@@ -73,8 +73,8 @@ def ceiling_flags(scores: list[dict[str, Any]], ceilings: dict[str, float]) -> l
                     "kind": CEILING_FLAG,
                     "task": score["task"],
                     "ceiling": ceiling,
-                    "message": f"{score['task']}: above human agreement "
-                    f"({float(score['main_value']) * 100:.1f} > {ceiling * 100:.1f}): check training data",
+                    "message": f"{score['task']} {float(score['main_value']) * 100:.1f} > annotator "
+                    f"agreement {ceiling * 100:.1f}: above human agreement: check training data",
                 }
             )
     return flags

@@ -160,6 +160,7 @@ def build_synthetic_release(
     n_articles: int = 8,
     seed: int = 0,
     relabel: float = 0.0,
+    annotator_ceiling: dict[str, float] | None = None,
 ) -> Path:
     """Write a SYNTHETIC release folder (see module docstring) and return it.
 
@@ -205,6 +206,7 @@ def build_synthetic_release(
             "manifest_format": 1,
             "synthetic": True,
             "configs": configs,
+            **({"annotator_ceiling": annotator_ceiling} if annotator_ceiling else {}),
         },
     )
     return folder
