@@ -497,7 +497,7 @@ def test_readjudicating_the_committed_adjudications_reproduces_them(
         result = adjudicate(annotations[article_id], reviewer=ADJUDICATOR, assigned=assigned)
         committed = load_gold(gold_path(paths.gold, article_id))
         assert not diff_gold(committed, result.gold), article_id
-    one = sorted(assigned)[0]
+    one = min(assigned)
     before = gold_path(paths.gold, one).stat().st_mtime_ns
     result = CliRunner().invoke(cli, ["adjudicate", "--reviewer", ADJUDICATOR, "--article", one], terminal_width=250)
     assert result.exit_code == 0, result.output
@@ -549,8 +549,10 @@ def test_diff_gold_per_layer() -> None:
         ('[[review]]\nreviewer = "r@x.org"\nselection = "pilot-v0.2.0"\nwho = 1\n', "entry 1: who"),
         ('[reviews]\n', "unknown key(s) ['reviews']"),
         (
-            '[[review]]\nreviewer = "r@x.org"\nselection = "pilot-v0.2.0"\n'
-            '[[review]]\nreviewer = "s@x.org"\narticles = ["0f02a47690bae303"]\n',
+            (
+                '[[review]]\nreviewer = "r@x.org"\nselection = "pilot-v0.2.0"\n'
+                '[[review]]\nreviewer = "s@x.org"\narticles = ["0f02a47690bae303"]\n'
+            ),
             "article 0f02a47690bae303 is assigned to r@x.org and to s@x.org",
         ),
     ],

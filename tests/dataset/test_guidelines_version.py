@@ -55,7 +55,7 @@ def test_published_gold_hashes_hold_after_the_field_was_added() -> None:
 
 def test_guidelines_changelog_has_an_entry_per_declared_version() -> None:
     changelog = (REPO_ROOT / "annotation" / "GUIDELINES.md").read_text(encoding="utf-8").split("## 9. Changelog")[1]
-    entries = re.findall(r"^\* \*\*Guidelines (\d+\.\d+)\*\*", changelog, flags=re.M)
+    entries = re.findall(r"^\* \*\*Guidelines (\d+\.\d+)\*\*", changelog, flags=re.MULTILINE)
     assert entries == list(GUIDELINES_VERSIONS) and entries[-1] == GUIDELINES_VERSION
 
 

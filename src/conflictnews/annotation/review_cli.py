@@ -23,7 +23,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from conflictnews.annotation.adjudicate import DEFAULT_RULE, RULES, Adjudication, GoldDiff, adjudicate, diff_gold
+from conflictnews.annotation.adjudicate import (
+    DEFAULT_RULE,
+    RULES,
+    Adjudication,
+    GoldDiff,
+    adjudicate,
+    diff_gold,
+)
 from conflictnews.annotation.agreement import (
     LAYER_ORDER,
     AgreementScope,
@@ -203,7 +210,9 @@ def _print_diff(console: Console, diff: GoldDiff, path: Path) -> None:
 def _reviewer_articles(paths: ProjectPaths, reviewer: str | None, console: Console) -> frozenset[str]:
     if reviewer is None:
         return frozenset()
-    from conflictnews.annotation.assignments import load_assignments  # reads selections (numpy): only when asked
+    from conflictnews.annotation.assignments import (
+        load_assignments,  # reads selections (numpy): only when asked
+    )
 
     assignments = load_assignments(paths)
     console.print(assignments.describe(reviewer))
@@ -283,7 +292,89 @@ def adjudicate_command(
         _print_adjudication(console, result, path)
 
 
+def _linted_articles(paths: ProjectPaths, article: str | None) -> list:
+    """Every gold record with its (hydrated) text and sentences; a record without text is an error."""
+    from conflictnews.annotation.lint import LintedArticle
+    from conflictnews.annotation.records import load_gold_records
+    from conflictnews.corpus.hydrate import TextCache
+    from conflictnews.corpus.segment import segment_many
+    from conflictnews.corpus.store import load_articles
+
+    golds = load_gold_records(paths.gold)
+    if article is not None:
+        if article not in golds:
+            raise ConflictNewsError(f"no gold record of article {article!r} in {paths.gold}")
+        golds = {article: golds[article]}
+    if not golds:
+        raise ConflictNewsError(f"no gold records in {paths.gold}")
+    articles = {a.id: a for a in load_articles(paths.articles, hydrate_from=TextCache.for_project(paths.root))}
+    orphans = sorted(set(golds) - set(articles))
+    if orphans:
+        raise ConflictNewsError(f"gold of article(s) not in {paths.articles}: {', '.join(orphans)}")
+    missing = sorted(a for a in golds if articles[a].text is None)
+    if missing:
+        raise ConflictNewsError(
+            f"{len(missing)} gold article(s) have no text to lint ({', '.join(missing[:5])}"
+            f"{', …' if len(missing) > 5 else ''}); hydrate them first: conflictnews corpus hydrate fakes --csv FA-KES-Dataset.csv"
+        )
+    ids = sorted(golds)
+    texts = [articles[a].require_text() for a in ids]
+    return [LintedArticle(golds[a], text, sentences) for a, text, sentences in zip(ids, texts, segment_many(texts))]
+
+
+def lint_command(
+    article: Annotated[str | None, typer.Option("--article", help="Only this article id.")] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="Also list violations in records of older guidelines versions (not enforced)."),
+    ] = False,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write every violation (JSON) here.")
+    ] = None,
+) -> None:
+    """Check the gold against the guidelines' mechanical rules; exit 1 on a violation not in annotation/lint-allowlist.toml."""
+    import json
+
+    from conflictnews.annotation.lint import ALLOWLIST_NAME, RULES, Allowlist, lint
+
+    console = _console()
+    paths = ProjectPaths.discover()
+    allowlist = Allowlist.load(paths.annotation_dir / ALLOWLIST_NAME)
+    report = lint(_linted_articles(paths, article), allowlist)
+    shown = [v for v in report.violations if v.enforced or show_all]
+    if shown:
+        table = Table("article", "sentence", "rule", "item", "problem", "status", title="Gold lint")
+        for v in shown:
+            status = (
+                f"allowed: {v.allowed}" if v.allowed
+                else "FAILS" if v.enforced
+                else f"not enforced (guidelines {v.guidelines_version})"
+            )
+            table.add_row(v.article_id, str(v.sentence), v.rule, v.subject, v.message, status)
+        console.print(table)
+    counts = Table("rule", "guideline", "fails", "allowed", f"not enforced (< {GUIDELINES_VERSION})",
+                   title=f"Violations per rule ({report.articles} gold records)")
+    for code, rule in RULES.items():
+        c = report.counts()[code]
+        counts.add_row(code, rule.section, str(c["enforced"]), str(c["allowed"]), str(c["not enforced"]))
+    console.print(counts)
+    if json_out is not None:
+        atomic_write_text(json_out, json.dumps([v.model_dump() for v in report.violations], indent=2) + "\n")
+        console.print(f"wrote {json_out}")
+    for entry in report.stale:
+        console.print(f"[red]stale allowlist entry[/] ({allowlist.source}): {entry.rule} {entry.article} "
+                      f"sentence {entry.sentence} {entry.subject}: no such violation")
+    if not report.ok:
+        raise ConflictNewsError(
+            f"gold lint: {len(report.failing)} violation(s) in records of guidelines {GUIDELINES_VERSION} not in "
+            f"{allowlist.source}, {len(report.stale)} stale allowlist entr{'y' if len(report.stale) == 1 else 'ies'}"
+        )
+    console.print(f"[green]gold lint passed[/]: no violation in records of guidelines {GUIDELINES_VERSION} "
+                  "outside the allowlist")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `agreement` and `adjudicate` to the `conflictnews annotate` command group."""
+    """Add `agreement`, `adjudicate` and `lint` to the `conflictnews annotate` command group."""
     app.command("agreement")(agreement)
     app.command("adjudicate")(adjudicate_command)
+    app.command("lint")(lint_command)
