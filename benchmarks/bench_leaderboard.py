@@ -9,6 +9,10 @@ labels, see conflictnews/leaderboard/synthetic.py) and noisy copies of its gold 
    visible (accept + queue wait + scoring with 1,000 bootstrap resamples). Target: median < 5 s.
 2. Page: 1,000 stored scored submissions, GET / (server-rendered HTML, every row). Target:
    median < 200 ms.
+3. Abuse: a normal upload's time from upload to score, alone and while 4 clients keep sending
+   bomb-like failing uploads (a ~256 KB zip declaring 250 MiB; and one that passes the ratio
+   check but is junk beyond its task's cap). Target: the median grows by < 1 s, and the server's
+   peak memory (RSS of all its processes) stays < 600 MiB.
 
     python benchmarks/bench_leaderboard.py [--sentences 10000] [--clients 20] [--processes 2]
         [--page-rows 1000] [--database-url URL]
@@ -44,6 +48,8 @@ from conflictnews.leaderboard.synthetic import (
 
 SUBMIT_BUDGET_S = 5.0
 PAGE_BUDGET_S = 0.200
+ABUSE_EXTRA_S = 1.0
+PEAK_RSS_MIB = 600
 
 
 def figures(values: list[float]) -> str:
@@ -192,6 +198,84 @@ def time_cold_render(db: Database, repeats: int) -> list[float]:
     return times
 
 
+def bomb_archives() -> list[bytes]:
+    """Bomb-like failing uploads: 250 MiB of newlines (~250 KB deflated, ratio ~1000:1), and
+    16 MiB of low-entropy junk (ratio below the limit, beyond any task's cap)."""
+    import io
+    import json
+    import zipfile
+
+    meta = json.dumps(synthetic_metadata("bomb")).encode()
+    rng = random.Random(1)
+    junk = bytes(98 if rng.random() < 0.02 else 97 for _ in range(16 << 20))
+    archives = []
+    for name, data in (("entities.jsonl", b"\n" * (250 << 20)), ("stance.jsonl", junk)):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+            archive.writestr("submission.json", meta)
+            archive.writestr(name, data)
+        archives.append(buffer.getvalue())
+    return archives
+
+
+class PeakRss:
+    """Samples the RSS of the server's process tree every 50 ms (psutil)."""
+
+    def __init__(self, server: LiveServer) -> None:
+        import threading
+
+        self.server, self.peak, self._stop = server, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        root = psutil.Process(self.server.process.pid)
+        while not self._stop.wait(0.05):
+            total = 0
+            for process in [root, *root.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def abuse_run(server: LiveServer, gold: GoldStore, n: int) -> tuple[list[float], list[float], int, dict]:
+    """Normal uploads' latencies alone, then under 4 concurrent bomb senders; peak RSS; statuses."""
+    import threading
+
+    quiet = [run_clients(server, [a])[0][0] for a in make_archives(gold, n, offset=300)]
+    bombs = bomb_archives()
+    stop = threading.Event()
+    statuses: dict[int, int] = {}
+
+    def bomber(k: int) -> None:
+        while not stop.is_set():
+            token = server.user(f"bench-bomber-{k}-{random.random():.6f}")  # fresh: per-user caps
+            response = server.post(token, bombs[k % len(bombs)], timeout=300)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    with PeakRss(server) as rss:
+        threads = [threading.Thread(target=bomber, args=(k,), daemon=True) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        loud = [run_clients(server, [a])[0][0] for a in make_archives(gold, n, offset=400)]
+        stop.set()
+        for thread in threads:
+            thread.join()
+    return quiet, loud, rss.peak, statuses
+
+
 def time_page(server: LiveServer, path: str, repeats: int) -> list[float]:
     times = []
     with httpx.Client(timeout=60) as client:
@@ -219,6 +303,7 @@ def main() -> int:
     parser.add_argument("--page-rows", type=int, default=1000)
     parser.add_argument("--page-repeats", type=int, default=30)
     parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--abuse-uploads", type=int, default=5)
     parser.add_argument(
         "--database-url", default=None, help="default: a SQLite file in a temp folder"
     )
@@ -257,7 +342,6 @@ def main() -> int:
                 "max_upload_bytes": 100 * 1024 * 1024,
                 "workers": 1,
                 "poll_seconds": 0.1,
-                "lease_seconds": 600,
             },
             processes=args.processes,
         )
@@ -309,9 +393,19 @@ def main() -> int:
             print(
                 f"   target median < {PAGE_BUDGET_S * 1000:.0f} ms: {'PASS' if page_ok else 'FAIL'}"
             )
+
+            quiet, loud, peak, statuses = abuse_run(server, gold, args.abuse_uploads)
+            extra = statistics.median(loud) - statistics.median(quiet)
+            print(f"\n3. normal uploads (all 4 tasks) alone and under 4 concurrent bomb senders:")
+            print(f"   alone:                  {figures(quiet)}")
+            print(f"   with bombs:             {figures(loud)}")
+            print(f"   bomb answers:           {dict(sorted(statuses.items()))}")
+            print(f"   median grows by {extra:+.3f} s (target < {ABUSE_EXTRA_S:.0f} s): {'PASS' if extra < ABUSE_EXTRA_S else 'FAIL'}")
+            print(f"   server peak RSS {peak / 2**20:.0f} MiB (target < {PEAK_RSS_MIB}): {'PASS' if peak < PEAK_RSS_MIB * 2**20 else 'FAIL'}")
+            abuse_ok = extra < ABUSE_EXTRA_S and peak < PEAK_RSS_MIB * 2**20
         finally:
             server.close()
-    return 0 if submit_ok and page_ok else 1
+    return 0 if submit_ok and page_ok and abuse_ok else 1
 
 
 if __name__ == "__main__":

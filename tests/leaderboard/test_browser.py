@@ -96,6 +96,28 @@ def test_upload_through_the_form_and_see_the_row_ranked(
         page.wait_for_url("**version=0.2.0*")
         assert "No scored submissions" in page.inner_text("#leaderboard")
 
+        # one row per model: a second submission of the same model keeps one row, "2 submissions"
+        response = server.post(token, bundles.archive(model, noise=0.35, seed=13))
+        assert response.status_code == 202, response.text
+        assert server.wait(response.json()["id"], token)["state"] == "scored"
+        page.goto(server.url + "/?version=0.1.0")
+        rows = page.locator("#leaderboard tbody tr", has_text=model)
+        assert rows.count() == 1
+        assert "2 submissions" in rows.inner_text()
+        page.click(f"#leaderboard tbody tr:has-text('{model}') a.history")
+        page.wait_for_url("**/models/*")
+        assert page.locator("#history tbody tr").count() == 2
+        assert model in page.inner_text("#model-name")
+        page.screenshot(path=str(ARTIFACTS / "model-history.png"), full_page=True)
+
+        # phone width: the table scrolls inside its box, the page itself does not overflow
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(server.url + "/?version=0.1.0")
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page overflows a phone by {overflow}px"
+        phone.screenshot(path=str(ARTIFACTS / "leaderboard-phone.png"), full_page=True)
+        phone.close()
+
         # a bad upload shows the error on the form
         page.goto(server.url + "/submit")
         bad = tmp_path / "bad.zip"
