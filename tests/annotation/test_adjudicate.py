@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from conflictnews.annotation.adjudicate import RULES, adjudicate, gold_span_id
 from conflictnews.annotation.records import (
     AnnotationRecord,
+    Provenance,
     Span,
     Stance,
     annotation_path,
@@ -270,7 +271,7 @@ def seed_records(article: Article) -> list[AnnotationRecord]:
         return Span(id=f"{prefix}-{needle[:4]}{nth}", start=s, end=e, label=label, text=text[s:e])
 
     out = []
-    for annotator, hts_label in ((A, "ARMED_GROUP"), (B, "ARMED_GROUP"), (C, "ORG")):
+    for blind_pass, (annotator, hts_label) in enumerate(((A, "ARMED_GROUP"), (B, "ARMED_GROUP"), (C, "ORG")), start=1):
         p = annotator[0]
         entities = [
             sp(p, "Aleppo", "GPE"),
@@ -287,6 +288,7 @@ def seed_records(article: Article) -> list[AnnotationRecord]:
                 scheme_version=SCHEME_VERSION,
                 entities=entities,
                 stances=[Stance(holder=f"{p}-HTS0", target=f"{p}-Bash0", label="OPPOSES")],
+                provenance=Provenance(annotation_pass=blind_pass),  # three independent blind passes
             )
         )
     return out
