@@ -59,23 +59,22 @@ def figures(values: list[float]) -> str:
 
 
 def make_archives(gold: GoldStore, n: int, offset: int = 0) -> list[bytes]:
-    """`n` bundles (all tasks) from 4 prediction variants; distinct metadata per bundle."""
-    variants = []
-    for k in range(4):
-        variants.append(
-            {
-                task: jsonl(
-                    noisy_predictions(
-                        task, gold.split("0.1.0", spec.config), noise=0.1 + 0.15 * k, seed=k
-                    )
-                )
-                for task, spec in TASKS.items()
-            }
-        )
+    """`n` bundles (all tasks), each with its own noisy predictions (the server refuses another
+    user's identical predictions) at 4 noise levels; distinct metadata per bundle."""
     return [
         Bundle(
             SubmissionMeta.model_validate(synthetic_metadata(f"bench model {offset + i}")),
-            variants[i % 4],
+            {
+                task: jsonl(
+                    noisy_predictions(
+                        task,
+                        gold.split("0.1.0", spec.config),
+                        noise=0.1 + 0.15 * (i % 4),
+                        seed=offset + i,
+                    )
+                )
+                for task, spec in TASKS.items()
+            },
         ).to_zip()
         for i in range(n)
     ]

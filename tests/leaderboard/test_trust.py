@@ -339,3 +339,56 @@ def test_failed_uploads_count_toward_an_hourly_cap_with_a_real_retry_after(
         assert "the limit for this task's test split" in response.json()["detail"]
     finally:
         server.close()
+
+
+def test_blind_track_served_from_a_private_key_shows_main_scores_only(
+    tmp_path: Path, releases: Path, bundles: Bundles
+) -> None:
+    """Server side of the blind track: a version whose gold is a private key (make-key) exposes
+    main scores at the shown precision and CIs only, to everyone, with a weekly cap per team."""
+    from conflictnews.leaderboard.gold import make_key
+
+    key = tmp_path / "keys" / "0.1.0.json"
+    make_key(releases / "0.1.0", key)
+    server = start_server("sqlite", tmp_path / "db", key, blind_weekly_cap=1)
+    try:
+        token = server.user(unique("blind"))
+        view = scored(server, token, bundles.archive("blind entry", noise=0.2))
+        assert view["track"] == "blind" and view["owner"] is True
+        for task in TASK_NAMES:
+            score = view["scores"][task]
+            assert set(score) == {"main_score", "main_value", "ci", "dataset_version", "manifest_sha256"}
+            assert score["main_value"] == round(score["main_value"], 3)
+            assert all(bound == round(bound, 3) for bound in score["ci"])
+        table = server.get("/api/leaderboard", version="0.1.0").json()
+        assert table["track"] == "blind"
+        row = table["rows"][0]
+        assert set(row["tasks"]["stance"]) == {"value", "ci", "tied_with_leader"}
+        assert row["tasks"]["stance"]["value"] == round(row["tasks"]["stance"]["value"], 3)
+        page = server.get("/", version="0.1.0").text
+        assert "Blind track" in page and "self-reported" not in page
+        sub_page = server.get(f"/submissions/{view['id']}", token).text
+        assert "per_type" not in sub_page and "n_rows" not in sub_page
+        response = server.post(token, bundles.archive("blind again", noise=0.3))
+        assert response.status_code == 429 and "weekly cap of the blind track" in response.json()["detail"]
+        assert int(response.headers["retry-after"]) > 6 * 24 * 3600
+    finally:
+        server.close()
+
+
+def test_readme_example_bundle_is_complete_and_valid() -> None:
+    """The README's example submission.json holds every key of the schema and validates; it
+    shows one predictions line per task."""
+    import re
+
+    from conflictnews.leaderboard.bundle import parse_metadata
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The leaderboard") :]
+    section = section[: section.index("\n## ", 5)]
+    example = re.search(r"```json\n(.*?)```", section, re.S).group(1)
+    assert set(json.loads(example)) == set(SubmissionMeta.model_fields)
+    parse_metadata(example.encode(), "README.md")
+    assert "leaderboard import-baselines" in section
+    for task in TASK_NAMES:
+        assert re.search(rf"^{task}\.jsonl\s+\{{", section, re.M), task
