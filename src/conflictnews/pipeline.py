@@ -7,14 +7,21 @@ corpus  -> check every article and gold record (text hashes, offsets)
 dataset -> rebuild the newest committed release; it must match its committed MANIFEST.json
 train   -> train and evaluate every baseline config in models/configs/ on that release
 results -> regenerate the results table in README.md and in the release's dataset card
+
+`reproduce --check` runs the same corpus, dataset and train steps, trains into a scratch folder and
+ends with `check` instead of `results`: it compares every rerun with the committed result (same
+predictions byte for byte, same scores, or within the tolerance its config declares), prints the
+table, and exits non-zero on a difference beyond the tolerance. It overwrites nothing.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -23,6 +30,10 @@ from rich.table import Table
 from conflictnews.io import ConflictNewsError, atomic_write_text
 from conflictnews.markdown import splice_block
 from conflictnews.paths import ProjectPaths
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conflictnews.models.compare import Comparison
+    from conflictnews.models.run import RunResult
 
 console = Console()
 
@@ -37,6 +48,9 @@ class Context:
     baselines: list[str] = field(default_factory=list)
     seeds: int | None = None
     release_dir: Path | None = None
+    out: Path | None = None  # None: models/ (committed release) or runs/ (see models.run.output_dirs)
+    results: list[RunResult] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
     summary: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -103,8 +117,23 @@ def train_baselines(ctx: Context) -> str:
         raise ConflictNewsError("no baseline config matches the --task/--baseline filters")
     for number, path in enumerate(selected, start=1):
         console.rule(f"[{number}/{len(selected)}] {path.relative_to(ctx.paths.root)}")
-        run_baseline(path, dataset=ctx.release_dir, seeds=ctx.seeds, paths=ctx.paths)
+        ctx.results.append(
+            run_baseline(path, dataset=ctx.release_dir, seeds=ctx.seeds, out=ctx.out, paths=ctx.paths)
+        )
     return f"{len(selected)} baseline config(s) trained and evaluated"
+
+
+def check_results(ctx: Context) -> str:
+    from conflictnews.models.compare import compare_with_committed, comparison_table
+
+    ctx.comparisons = [compare_with_committed(r, ctx.paths.model_results) for r in ctx.results]
+    console.print(comparison_table(ctx.comparisons))
+    identical = sum(c.identical for c in ctx.comparisons)
+    failed = [f"{c.task}/{c.name}" for c in ctx.comparisons if not c.passed]
+    outcome = f"{identical} of {len(ctx.comparisons)} identical to the committed results"
+    if failed:
+        outcome += f"; beyond the tolerance: {', '.join(failed)}"
+    return outcome
 
 
 def write_results_table(ctx: Context) -> str:
@@ -127,6 +156,11 @@ STEPS: tuple[Step, ...] = (
     Step("train", "models/configs/**/*.toml, corpus/releases/<v>/", "models/results/, models/cards/", train_baselines),
     Step("results", "models/results/", "README.md, corpus/releases/<v>/README.md", write_results_table),
 )
+CHECK_STEPS: tuple[Step, ...] = (
+    *STEPS[:2],
+    Step("train", "models/configs/**/*.toml, corpus/releases/<v>/", "a scratch folder", train_baselines),
+    Step("check", "the scratch folder, models/results/", "-", check_results),
+)
 
 
 def run_steps(ctx: Context, steps: tuple[Step, ...] = STEPS) -> list[tuple[str, str, float]]:
@@ -145,11 +179,24 @@ def reproduce(
     task: list[str] = typer.Option([], help="Only these tasks (repeatable)."),
     baseline: list[str] = typer.Option([], help="Only these baselines, by config name or baseline name (repeatable)."),
     seeds: int = typer.Option(None, help="Override the number of seeds of every config (e.g. 1 for a quick run)."),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Retrain into a scratch folder and compare with the committed results (overwrites nothing); "
+        "exit 1 on a difference beyond a config's tolerance.",
+    ),
 ) -> None:
     """Rebuild the dataset, retrain and re-evaluate every baseline, print and write the results table."""
     ctx = Context(ProjectPaths.discover(), version=version, tasks=task, baselines=baseline, seeds=seeds)
-    done = run_steps(ctx)
+    if check:
+        with tempfile.TemporaryDirectory(prefix="conflictnews-check-") as scratch:
+            ctx.out = Path(scratch)
+            done = run_steps(ctx, CHECK_STEPS)
+    else:
+        done = run_steps(ctx)
     summary = Table("step", "outcome", "seconds")
     for name, outcome, seconds in done:
         summary.add_row(name, outcome, f"{seconds:.1f}")
     console.print(summary)
+    if any(not c.passed for c in ctx.comparisons):
+        raise typer.Exit(1)

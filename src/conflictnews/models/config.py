@@ -7,6 +7,7 @@ seeds = [0]                # one run per seed (neural baselines: several, mean Â
 # dataset = "corpus/releases/0.1.0"   # optional: a release folder or a Hub dataset id; default: newest release
 # revision = "v0.1.0"                 # optional: Hub revision
 n_resamples = 1000         # bootstrap resamples for the confidence intervals
+# tolerance = 0.0          # optional: allowed |rerun - committed| of the main score; 0 = exact
 description = "..."
 
 [params]                   # the baseline's hyper-parameters (validated; unknown keys are errors)
@@ -40,6 +41,9 @@ class BaselineConfig(BaseModel):
     dataset: str | None = None
     revision: str | None = None
     n_resamples: int = Field(default=1000, ge=1)
+    # How far a rerun's main score may differ from the committed one (`reproduce --check`, the
+    # reproduction tests). 0: exact, i.e. the predictions file byte for byte and the same scores.
+    tolerance: float = Field(default=0.0, ge=0.0)
     description: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
 

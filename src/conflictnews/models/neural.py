@@ -37,6 +37,7 @@ from conflictnews.eval.tasks import STANCE_EXCLUDED_CLASS, TaskKind
 from conflictnews.io import ConflictNewsError, read_json, write_json
 from conflictnews.models.base import Baseline, Params, decode_labels, repair_iob2
 from conflictnews.models.classical import HOLDER_MARKERS, TARGET_MARKERS, marked_texts
+from conflictnews.models.determinism import ThreadSettings, deterministic_torch
 
 if TYPE_CHECKING:  # pragma: no cover
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -243,12 +244,18 @@ class _MiniLM(Baseline):
             if self.special_tokens:
                 self.model.resize_token_embeddings(len(self.tokenizer))
 
+    def thread_settings(self) -> ThreadSettings:
+        return ThreadSettings(torch_threads=self.params.torch_threads, torch_deterministic=True)
+
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
-        import torch
+        with deterministic_torch(self.params.torch_threads):
+            self._train(train, validation)
+
+    def _train(self, train: Dataset, validation: Dataset | None) -> None:
+        """The Trainer run (seeded: `seed` for the head and dropout, `data_seed` for the row order)."""
         from transformers import PrinterCallback, Trainer, TrainingArguments
 
         p = self.params
-        torch.set_num_threads(p.torch_threads)
         if p.max_train_rows is not None:
             train = train.select(range(min(p.max_train_rows, len(train))))
         self._init_model()
@@ -308,12 +315,11 @@ class _MiniLM(Baseline):
         import torch
 
         assert self.model is not None and self.tokenizer is not None
-        torch.set_num_threads(self.params.torch_threads)
         self.model.eval()
         size = self.params.eval_batch_size
         logits: list[np.ndarray] = []
         encodings: list[Any] = []
-        with torch.no_grad():
+        with deterministic_torch(self.params.torch_threads), torch.no_grad():
             for start in range(0, len(split), size):
                 batch = split.select(range(start, min(start + size, len(split))))
                 features = self._encode(batch, with_labels=False)

@@ -2,12 +2,16 @@
 
 `run_baseline(config_path)` is what `conflictnews train` and `conflictnews reproduce` call. For
 each seed: fit on train (validation for monitoring), predict the test split, score the predictions
-with `conflictnews.eval.scoring.score_predictions` (the one implementation of the metrics). Then:
+with `conflictnews.eval.scoring.score_predictions` (the one implementation of the metrics). Then,
+in the output folders (`OutputDirs`: models/results and models/cards for the committed release,
+else `--out`, default the git-ignored runs/):
 
-* models/results/<task>/<name>.predictions.jsonl — test predictions of the first seed (contract format);
-* models/results/<task>/<name>.json — dataset version and manifest hash, config and its sha256,
-  seeds, library versions, the TaskScore of every seed, mean ± std over seeds, wall times;
-* models/cards/<task>-<name>.md — the model card rendered from that results file.
+* results/<task>/<name>.predictions.jsonl — test predictions of the first seed (contract format);
+* results/<task>/<name>.json — dataset version and manifest hash, config and its sha256, seeds,
+  library versions, thread settings, the TaskScore of every seed, mean ± std over seeds. Nothing
+  in it depends on the machine's speed: a rerun under the same settings rewrites it byte for byte;
+* results/<task>/<name>.timings.json — wall times and the machine's thread pools (they vary);
+* cards/<task>-<name>.md — the model card rendered from the results file.
 """
 
 from __future__ import annotations
@@ -23,21 +27,32 @@ from rich.console import Console
 
 from conflictnews.eval.predictions import write_predictions
 from conflictnews.eval.scoring import score_predictions
-from conflictnews.io import ConflictNewsError, read_json, write_json
+from conflictnews.io import ConflictNewsError, read_json, sha256_file, write_json
 from conflictnews.models.base import library_versions
 from conflictnews.models.config import LoadedConfig, load_config
-from conflictnews.models.data import DatasetInfo, dataset_info, load_task_data, resolve_source
+from conflictnews.models.data import (
+    MANIFEST,
+    DatasetInfo,
+    dataset_info,
+    load_task_data,
+    resolve_source,
+)
+from conflictnews.models.determinism import ThreadSettings, machine_threads
 from conflictnews.paths import ProjectPaths
 
-RESULTS_FORMAT = 1
+# 2: wall times moved to <name>.timings.json; thread settings and the rerun tolerance recorded.
+RESULTS_FORMAT = 2
+RESULTS_SUFFIX = ".json"
+PREDICTIONS_SUFFIX = ".predictions.jsonl"
+TIMINGS_SUFFIX = ".timings.json"
+# Where `train` writes when the dataset is not the committed release (git-ignored).
+DEFAULT_RUNS_DIR = "runs"
 
 
 class SeedRun(BaseModel):
-    """One seed: its wall times, its test score (a TaskScore dump) and any notes from the fit."""
+    """One seed: its test score (a TaskScore dump) and any notes from the fit."""
 
     seed: int
-    train_seconds: float
-    predict_seconds: float
     score: dict[str, Any]
     notes: list[str] = []
 
@@ -54,7 +69,7 @@ class Summary(BaseModel):
 
 
 class RunResult(BaseModel):
-    """The content of models/results/<task>/<name>.json (plus where it was written, not serialised)."""
+    """The content of results/<task>/<name>.json (plus where it was written, not serialised)."""
 
     format: int = RESULTS_FORMAT
     task: str
@@ -70,15 +85,95 @@ class RunResult(BaseModel):
     seeds: list[int]
     dataset: DatasetInfo
     libraries: dict[str, str]
+    threads: ThreadSettings  # what fit and predict ran with (models/determinism.py)
+    tolerance: float  # allowed |rerun - committed| of the main score; 0.0 = exact (the config's)
     runs: list[SeedRun]
     summary: Summary
     predictions_file: str
     predictions_seed: int
-    train_seconds: float
-    predict_seconds: float
     results_path: Path | None = Field(default=None, exclude=True)
     predictions_path: Path | None = Field(default=None, exclude=True)
+    timings_path: Path | None = Field(default=None, exclude=True)
     card_path: Path | None = Field(default=None, exclude=True)
+
+
+class SeedTiming(BaseModel):
+    seed: int
+    train_seconds: float
+    predict_seconds: float
+
+
+class RunTimings(BaseModel):
+    """results/<task>/<name>.timings.json: how long it took, on what (kept apart from the scores)."""
+
+    task: str
+    name: str
+    runs: list[SeedTiming]
+    train_seconds: float  # all seeds
+    predict_seconds: float
+    machine: dict[str, Any]  # cpu count and thread pools (BLAS kernel architecture)
+
+
+class OutputDirs(BaseModel):
+    """Where a run's files go: results/<task>/<name>.* and cards/<task>-<name>.md."""
+
+    results: Path
+    cards: Path
+
+    @classmethod
+    def committed(cls, paths: ProjectPaths) -> OutputDirs:
+        """models/results and models/cards: the published results of the committed release."""
+        return cls(results=paths.model_results, cards=paths.model_cards)
+
+    @classmethod
+    def under(cls, folder: Path) -> OutputDirs:
+        """<folder>/results and <folder>/cards (a --out folder, runs/, a scratch folder)."""
+        return cls(results=Path(folder) / "results", cards=Path(folder) / "cards")
+
+    def results_file(self, task: str, name: str) -> Path:
+        return self.results / task / f"{name}{RESULTS_SUFFIX}"
+
+    def predictions_file(self, task: str, name: str) -> Path:
+        return self.results / task / f"{name}{PREDICTIONS_SUFFIX}"
+
+    def timings_file(self, task: str, name: str) -> Path:
+        return self.results / task / f"{name}{TIMINGS_SUFFIX}"
+
+    def card_file(self, task: str, name: str) -> Path:
+        return self.cards / f"{task}-{name}.md"
+
+
+def results_files(results_dir: Path) -> list[Path]:
+    """The results files under `results_dir` (<task>/<name>.json; not the timings files), sorted."""
+    return sorted(
+        path
+        for path in Path(results_dir).glob(f"*/*{RESULTS_SUFFIX}")
+        if not path.name.endswith(TIMINGS_SUFFIX)
+    )
+
+
+def is_committed_release(info: DatasetInfo, paths: ProjectPaths) -> bool:
+    """Whether `info` is the release the committed results are for: its MANIFEST.json is the
+    newest committed release's, byte for byte (rebuilt anywhere, or downloaded from the Hub)."""
+    if info.manifest_sha256 is None:
+        return False
+    from conflictnews.dataset.releases import newest_release
+
+    try:
+        committed = newest_release(paths.releases) / MANIFEST
+    except ConflictNewsError:
+        return False
+    return sha256_file(committed) == info.manifest_sha256
+
+
+def output_dirs(info: DatasetInfo, paths: ProjectPaths, out: Path | None) -> OutputDirs:
+    """`out` when given; else models/ for the committed release and runs/ for any other dataset,
+    so bring-your-own-data never overwrites the published results."""
+    if out is not None:
+        return OutputDirs.under(out)
+    if is_committed_release(info, paths):
+        return OutputDirs.committed(paths)
+    return OutputDirs.under(paths.root / DEFAULT_RUNS_DIR)
 
 
 def run_baseline(
@@ -88,13 +183,15 @@ def run_baseline(
     seeds: int | None = None,
     revision: str | None = None,
     save_dir: Path | None = None,
+    out: Path | None = None,
     paths: ProjectPaths | None = None,
     console: Console | None = None,
 ) -> RunResult:
     """Train, predict, score and write results and card for one config file.
 
     `dataset` (a release folder or Hub id) overrides the config's; `seeds` (a count) overrides its
-    seed list; `save_dir`, when given, receives each fitted model in `<save_dir>/seed-<n>/`.
+    seed list; `save_dir`, when given, receives each fitted model in `<save_dir>/seed-<n>/`;
+    `out` is the output folder (see `output_dirs` for the default).
     """
     paths = paths or ProjectPaths.discover()
     loaded = load_config(config_path)
@@ -108,6 +205,7 @@ def run_baseline(
         info,
         seeds=loaded.with_seeds(seeds),
         save_dir=save_dir,
+        output=output_dirs(info, paths, out),
         paths=paths,
         console=console,
     )
@@ -120,19 +218,25 @@ def train_and_evaluate(
     *,
     seeds: list[int] | None = None,
     save_dir: Path | None = None,
+    output: OutputDirs | None = None,
     paths: ProjectPaths | None = None,
     console: Console | None = None,
 ) -> RunResult:
-    """The seed loop on an already loaded DatasetDict; writes results, predictions and card."""
+    """The seed loop on an already loaded DatasetDict; writes results, predictions, timings, card
+    (into `output`, default models/results and models/cards)."""
     paths = paths or ProjectPaths.discover()
+    output = output or OutputDirs.committed(paths)
     console = console or Console(stderr=True)
     seeds = seeds or list(loaded.config.seeds)
     spec, cls = loaded.spec, loaded.baseline_class
     runs: list[SeedRun] = []
+    timings: list[SeedTiming] = []
     first_predictions: list[dict[str, Any]] = []
+    threads = ThreadSettings()
     for seed in seeds:
         console.print(f"[bold]{spec.name}[/] / {loaded.name}: seed {seed}", highlight=False)
         model = cls(spec, loaded.params, seed)
+        threads = model.thread_settings()
         start = time.perf_counter()
         model.fit(data["train"], data["validation"])
         trained = time.perf_counter()
@@ -148,18 +252,19 @@ def train_and_evaluate(
         if save_dir is not None:
             model.save(Path(save_dir) / f"seed-{seed}")
         runs.append(
-            SeedRun(
+            SeedRun(seed=seed, score=score.model_dump(mode="json"), notes=list(model.notes))
+        )
+        timings.append(
+            SeedTiming(
                 seed=seed,
                 train_seconds=round(trained - start, 3),
                 predict_seconds=round(predicted - trained, 3),
-                score=score.model_dump(mode="json"),
-                notes=list(model.notes),
             )
         )
         if not first_predictions:
             first_predictions = predictions
-    result = _result(loaded, info, runs, paths)
-    _write(result, first_predictions, paths)
+    result = _result(loaded, info, runs, threads, output, paths)
+    _write(result, first_predictions, _timings(result, timings))
     console.print(
         f"  {result.summary.main_score} = {format_score(result)}  -> {result.results_path}",
         highlight=False,
@@ -176,16 +281,21 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _result(
-    loaded: LoadedConfig, info: DatasetInfo, runs: list[SeedRun], paths: ProjectPaths
+    loaded: LoadedConfig,
+    info: DatasetInfo,
+    runs: list[SeedRun],
+    threads: ThreadSettings,
+    output: OutputDirs,
+    paths: ProjectPaths,
 ) -> RunResult:
     spec, cls = loaded.spec, loaded.baseline_class
     values = [run.score["main_value"] for run in runs]
     first = runs[0].score
     ci = first.get("ci", {}).get(spec.main_score)
-    results_dir = paths.model_results / spec.name
+    task, name = spec.name, loaded.name
     return RunResult(
-        task=spec.name,
-        name=loaded.name,
+        task=task,
+        name=name,
         baseline=cls.name,
         family=cls.family,
         deterministic=cls.deterministic,
@@ -196,7 +306,9 @@ def _result(
         params=loaded.params.model_dump(mode="json"),
         seeds=[run.seed for run in runs],
         dataset=info,
-        libraries=library_versions(),
+        libraries=library_versions(cls.family),
+        threads=threads,
+        tolerance=loaded.config.tolerance,
         runs=runs,
         summary=Summary(
             main_score=spec.main_score,
@@ -206,24 +318,38 @@ def _result(
             std=statistics.stdev(values) if len(values) > 1 else None,
             n_seeds=len(values),
         ),
-        predictions_file=f"{loaded.name}.predictions.jsonl",
+        predictions_file=output.predictions_file(task, name).name,
         predictions_seed=runs[0].seed,
-        train_seconds=round(sum(run.train_seconds for run in runs), 3),
-        predict_seconds=round(sum(run.predict_seconds for run in runs), 3),
-        results_path=results_dir / f"{loaded.name}.json",
-        predictions_path=results_dir / f"{loaded.name}.predictions.jsonl",
-        card_path=paths.model_cards / f"{spec.name}-{loaded.name}.md",
+        results_path=output.results_file(task, name),
+        predictions_path=output.predictions_file(task, name),
+        timings_path=output.timings_file(task, name),
+        card_path=output.card_file(task, name),
     )
 
 
-def _write(result: RunResult, predictions: list[dict[str, Any]], paths: ProjectPaths) -> None:
-    """Predictions first, then the results file that names them, then the card (all atomic)."""
+def _timings(result: RunResult, timings: list[SeedTiming]) -> RunTimings:
+    return RunTimings(
+        task=result.task,
+        name=result.name,
+        runs=timings,
+        train_seconds=round(sum(t.train_seconds for t in timings), 3),
+        predict_seconds=round(sum(t.predict_seconds for t in timings), 3),
+        machine=machine_threads(),
+    )
+
+
+def _write(result: RunResult, predictions: list[dict[str, Any]], timings: RunTimings) -> None:
+    """Predictions first, then the results file that names them, the timings, the card (all atomic)."""
     from conflictnews.models.report import write_model_card
 
     assert result.results_path and result.predictions_path and result.card_path
+    assert result.timings_path
     write_predictions(result.predictions_path, predictions)
     write_json(result.results_path, result.model_dump(mode="json"))
-    write_model_card(result, result.card_path)
+    write_json(result.timings_path, timings.model_dump(mode="json"))
+    # The card is rendered from the file as written (canonical key order), so a card rendered
+    # later from the committed file is the same card.
+    write_model_card(load_result(result.results_path), result.card_path)
 
 
 def load_result(path: Path) -> RunResult:
@@ -237,7 +363,20 @@ def load_result(path: Path) -> RunResult:
         raise ConflictNewsError(
             f"{path}: not a baseline results file: {exc.errors()[0]['msg']}"
         ) from exc
-    return result.model_copy(update={"results_path": Path(path)})
+    path = Path(path)
+    stem = path.name[: -len(RESULTS_SUFFIX)]
+    return result.model_copy(
+        update={
+            "results_path": path,
+            "predictions_path": path.parent / result.predictions_file,
+            "timings_path": path.parent / f"{stem}{TIMINGS_SUFFIX}",
+        }
+    )
+
+
+def load_timings(path: Path) -> RunTimings | None:
+    """A timings file, or None where there is none (a fresh --out folder, a deleted file)."""
+    return RunTimings.model_validate(read_json(path)) if Path(path).is_file() else None
 
 
 def format_score(result: RunResult, digits: int = 3) -> str:
