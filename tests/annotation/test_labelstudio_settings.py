@@ -106,3 +106,15 @@ def test_title_and_article_checks(corpus_copy: ProjectPaths) -> None:
     assert isinstance(result.exception, ConflictNewsError) and "no article with id 'ffff'" in str(
         result.exception
     )
+
+
+def test_server_opens_a_browser_only_with_a_display() -> None:
+    from conflictnews.annotation.cli import has_display
+
+    assert has_display({}) is False  # SSH, CI: --no-browser is the default
+    assert has_display({"DISPLAY": ":0"}) is True and has_display({"WAYLAND_DISPLAY": "wayland-0"}) is True
+    settings = ls_server.ServerSettings(
+        binary=Path("/x"), data_dir=Path("/d"), credentials=ls_server.credentials_from_env(CREDS),
+        open_browser=has_display({}),
+    )
+    assert "--no-browser" in ls_server.server_command(settings)
