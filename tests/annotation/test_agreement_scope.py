@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from conflictnews.annotation.agreement import AgreementScope, compute_corpus_agreement, copy_evidence
+from conflictnews.annotation.agreement import (
+    AgreementScope,
+    compute_corpus_agreement,
+    copy_evidence,
+)
 from conflictnews.annotation.records import AnnotationRecord, Provenance, Span, load_annotations
 from conflictnews.io import ConflictNewsError
 
