@@ -24,6 +24,7 @@ from conflictnews.annotation.cli import app
 from conflictnews.annotation.labelstudio import (
     Connection,
     ExportInvalid,
+    config_sha256,
     connect,
     content_of,
     pull,
@@ -42,7 +43,7 @@ from conflictnews.annotation.records import (
     write_record,
 )
 from conflictnews.annotation.render import render_label_config
-from conflictnews.annotation.scheme import SCHEME_VERSION, scheme_fingerprint
+from conflictnews.annotation.scheme import SCHEME_VERSION
 from conflictnews.corpus.records import Article
 from conflictnews.corpus.store import add_articles
 from conflictnews.io import ConflictNewsError, sha256_file, sha256_text
@@ -266,7 +267,7 @@ def test_round_trip_push_submit_pull_agree_adjudicate(
         )
         prov = back.provenance
         assert prov.project_id == project.id and prov.task_id == task.id and prov.annotation_id
-        assert prov.config_sha256 == scheme_fingerprint() and len(prov.export_sha256 or "") == 64
+        assert prov.config_sha256 == config_sha256(render_label_config()) and len(prov.export_sha256 or "") == 64
         assert prov.label_studio_version and prov.exported_at and prov.created_at
         assert prov.export_sha256 == sha256_file(
             tmp_path / "export.json"

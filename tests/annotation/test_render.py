@@ -70,3 +70,18 @@ def test_guidelines_without_markers_is_a_clear_error(corpus_copy: ProjectPaths) 
     result = CliRunner().invoke(app, ["render", "--check"])
     assert isinstance(result.exception, ConflictNewsError)
     assert str(guidelines) in str(result.exception) and "markers" in str(result.exception)
+
+
+def test_scheme_fingerprint_pins_labels_not_the_labeling_ui(monkeypatch) -> None:
+    """A new hotkey, grouping or help text leaves the fingerprint (and so every published release
+    manifest) unchanged; a changed label definition changes it."""
+    import dataclasses
+
+    from conflictnews.annotation import scheme
+
+    before, ui_before = scheme.scheme_fingerprint(), render_label_config()
+    person, *rest = scheme.ENTITY_TYPES
+    monkeypatch.setattr(scheme, "ENTITY_TYPES", (dataclasses.replace(person, hotkey="z"), *rest))
+    assert render_label_config() != ui_before and scheme.scheme_fingerprint() == before
+    monkeypatch.setattr(scheme, "ENTITY_TYPES", (dataclasses.replace(person, description="Anyone."), *rest))
+    assert scheme.scheme_fingerprint() != before

@@ -55,7 +55,7 @@ from conflictnews.annotation.records import (
     write_record,
 )
 from conflictnews.annotation.render import config_scheme_version, render_label_config
-from conflictnews.annotation.scheme import SCHEME_VERSION, scheme_fingerprint
+from conflictnews.annotation.scheme import SCHEME_VERSION
 from conflictnews.annotation.validate import (
     AnnotationRef,
     Counts,
@@ -930,7 +930,7 @@ def pull(
         conversions.append(conversion)
         passes.append(
             PassPull(k, project.title, int(project.id), export.info.export_sha256 or "",
-                     export.info.config_sha256 == scheme_fingerprint())
+                     export.info.config_sha256 == config_sha256(render_label_config()))
         )
         exports[int(project.id)] = (project.title, {int(t["id"]) for t in export.tasks})
         for ref in conversion.cancelled:

@@ -211,11 +211,47 @@ def layer_of_control(control: str) -> str:
     raise KeyError(f"unknown Label Studio control {control!r}; known: {[c for c, _ in LAYERS.values()]}")
 
 
-def scheme_fingerprint() -> str:
-    """SHA-256 of the rendered Label Studio config: pins which scheme an annotation used."""
-    from conflictnews.annotation.render import render_label_config
+def label_set_document() -> str:
+    """The scheme's labels as one canonical text: what `scheme_fingerprint` hashes.
 
-    return hashlib.sha256(render_label_config().encode("utf-8")).hexdigest()
+    Its format is frozen as first published (it was the whole Label Studio config of scheme
+    1.0.0, and releases 0.1.0 and 0.2.0 record its hash), so the fingerprint changes only when a
+    label, its definition or its colour does, never with the labeling UI's layout, grouping or
+    hotkeys (`render.render_label_config`; pulls compare a project's config with that one).
+    """
+    from xml.sax.saxutils import quoteattr
+
+    entities = "\n".join(
+        f"    <Label value={quoteattr(t.code)} background={quoteattr(t.color)} hint={quoteattr(t.description)}/>"
+        for t in ENTITY_TYPES
+    )
+    events = "\n".join(
+        f'    <Label value={quoteattr(t.code)} background="#f4a261" hint={quoteattr(t.acled_name)}/>'
+        for t in SUB_EVENT_TYPES
+    )
+    relations = "\n".join(f"    <Relation value={quoteattr(t.code)}/>" for t in STANCE_LABELS)
+    return f"""<View>
+  <!-- Generated from conflictnews.annotation.scheme v{SCHEME_VERSION}; do not edit by hand. -->
+  <Header value="Entities"/>
+  <Labels name="{ENTITY_CONTROL}" toName="{TEXT_OBJECT}">
+{entities}
+  </Labels>
+  <Header value="Event triggers (ACLED sub-event types)"/>
+  <Labels name="{EVENT_CONTROL}" toName="{TEXT_OBJECT}">
+{events}
+  </Labels>
+  <Header value="Stance: relate holder to target"/>
+  <Relations>
+{relations}
+  </Relations>
+  <Text name="{TEXT_OBJECT}" value="$text"/>
+</View>
+"""
+
+
+def scheme_fingerprint() -> str:
+    """SHA-256 of the label set (`label_set_document`): pins which labels an annotation used."""
+    return hashlib.sha256(label_set_document().encode("utf-8")).hexdigest()
 
 
 def _check_scheme() -> None:
