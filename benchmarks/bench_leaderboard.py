@@ -252,7 +252,9 @@ def abuse_run(server: LiveServer, gold: GoldStore, n: int) -> tuple[list[float],
     """Normal uploads' latencies alone, then under 4 concurrent bomb senders; peak RSS; statuses."""
     import threading
 
-    quiet = [run_clients(server, [a])[0][0] for a in make_archives(gold, n, offset=300)]
+    with PeakRss(server) as calm:
+        quiet = [run_clients(server, [a])[0][0] for a in make_archives(gold, n, offset=300)]
+    print(f"   server peak RSS without bombs: {calm.peak / 2**20:.0f} MiB")
     bombs = bomb_archives()
     stop = threading.Event()
     statuses: dict[int, int] = {}

@@ -115,7 +115,21 @@ class Limits:
 
 
 MIN_TASK_CAP = 1 << 20
-BYTES_PER_GOLD_ROW = 8 * 1024  # a predictions row is a few hundred bytes; 8 KiB is generous
+BYTES_PER_GOLD_ROW = 2 * 1024  # real predictions rows are 70-200 bytes; 2 KiB is generous
+MAX_LINE_BYTES = 64 * 1024  # one predictions row; longer lines are refused before JSON parsing
+
+
+def _longest_line(data: bytes) -> tuple[int, int]:
+    """(length, 1-based line number) of the longest line, without copying the data."""
+    longest, where, start, number = 0, 0, 0, 0
+    while start <= len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        number += 1
+        if end - start > longest:
+            longest, where = end - start, number
+        start = end + 1
+    return longest, where
 
 
 @dataclass(frozen=True)
@@ -398,6 +412,12 @@ def count_predictions_bytes(task: str, split: Any, data: bytes, origin: str) -> 
     from conflictnews.eval.predictions import PredictionError
     from conflictnews.eval.scoring import count_table
 
+    longest, line = _longest_line(data)
+    if longest > MAX_LINE_BYTES:
+        raise BundleError(
+            f"{origin}: line {line} is {longest} bytes, more than {MAX_LINE_BYTES} for one "
+            "predictions row"
+        )
     with tempfile.TemporaryDirectory(prefix="cnlb-") as tmp:
         path = Path(tmp) / f"{task}{PREDICTIONS_SUFFIX}"
         path.write_bytes(data)
