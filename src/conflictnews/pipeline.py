@@ -198,5 +198,9 @@ def reproduce(
     for name, outcome, seconds in done:
         summary.add_row(name, outcome, f"{seconds:.1f}")
     console.print(summary)
-    if any(not c.passed for c in ctx.comparisons):
-        raise typer.Exit(1)
+    failed = [f"{c.task}/{c.name}" for c in ctx.comparisons if not c.passed]
+    if failed:
+        raise ConflictNewsError(
+            f"reproduce --check: {len(failed)} result(s) differ from the committed ones beyond the "
+            f"declared tolerance: {', '.join(failed)} (see the table above)"
+        )
