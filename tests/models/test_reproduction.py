@@ -285,3 +285,12 @@ def test_train_on_other_data_writes_to_runs_or_out(synthetic_release: Path, tmp_
     assert done.returncode == 0, done.stderr[-3000:]
     assert (out / "results/entities/crf.json").is_file() and (out / "cards/entities-crf.md").is_file()
     assert _snapshot(project.root / "models") == before
+
+
+def test_committed_model_cards_are_rendered_from_the_committed_results() -> None:
+    from conflictnews.models.report import render_model_card
+
+    for path in results_files(REPO.model_results):
+        result = load_result(path)
+        card = REPO.model_cards / f"{result.task}-{result.name}.md"
+        assert card.read_text(encoding="utf-8") == render_model_card(result), f"{card} drifted from {path}"
