@@ -30,7 +30,6 @@ import krippendorff
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from rich.table import Table
-from sklearn.metrics import cohen_kappa_score
 
 from conflictnews.annotation.records import AnnotationRecord, Span
 from conflictnews.annotation.scheme import STANCE_NONE
@@ -324,6 +323,8 @@ def kappa_score(labels_a: Sequence[str], labels_b: Sequence[str]) -> Score:
         return Score(
             value=None, n=n, reason=f"only one label ({used[0]}) used: chance agreement is 1"
         )
+    from sklearn.metrics import cohen_kappa_score  # sklearn costs seconds to import; only kappa needs it
+
     value = float(cohen_kappa_score(list(labels_a), list(labels_b)))
     if np.isnan(value):  # pragma: no cover - excluded by the checks above
         return Score(value=None, n=n, reason="undefined")

@@ -40,11 +40,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from label_studio_sdk import LabelStudio
-from label_studio_sdk.core.api_error import ApiError
 
 from conflictnews.annotation.ls_results import parse_results, record_to_results
 from conflictnews.annotation.records import (
@@ -68,6 +66,10 @@ from conflictnews.annotation.validate import (
 )
 from conflictnews.corpus.records import Article
 from conflictnews.io import ConflictNewsError, sha256_bytes, sha256_text, staged_directory
+
+if TYPE_CHECKING:  # the SDK (with pandas) takes ~1 s to import: loaded when a command connects
+    from label_studio_sdk import LabelStudio
+    from label_studio_sdk.core.api_error import ApiError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_PROJECT_TITLE = "conflictnews"
@@ -111,6 +113,8 @@ def _api_message(exc: ApiError) -> str:
 @contextmanager
 def api_errors(conn: Connection, action: str) -> Iterator[None]:
     """Turn SDK and network errors into one clear ConflictNewsError line."""
+    from label_studio_sdk.core.api_error import ApiError
+
     try:
         yield
     except ApiError as exc:
@@ -135,6 +139,8 @@ def api_errors(conn: Connection, action: str) -> Iterator[None]:
 
 def connect(conn: Connection) -> LabelStudio:
     """An SDK client whose token has been checked (one request), so later errors are real ones."""
+    from label_studio_sdk import LabelStudio
+
     client = LabelStudio(base_url=conn.url, api_key=conn.token, timeout=120)
     with api_errors(conn, "connect"):
         client.users.whoami()
