@@ -156,10 +156,9 @@ def assert_same_items(gold: AnnotationRecord, expected: AnnotationRecord) -> Non
     assert items(gold) == items(expected)
 
 
-def committed_seed_gold(repo_paths: ProjectPaths) -> GoldRecord | None:
-    """The lead's committed gold for the seed article, once it exists (corpus/gold/<seed>.json)."""
-    path = gold_path(repo_paths.gold, SEED_ID)
-    return load_gold(path) if path.exists() else None
+def committed_seed_gold(repo_paths: ProjectPaths) -> GoldRecord:
+    """The committed adjudicated gold of the seed article (corpus/gold/<seed>.json)."""
+    return load_gold(gold_path(repo_paths.gold, SEED_ID))
 
 
 def invoke(*args: str) -> object:
@@ -305,10 +304,6 @@ def test_committed_seed_gold_survives_label_studio(
 ) -> None:
     """The committed seed gold, entered as an annotation and pulled back, is the same gold."""
     gold = committed_seed_gold(repo_paths)
-    if gold is None:
-        pytest.skip(
-            f"no committed gold for the seed article yet ({gold_path(repo_paths.gold, SEED_ID)})"
-        )
     push(label_studio, [seed_article], title=project_title)
     submit(
         label_studio,
