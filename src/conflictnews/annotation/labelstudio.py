@@ -874,7 +874,10 @@ def deleted_tasks(
 ) -> list[DeletedTask]:
     """Records pulled earlier from one of these projects whose task the project no longer has.
 
-    `exports`: project id -> (title, task ids in its export now).
+    `exports`: project id -> (title, task ids in its export now). A record belongs to a project
+    when both its project id and its project title match: ids alone repeat across servers (every
+    new Label Studio numbers its first project 1), and a record pulled before titles were recorded
+    cannot be told apart, so it is never reported.
     """
     from conflictnews.annotation.records import load_annotations
 
@@ -882,7 +885,9 @@ def deleted_tasks(
     for article_id, records in load_annotations(annotations_dir).items():
         for record in records:
             prov = record.provenance
-            if prov.project_id in exports and prov.task_id not in exports[prov.project_id][1]:
+            if prov.project_id not in exports or prov.project_title != exports[prov.project_id][0]:
+                continue
+            if prov.task_id not in exports[prov.project_id][1]:
                 gone.append(
                     DeletedTask(
                         article_id,
