@@ -29,6 +29,11 @@ def build(
         help="Leave out gold-annotated stand-off articles (e.g. FA-KES) whose text is not hydrated "
              "(listed in the manifest).",
     ),
+    blind_test: bool = typer.Option(
+        False, "--blind-test",
+        help="Also write the blind-test variant (test split without labels, for the leaderboard's blind track) "
+             "to blind/<version>/ next to the release folder.",
+    ),
 ) -> None:
     """Build a hub-ready release folder from the committed articles and gold annotations."""
     from conflictnews.dataset.build import build_release
@@ -58,6 +63,13 @@ def build(
         console.print(f"version {report.version} already existed with identical content: rebuilt the same bytes")
     else:
         console.print(f"commit {report.out / 'MANIFEST.json'} and a CHANGELOG entry for {report.version}")
+    if blind_test:
+        from conflictnews.dataset.blind import write_blind_variant
+
+        blind = write_blind_variant(report.out)
+        withheld = ", ".join(f"{c}.{col}" for c, cols in blind.withheld.items() for col in cols)
+        console.print(f"blind-test variant -> {blind.out} (test labels withheld: {withheld})", soft_wrap=True)
+        console.print(f"serve its key: conflictnews leaderboard make-key {report.out} KEY.json", soft_wrap=True)
 
 
 @app.command("verify")

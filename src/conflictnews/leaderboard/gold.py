@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from datasets import Dataset, Features
 
+from conflictnews.dataset.blind import is_blind_manifest
 from conflictnews.dataset.semver import SemVer
 from conflictnews.io import ConflictNewsError, read_json, sha256_file, write_json
 
@@ -68,6 +69,11 @@ def _release_source(folder: Path) -> GoldSource | None:
     version = manifest.get("version") if isinstance(manifest, dict) else None
     if not isinstance(version, str) or not version:
         raise ConflictNewsError(f"{manifest_path}: no 'version' string")
+    if is_blind_manifest(manifest):  # its test labels are -1: never gold
+        raise ConflictNewsError(
+            f"{folder}: is the blind-test variant of {version} (test labels withheld), not gold; "
+            "serve the key made by `leaderboard make-key` from the full release instead"
+        )
     configs = _release_configs(folder, manifest)
     if not configs:
         return None
