@@ -425,8 +425,8 @@ def test_write_records_keeps_other_files_and_reconciles(tmp_path: Path) -> None:
     out = convert_export(
         [task([annotation(good_results()), annotation([], aid=12, who=A2)])], ARTICLES, INFO
     )
-    counts, written = write_records(annotations, out)
-    assert counts == out.counts_in
+    counts, written, unchanged = write_records(annotations, out)
+    assert counts == out.counts_in and unchanged == []
     assert written == [
         annotation_path(annotations, ARTICLE.id, A1),
         annotation_path(annotations, ARTICLE.id, A2),
