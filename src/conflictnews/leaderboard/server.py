@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from conflictnews.io import ConflictNewsError
 from conflictnews.leaderboard import migrate, ranking, store
+from conflictnews.leaderboard import responses as R
 from conflictnews.leaderboard.bundle import (
     BundleError,
     SubmissionMeta,
@@ -357,28 +358,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # ---- API ---------------------------------------------------------------------------------
 
-    @app.get("/api/health")
+    @app.get("/api/health", response_model=R.Health, response_model_exclude_unset=True)
     def health() -> dict[str, Any]:
+        """Liveness, the scored versions and the queue length."""
         return {
             "status": "ok",
             "versions": services.versions(),
             "queued": store.count_queued(services.db),
         }
 
-    @app.get("/api/versions")
+    @app.get("/api/versions", response_model=list[R.VersionInfo], response_model_exclude_unset=True)
     def versions() -> list[dict[str, Any]]:
+        """The dataset versions this server scores (public facts only: no labels)."""
         return gold_summary(services.gold)
 
-    @app.get("/api/submission-schema")
+    @app.get("/api/submission-schema", response_model=dict[str, Any])
     def submission_schema() -> dict[str, Any]:
+        """The JSON Schema of a bundle's `submission.json`."""
         return SubmissionMeta.model_json_schema()
 
-    @app.post("/api/submissions", status_code=202)
+    @app.post(
+        "/api/submissions",
+        status_code=202,
+        response_model=R.SubmissionAccepted,
+        response_model_exclude_unset=True,
+        responses=R.errors(400, 401, 409, 413, 422, 429),
+    )
     def post_submission(
         request: Request,
         file: Annotated[UploadFile, File()],
         user: CurrentUser,
     ) -> dict[str, Any]:
+        """Upload a bundle (zip: `submission.json` and one `<task>.jsonl` per task); it is queued
+        for scoring. Bearer token required."""
         submission_id = services.accept(user, file.file.read(), file.filename or "bundle.zip")
         return {
             "id": submission_id,
@@ -387,20 +399,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "page": str(request.url_for("submission_page", submission_id=submission_id)),
         }
 
-    @app.get("/api/submissions/{submission_id}", name="get_submission")
+    @app.get(
+        "/api/submissions/{submission_id}",
+        name="get_submission",
+        response_model=R.SubmissionView,
+        response_model_exclude_unset=True,
+        responses=R.errors(404),
+    )
     def get_submission(submission_id: int, s: DbSession, viewer: Viewer) -> dict[str, Any]:
+        """A submission and its scores (the owner, by bearer token, also sees errors and contact)."""
         view = store.submission_dict(s, submission_id, viewer, services.blind_versions())
         if view is None:
             raise HTTPException(404, f"no submission {submission_id}")
         return view
 
-    @app.get("/api/leaderboard")
+    @app.get(
+        "/api/leaderboard",
+        response_model=R.LeaderboardView,
+        response_model_exclude_unset=True,
+        responses=R.errors(400, 404),
+    )
     def get_leaderboard(
         s: DbSession,
         version: str | None = None,
         task: str | None = None,
         sort: str = ranking.OVERALL,
     ) -> dict[str, Any]:
+        """The ranked table of one dataset version (default: the newest): one row per model."""
         if version is not None and version not in services.versions():
             raise HTTPException(
                 404,
@@ -506,8 +531,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             request, "submission.html", {"settings": settings, "sub": view, "columns": columns}
         )
 
-    @app.get("/api/models/{model_key}", name="get_model")
+    @app.get(
+        "/api/models/{model_key}",
+        name="get_model",
+        response_model=R.ModelHistory,
+        response_model_exclude_unset=True,
+        responses=R.errors(404),
+    )
     def get_model(model_key: str, s: DbSession, viewer: Viewer) -> dict[str, Any]:
+        """Every submission of one model (team + model name + declared version)."""
         history = model_history(s, model_key, viewer)
         if history is None:
             raise HTTPException(404, f"no model {model_key}")
