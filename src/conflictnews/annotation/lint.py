@@ -113,7 +113,8 @@ _VAGUE_PERIOD = re.compile(
     r"^(?:(?:the|these|those|in)\s+)?(?:(?:recent|past|last|coming|next|previous)\s+)?(?:days|weeks|months|years|decades)$",
     re.IGNORECASE,
 )
-_TIME_UNIT = re.compile(r"\b(?:hours?|minutes?|seconds?)\b", re.IGNORECASE)
+# "seconds" only in the plural: the singular is the ordinal of "a [second day]" (§3.1.1), a DATE.
+_TIME_UNIT = re.compile(r"\b(?:hours?|minutes?|seconds)\b", re.IGNORECASE)
 
 
 def check_vague_date(article: LintedArticle) -> Iterator[Finding]:
@@ -387,6 +388,7 @@ RULES: dict[str, LintRule] = _rules(
             Example("the past [24 hours]DATE", True),
             Example("more than [an hour]DATE", True),
             Example("in just [four days]DATE", False),
+            Example("for a [second day]DATE", False),
         ),
     ),
     LintRule(
