@@ -471,7 +471,7 @@ def test_adjudicate_never_replaces_the_committed_seed_gold_without_force(
     assert "ARMED_GROUP -> ORG" in refused.output and "'HTS'" in refused.output
     assert "OPPOSES" in refused.output and "'Syria' -> 'HTS'" in refused.output
     assert "annotators: ['annotator-a@conflictnews.invalid'] -> ['newcomer@conflictnews.invalid']" in refused.output
-    assert seed.read_bytes() == committed and not (paths.gold / ".history").exists()
+    assert seed.read_bytes() == committed and not (paths.gold / ".history" / seed_article.id).exists()
 
     forced = CliRunner().invoke(cli, [*args, "--force"], terminal_width=250)
     assert forced.exit_code == 0, forced.output
@@ -507,18 +507,21 @@ def test_readjudicating_the_committed_adjudications_reproduces_them(
     assert gold_path(paths.gold, one).stat().st_mtime_ns == before
 
 
-def test_readjudicating_a_pilot_article_must_not_claim_newer_guidelines(
+def test_readjudicating_a_revised_pilot_article_reproduces_it_and_guards_its_version(
     committed_copy: ProjectPaths, cli: typer.Typer
 ) -> None:
-    """A single-annotated pilot article (guidelines 1.0) re-adjudicated under the current version is a
-    change of record, refused without --force; declared as 1.0 it is unchanged."""
-    pilot = next(a for a, g in sorted(load_gold_records(committed_copy.gold).items()) if g.guidelines_version == "1.0")
-    refused = CliRunner().invoke(cli, ["adjudicate", "--article", pilot], terminal_width=250)
-    assert isinstance(refused.exception, ConflictNewsError)
-    assert f"guidelines_version: '1.0' -> '{GUIDELINES_VERSION}'" in refused.output
-    same = CliRunner().invoke(cli, ["adjudicate", "--article", pilot, "--guidelines-version", "1.0"], terminal_width=250)
+    """A pilot article revised to the current guidelines (the reviser's record wins on the articles
+    assigned to them) re-adjudicates to its committed gold; declared as 1.0 it is a change of record,
+    refused without --force."""
+    reviser = "reviser@conflictnews.invalid"
+    pilot = next(a for a, g in sorted(load_gold_records(committed_copy.gold).items()) if g.annotators == [reviser])
+    args = ["adjudicate", "--article", pilot, "--reviewer", reviser]
+    same = CliRunner().invoke(cli, args, terminal_width=250)
     assert same.exit_code == 0 and "unchanged" in same.output, same.output
-    unknown = CliRunner().invoke(cli, ["adjudicate", "--article", pilot, "--guidelines-version", "0.9"])
+    refused = CliRunner().invoke(cli, [*args, "--guidelines-version", "1.0"], terminal_width=250)
+    assert isinstance(refused.exception, ConflictNewsError)
+    assert f"guidelines_version: '{GUIDELINES_VERSION}' -> '1.0'" in refused.output
+    unknown = CliRunner().invoke(cli, [*args, "--guidelines-version", "0.9"])
     assert "unknown guidelines version '0.9'" in str(unknown.exception)
 
 

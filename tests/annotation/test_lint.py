@@ -20,7 +20,17 @@ from conflictnews.annotation.lint import (
     example_text,
     lint_article,
 )
-from conflictnews.annotation.records import gold_path, load_gold, write_record
+from conflictnews.annotation.records import (
+    GoldRecord,
+    annotation_path,
+    gold_path,
+    load_annotation,
+    load_gold,
+    write_record,
+)
+from conflictnews.annotation.scheme import GUIDELINES_VERSION
+from conflictnews.corpus.hydrate import TextCache
+from conflictnews.corpus.store import get_article
 from conflictnews.annotation.review_cli import register
 from conflictnews.corpus.segment import segment
 from conflictnews.io import ConflictNewsError
@@ -79,31 +89,61 @@ def linted_copy(hydrated_repo: ProjectPaths, tmp_path, monkeypatch) -> ProjectPa
     return ProjectPaths(tmp_path)
 
 
-def test_lint_passes_on_the_committed_gold_and_counts_the_pilot(linted_copy: ProjectPaths, cli, tmp_path) -> None:
+PILOT_ANNOTATOR = "annotator-a@conflictnews.invalid"
+
+
+def pre_revision_gold(paths: ProjectPaths, article: str) -> GoldRecord:
+    """The gold an 80-article pilot record had under guidelines 1.0: annotator A's committed record
+    (the single annotation it was taken from), here claiming the current version."""
+    record = load_annotation(annotation_path(paths.annotations, article, PILOT_ANNOTATOR))
+    return GoldRecord(**{**record.model_dump(), "annotator": "gold"}, annotators=[PILOT_ANNOTATOR],
+                      guidelines_version=GUIDELINES_VERSION)
+
+
+def revised_articles(paths: ProjectPaths) -> list[str]:
+    return sorted(a for a in (p.stem for p in paths.gold.glob("*.json"))
+                  if "reviser@conflictnews.invalid" in load_gold(gold_path(paths.gold, a)).annotators)
+
+
+def test_lint_passes_on_the_committed_gold(linted_copy: ProjectPaths, cli, tmp_path) -> None:
+    """Every gold record follows guidelines 1.1 and the lint passes; the one allowed exception is used."""
     out = tmp_path / "lint.json"
     result = CliRunner().invoke(cli, ["lint", "--all", "--json", str(out)], terminal_width=250)
     assert result.exit_code == 0, result.output
     assert "gold lint passed" in result.output and "Violations per rule (101 gold records)" in result.output
     violations = json.loads(out.read_text())
-    versions = {a: load_gold(gold_path(linted_copy.gold, a)).guidelines_version for a in {v["article_id"] for v in violations}}
-    assert violations and all(not v["enforced"] for v in violations)
-    assert set(versions.values()) == {"1.0"}  # every known violation is in a pilot record not yet revised
-    by_rule = {code: sum(v["rule"] == code for v in violations) for code in RULES}
-    # the audit's findings (issue 11), each found again in the pilot records
+    assert {load_gold(p).guidelines_version for p in linted_copy.gold.glob("*.json")} == {GUIDELINES_VERSION}
+    assert all(v["enforced"] and v["allowed"] for v in violations)
+    assert len(violations) == len(Allowlist.load(linted_copy.annotation_dir / "lint-allowlist.toml").entries)
+
+
+def test_the_revision_fixed_what_the_lint_finds_in_the_pre_revision_pilot(linted_copy: ProjectPaths) -> None:
+    """The audit's findings (issue 11) are all found again in the 80 pilot records as annotated under
+    1.0, and none is left in their revised gold."""
+    articles = revised_articles(linted_copy)
+    assert len(articles) == 80
+    cache = TextCache.for_project(linted_copy.root)
+    texts = {a: get_article(linted_copy.articles, a, hydrate_from=cache).text for a in articles}
+    before = [v for a in articles
+              for v in lint_article(LintedArticle(pre_revision_gold(linted_copy, a), texts[a], segment(texts[a])))]
+    by_rule = {code: sum(v.rule == code for v in before) for code in RULES}
     assert by_rule["weapon-noun-trigger"] >= 7 and by_rule["protest-boilerplate"] >= 9
     assert by_rule["vague-date"] >= 4 and by_rule["police-as-org"] >= 1 and by_rule["implied-stance-missing"] >= 2
-    car_bomb = next(v for v in violations if v["rule"] == "weapon-noun-trigger" and "went off" in v["message"])
-    assert car_bomb["subject"].startswith("'car bomb")
+    car_bomb = next(v for v in before if v.rule == "weapon-noun-trigger" and "went off" in v.message)
+    assert car_bomb.subject.startswith("'car bomb")
+    allowed = {(e.article, e.rule) for e in Allowlist.load(linted_copy.annotation_dir / "lint-allowlist.toml").entries}
+    after = [v for a in articles
+             for v in lint_article(LintedArticle(load_gold(gold_path(linted_copy.gold, a)), texts[a], segment(texts[a])))]
+    assert [(v.article_id, v.rule) for v in after if (v.article_id, v.rule) not in allowed] == []
 
 
 def test_a_violation_in_a_current_record_fails_until_allowlisted(linted_copy: ProjectPaths, cli) -> None:
-    """A revised pilot record (claiming the current version) with its pre-1.1 'recent days' DATE fails,
-    names article, sentence and rule, and passes once a reviewed allowlist entry covers it."""
+    """A pilot record as annotated under 1.0, claiming the current version, with its 'recent days'
+    DATE fails, names article, sentence and rule, and passes once a reviewed allowlist entry covers it."""
     article = "f5151c1a8c32f1bc"
     path = gold_path(linted_copy.gold, article)
-    gold = load_gold(path)
-    assert gold.guidelines_version == "1.0"
-    write_record(path, gold.model_copy(update={"guidelines_version": "1.1"}))
+    gold = pre_revision_gold(linted_copy, article)
+    write_record(path, gold)
     failed = CliRunner().invoke(cli, ["lint", "--article", article], terminal_width=250)
     assert isinstance(failed.exception, ConflictNewsError), failed.output
     assert "2 violation(s) in records of guidelines 1.1" in str(failed.exception)
@@ -120,7 +160,7 @@ def test_a_violation_in_a_current_record_fails_until_allowlisted(linted_copy: Pr
     assert "allowed: SYNTHETIC test entry" in passed.output
     # the record fixed: the allowlist entries are stale, which fails too
     fixed = [s for s in gold.entities if s.text != "recent days"]
-    write_record(path, gold.model_copy(update={"guidelines_version": "1.1", "entities": fixed}))
+    write_record(path, gold.model_copy(update={"entities": fixed}))
     stale = CliRunner().invoke(cli, ["lint", "--article", article], terminal_width=250)
     assert "2 stale allowlist entries" in str(stale.exception)
 

@@ -12,11 +12,11 @@ import re
 
 import pytest
 
-from conflictnews.annotation.records import gold_path, load_gold, load_gold_records, write_record
+from conflictnews.annotation.records import gold_path, load_gold, load_gold_records, superseded_gold_files, write_record
 from conflictnews.annotation.scheme import GUIDELINES_VERSION, GUIDELINES_VERSIONS
 from conflictnews.corpus.selection import selection_ids
 from conflictnews.dataset.build import build_release
-from conflictnews.dataset.gold import GUIDELINES_PINNED_FROM, gold_content_sha256
+from conflictnews.dataset.gold import GUIDELINES_PINNED_FROM, gold_content_sha256, gold_of_record
 from conflictnews.io import ConflictNewsError, sha256_text
 from tests.conftest import REPO_ROOT, SEED_ID
 from tests.dataset.conftest import small_corpus
@@ -31,23 +31,32 @@ def committed_seed_gold():
 
 
 def test_committed_gold_claims_the_version_it_follows() -> None:
-    """Seed and the 20 adjudicated pilot articles follow the current guidelines; the 80 single-annotated
-    pilot articles were annotated under 1.0 and keep their recorded decisions (GUIDELINES.md §9)."""
-    versions = {a: g.guidelines_version for a, g in load_gold_records(GOLD).items()}
+    """Every gold record follows the current guidelines: the seed and the 20 adjudicated pilot
+    articles since release 0.2.0, the 80 single-annotated ones since their revision (release 0.2.1),
+    whose superseded 1.0 records are kept in corpus/gold/.history/ (GUIDELINES.md §9)."""
+    gold = load_gold_records(GOLD)
     double = set(selection_ids(PILOT, double_only=True))
     single = set(selection_ids(PILOT)) - double
-    assert len(versions) == 101 and len(double) == 20 and len(single) == 80
-    assert {a for a, v in versions.items() if v == GUIDELINES_VERSION} == double | {SEED_ID}
-    assert {a for a, v in versions.items() if v == "1.0"} == single
+    assert len(gold) == 101 and len(double) == 20 and len(single) == 80
+    assert {g.guidelines_version for g in gold.values()} == {GUIDELINES_VERSION}
+    assert {a for a, g in gold.items() if g.annotators == ["reviser@conflictnews.invalid"]} == single
+    for article in single:
+        [superseded] = superseded_gold_files(GOLD, article)
+        assert load_gold(superseded).guidelines_version == "1.0"
 
 
-def test_published_gold_hashes_hold_after_the_field_was_added() -> None:
-    """The manifests pin the gold without the version field: unchanged content, unchanged hash."""
+def test_published_releases_pin_gold_that_is_still_here() -> None:
+    """The manifests pin the gold without the version field, by content hash; each pinned record is
+    the current file or a superseded copy, so 0.1.0 and 0.2.0 still rebuild from their own inputs."""
+    sources = {"current": 0, "superseded": 0}
     for version in ("0.1.0", "0.2.0"):
         manifest = json.loads((REPO_ROOT / "corpus" / "releases" / version / "MANIFEST.json").read_text())
         assert "guidelines_version" not in manifest["inputs"]
         for article, digest in manifest["inputs"]["gold"].items():
-            assert gold_content_sha256(gold_path(GOLD, article)) == digest, (version, article)
+            found = gold_of_record(GOLD, article, digest)
+            assert found is not None, (version, article)
+            sources["current" if found == gold_path(GOLD, article) else "superseded"] += 1
+    assert sources == {"current": 1 + 21, "superseded": 80}  # 0.1.0: the seed; 0.2.0: seed + 20, and 80 revised
     text = gold_path(GOLD, SEED_ID).read_text(encoding="utf-8")
     without = re.sub(r'\n  "guidelines_version": "[^"]+",', "", text)
     assert without != text and gold_content_sha256(gold_path(GOLD, SEED_ID)) == sha256_text(without)

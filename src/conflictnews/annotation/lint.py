@@ -550,12 +550,18 @@ class Allowlist:
             entries.append(entry)
         return cls(tuple(entries), path)
 
-    def apply(self, violations: Sequence[Violation]) -> tuple[list[Violation], list[AllowEntry]]:
-        """Violations with their allowlist reason set, and the entries that match no violation (stale)."""
+    def apply(
+        self, violations: Sequence[Violation], linted: set[str] | None = None
+    ) -> tuple[list[Violation], list[AllowEntry]]:
+        """Violations with their allowlist reason set, and the entries that match no violation (stale).
+
+        `linted`: the articles checked (None: all); an entry about an article not checked is not stale.
+        """
         reasons = {e.key: e.reason for e in self.entries}
         applied = [v.model_copy(update={"allowed": reasons.get(v.key)}) for v in violations]
         found = {v.key for v in violations}
-        return applied, [e for e in self.entries if e.key not in found]
+        return applied, [e for e in self.entries
+                         if e.key not in found and (linted is None or e.article in linted)]
 
 
 @dataclass
@@ -583,12 +589,12 @@ class LintReport:
 
 def lint(articles: Iterable[LintedArticle], allowlist: Allowlist) -> LintReport:
     violations: list[Violation] = []
-    n = 0
+    linted: set[str] = set()
     for article in articles:
         violations += lint_article(article)
-        n += 1
-    applied, stale = allowlist.apply(violations)
-    return LintReport(applied, stale, n)
+        linted.add(article.gold.article_id)
+    applied, stale = allowlist.apply(violations, linted)
+    return LintReport(applied, stale, len(linted))
 
 
 # ------------------------------------------------------------------------- examples as test cases

@@ -133,6 +133,16 @@ def gold_path(gold_dir: Path, article_id: str) -> Path:
     return gold_dir / f"{article_id}.json"
 
 
+# Superseded gold: `adjudicate --force` keeps each replaced file, byte for byte, in
+# corpus/gold/.history/<article>/ (committed), so a release published before the change still
+# rebuilds from its own inputs (`dataset verify`).
+GOLD_HISTORY_DIR = ".history"
+
+
+def superseded_gold_files(gold_dir: Path, article_id: str) -> list[Path]:
+    return sorted((gold_dir / GOLD_HISTORY_DIR / article_id).glob("*.json"))
+
+
 def write_record(path: Path, record: AnnotationRecord) -> None:
     write_json(path, record.sorted().model_dump(mode="json", exclude_none=True))
 

@@ -39,6 +39,7 @@ from conflictnews.annotation.agreement import (
 )
 from conflictnews.annotation.records import (
     AnnotationRecord,
+    GOLD_HISTORY_DIR,
     GoldRecord,
     gold_path,
     load_annotations,
@@ -172,13 +173,10 @@ def _print_adjudication(console: Console, result: Adjudication, path: Path) -> N
     console.print(f"wrote {path}")
 
 
-HISTORY_DIR = ".history"
-
-
 def history_path(gold_dir: Path, existing: Path) -> Path:
     """Where the previous version of a gold file is kept when `--force` replaces it."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return gold_dir / HISTORY_DIR / existing.stem / f"{stamp}-{sha256_file(existing)[:12]}.json"
+    return gold_dir / GOLD_HISTORY_DIR / existing.stem / f"{stamp}-{sha256_file(existing)[:12]}.json"
 
 
 def _previous_gold(path: Path, force: bool) -> GoldRecord | None:
@@ -281,7 +279,7 @@ def adjudicate_command(
         raise ConflictNewsError(
             f"{len(refused)} existing gold record(s) would change ({', '.join(refused)}); nothing written. "
             "Review the diff above and rerun with --force to replace them (previous files are kept in "
-            f"{paths.gold / HISTORY_DIR}/)"
+            f"{paths.gold / GOLD_HISTORY_DIR}/)"
         )
     for result, path, replaces in plans:  # every article adjudicated cleanly: now write
         if replaces:

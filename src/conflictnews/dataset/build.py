@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -48,7 +48,7 @@ from conflictnews.corpus.store import load_article
 from conflictnews.dataset import features as F
 from conflictnews.dataset.arrow import ParquetStream
 from conflictnews.dataset.card import AgreementRow, AgreementSummary, CardContext, render_card
-from conflictnews.dataset.gold import check_gold, gold_content_sha256, release_guidelines_version
+from conflictnews.dataset.gold import check_gold, gold_content_sha256, pin_gold_files, release_guidelines_version
 from conflictnews.dataset.manifest import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
@@ -209,11 +209,17 @@ class Inputs:
 
 
 def collect_inputs(
-    paths: ProjectPaths, allow_unannotated: bool, skip_unhydrated: bool = False, only: set[str] | None = None
+    paths: ProjectPaths,
+    allow_unannotated: bool,
+    skip_unhydrated: bool = False,
+    only: set[str] | None = None,
+    pinned: Mapping[str, str] | None = None,
 ) -> Inputs:
     """Pair article and gold files; check stand-off records have their text in the cache.
 
     `only` restricts the build to these article ids (a published version's own inputs, for verify).
+    `pinned` (article -> gold content hash, from a published manifest) takes each record as that
+    version was built from it: the current file, or its superseded copy when revised since.
 
     Stand-off records (text not in the repo, e.g. FA-KES) without gold are simply not release
     candidates. Those with gold need their text hydrated in `corpus/cache/` (verified by hash):
@@ -227,6 +233,8 @@ def collect_inputs(
             raise ConflictNewsError(f"article(s) {', '.join(missing)} of the build inputs are not in {paths.articles}")
         article_files = {a: p for a, p in article_files.items() if a in only}
         gold_files = {a: p for a, p in gold_files.items() if a in only}
+    if pinned is not None:
+        gold_files = pin_gold_files(gold_files, paths.gold, pinned)
     orphans = sorted(set(gold_files) - set(article_files))
     if orphans:
         raise ConflictNewsError(
@@ -355,7 +363,8 @@ def build_release(
     version = parse_version(version)
     out = Path(out) if out is not None else paths.releases / version
     started = time.perf_counter()
-    inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated, only_articles)
+    inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated, only_articles,
+                            pinned=_published_gold(paths, version))
     guidelines_version = release_guidelines_version(version, [job.gold_file for job in inputs.jobs])
     existing = _existing_manifests(paths, version, out) if check_existing else []
     _refuse_foreign_folder(out)
@@ -480,6 +489,12 @@ def _existing_manifests(paths: ProjectPaths, version: str, out: Path) -> list[tu
             seen.add(path.resolve())
             found.append((path, load_manifest(path)))
     return found
+
+
+def _published_gold(paths: ProjectPaths, version: str) -> dict[str, str] | None:
+    """The gold content hashes the committed manifest of `version` pins (None: not published)."""
+    path = paths.releases / version / MANIFEST_NAME
+    return dict(load_manifest(path)["inputs"]["gold"]) if path.is_file() else None
 
 
 def _refuse_foreign_folder(out: Path) -> None:

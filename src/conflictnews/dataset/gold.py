@@ -16,12 +16,12 @@ version field out, so adding the field to the committed files did not change any
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
 
 from conflictnews.annotation import scheme
-from conflictnews.annotation.records import GoldRecord, Span
+from conflictnews.annotation.records import GoldRecord, Span, gold_path, superseded_gold_files
 from conflictnews.corpus.records import Article
 from conflictnews.dataset.semver import SemVer
 from conflictnews.io import ConflictNewsError, canonical_json, read_json, sha256_text
@@ -115,6 +115,30 @@ def gold_content_sha256(path: Path) -> str:
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != VERSION_FIELD}
     return sha256_text(canonical_json(data))
+
+
+def gold_of_record(gold_dir: Path, article_id: str, content_sha256: str) -> Path | None:
+    """The gold file of `article_id` with this content hash: the current one, else a superseded copy
+    (corpus/gold/.history/<article>/, kept by `adjudicate --force`); None when neither has it."""
+    current = gold_path(gold_dir, article_id)
+    for path in (current, *superseded_gold_files(gold_dir, article_id)):
+        if path.is_file() and gold_content_sha256(path) == content_sha256:
+            return path
+    return None
+
+
+def pin_gold_files(gold_files: Mapping[str, Path], gold_dir: Path, pinned: Mapping[str, str]) -> dict[str, Path]:
+    """The gold files a published version was built from, by the content hashes its manifest pins.
+
+    A record revised since then is taken from its superseded copy, so the version still rebuilds
+    byte for byte. Where no copy has the pinned hash the current file stays, and the comparison with
+    the published manifest reports the change ("gold changed": release a new version instead).
+    """
+    chosen = dict(gold_files)
+    for article_id, content_sha256 in pinned.items():
+        if article_id in chosen and (found := gold_of_record(gold_dir, article_id, content_sha256)) is not None:
+            chosen[article_id] = found
+    return chosen
 
 
 def _version_of(path: Path) -> str:
