@@ -123,6 +123,18 @@ def train_baselines(ctx: Context) -> str:
     return f"{len(selected)} baseline config(s) trained and evaluated"
 
 
+def committed_results_version(paths: ProjectPaths) -> str | None:
+    """The release the committed results are for (what `--check` rebuilds by default), or None."""
+    from conflictnews.models.report import load_results
+
+    versions = {r.dataset.version for r in load_results(paths.model_results) if r.dataset.version}
+    if len(versions) > 1:
+        raise ConflictNewsError(
+            f"{paths.model_results}: results of several releases ({', '.join(sorted(versions))}); pass --version"
+        )
+    return versions.pop() if versions else None
+
+
 def check_results(ctx: Context) -> str:
     from conflictnews.models.compare import compare_with_committed, comparison_table
 
@@ -182,13 +194,14 @@ def reproduce(
     check: bool = typer.Option(
         False,
         "--check",
-        help="Retrain into a scratch folder and compare with the committed results (overwrites nothing); "
-        "exit 1 on a difference beyond a config's tolerance.",
+        help="Retrain into a scratch folder and compare with the committed results (overwrites nothing; "
+        "default --version: the release they are for); exit 1 on a difference beyond a config's tolerance.",
     ),
 ) -> None:
     """Rebuild the dataset, retrain and re-evaluate every baseline, print and write the results table."""
     ctx = Context(ProjectPaths.discover(), version=version, tasks=task, baselines=baseline, seeds=seeds)
     if check:
+        ctx.version = ctx.version or committed_results_version(ctx.paths)
         with tempfile.TemporaryDirectory(prefix="conflictnews-check-") as scratch:
             ctx.out = Path(scratch)
             done = run_steps(ctx, CHECK_STEPS)

@@ -254,15 +254,23 @@ def test_readme_table_drifts_when_a_committed_score_changes(tmp_path: Path) -> N
 
 # -- issue 9 item 5: bring-your-own-data never overwrites the committed results ------------------
 def test_only_the_committed_release_writes_to_models(release_0_2_0: Path, tmp_path: Path) -> None:
+    """models/ is for the newest committed release (its MANIFEST.json byte for byte); anything else,
+    an older release included, goes to runs/ unless --out says where."""
     from conflictnews.models.data import dataset_info
 
-    committed_info = dataset_info(str(release_0_2_0), load_task_data(str(release_0_2_0), "stance"))
-    assert is_committed_release(committed_info, REPO)
-    assert output_dirs(committed_info, REPO, None) == OutputDirs.committed(REPO)
-    assert output_dirs(committed_info, REPO, tmp_path) == OutputDirs.under(tmp_path)
-    other = committed_info.model_copy(update={"manifest_sha256": "0" * 64})
-    assert not is_committed_release(other, REPO)
-    assert output_dirs(other, REPO, None) == OutputDirs.under(REPO_ROOT / "runs")
+    project = ProjectPaths(tmp_path / "project")
+    (project.releases / "0.2.0").mkdir(parents=True)
+    shutil.copy(REPO.releases / "0.2.0" / "MANIFEST.json", project.releases / "0.2.0")
+    info = dataset_info(str(release_0_2_0), load_task_data(str(release_0_2_0), "stance"))
+    assert is_committed_release(info, project)
+    assert output_dirs(info, project, None) == OutputDirs.committed(project)
+    assert output_dirs(info, project, tmp_path / "out") == OutputDirs.under(tmp_path / "out")
+    other = info.model_copy(update={"manifest_sha256": "0" * 64})
+    assert not is_committed_release(other, project)
+    assert output_dirs(other, project, None) == OutputDirs.under(project.root / "runs")
+    (project.releases / "0.3.0").mkdir()  # a newer release: 0.2.0 is no longer what models/ holds
+    (project.releases / "0.3.0" / "MANIFEST.json").write_text('{"version": "0.3.0"}\n', encoding="utf-8")
+    assert output_dirs(info, project, None) == OutputDirs.under(project.root / "runs")
     ignored = subprocess.run(["git", "check-ignore", "-q", "runs/results/x.json"], cwd=REPO_ROOT, check=False)
     assert ignored.returncode == 0, "runs/ must be git-ignored"
 
