@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from importlib import import_module
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -44,8 +44,11 @@ STAGES: tuple[Stage, ...] = (
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}
 
 
-def load_stage(stage: Stage) -> click.Command:
-    """Import a stage's module and turn its typer app (or command function) into a click command."""
+def load_stage(stage: Stage) -> Any:
+    """Import a stage's module and turn its typer app (or command function) into a click command.
+
+    (typer vendors its own click, so its command and context types are typer's, not the `click` package's.)
+    """
     module, attribute = stage.target.split(":")
     target = getattr(import_module(module), attribute)
     if not isinstance(target, typer.Typer):
@@ -65,17 +68,17 @@ class LazyStages(TyperGroup):
 
     stages: dict[str, Stage] = {stage.name: stage for stage in STAGES}
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         return [*self.stages, *(name for name in super().list_commands(ctx) if name not in self.stages)]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
         if cmd_name in self.stages:
             if cmd_name not in self.commands:
                 self.add_command(load_stage(self.stages[cmd_name]), cmd_name)
             return self.commands[cmd_name]
         return super().get_command(ctx, cmd_name)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
         rows = [(stage.name, stage.help) for stage in self.stages.values()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
@@ -95,23 +98,40 @@ def _root() -> None:
     """conflictnews: an annotated corpus of conflict news and an NLP benchmark."""
 
 
-def main() -> None:
-    """Entry point: user-facing errors become one red line and exit code 1."""
+def run(command: typer.Typer, args: list[str] | None = None) -> int:
+    """Run `command`; return its exit code. User-facing errors become one red line and code 1."""
     try:
-        app(standalone_mode=False)
+        # standalone_mode=False: click returns (not raises) the code of typer.Exit / ctx.exit
+        code = command(args=args, standalone_mode=False)
     except ConflictNewsError as exc:
         from rich.console import Console
 
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        return 1
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except typer.Abort:
         print("aborted", file=sys.stderr)
-        sys.exit(130)
-    except click.exceptions.ClickException as exc:  # usage errors carry their own exit code
+        return 130
+    except Exception as exc:
+        if not is_usage_error(exc):
+            raise
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
+    return code if isinstance(code, int) else 0
+
+
+def is_usage_error(exc: BaseException) -> bool:
+    """A click ClickException (usage errors, bad parameters): it shows itself and has an exit code.
+
+    Checked by shape: typer vendors click, so its exceptions are not the `click` package's classes.
+    """
+    return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def main() -> None:
+    """Entry point of the `conflictnews` command."""
+    sys.exit(run(app))
 
 
 if __name__ == "__main__":
