@@ -30,7 +30,8 @@ from rich.table import Table
 from conflictnews.io import ConflictNewsError
 from conflictnews.models.config import discover_configs, load_config
 from conflictnews.models.data import newest_release
-from conflictnews.models.run import format_score, load_timings, run_baseline
+from conflictnews.models.result import format_score, load_timings
+from conflictnews.models.run import run_baseline
 from conflictnews.paths import ProjectPaths
 
 REPO = Path(__file__).resolve().parents[1]

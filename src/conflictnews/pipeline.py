@@ -33,7 +33,7 @@ from conflictnews.paths import ProjectPaths
 
 if TYPE_CHECKING:  # pragma: no cover
     from conflictnews.models.compare import Comparison
-    from conflictnews.models.run import RunResult
+    from conflictnews.models.result import RunResult
 
 console = Console()
 

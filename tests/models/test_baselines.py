@@ -12,9 +12,8 @@ from conflictnews.eval.predictions import validate_predictions
 from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
 from conflictnews.io import ConflictNewsError
-from conflictnews.models.base import Baseline
 from conflictnews.models.classical import mark_pair, word_shape
-from conflictnews.models.registry import BASELINES, baselines_for, get_baseline
+from conflictnews.models.registry import BASELINES, baselines_for, get_baseline, load_baseline
 
 CPU_BASELINES = [
     (task, name)
@@ -48,7 +47,7 @@ def test_round_trip_and_valid_predictions(
     assert [p["id"] for p in predictions] == list(data["test"]["id"])
 
     model.save(tmp_path / "model")
-    loaded = Baseline.load(tmp_path / "model")
+    loaded = load_baseline(tmp_path / "model")
     assert type(loaded) is type(model)
     assert loaded.seed == 7 and loaded.labels == model.labels and loaded.params == model.params
     assert loaded.predict(data["test"]) == predictions

@@ -13,7 +13,6 @@ from datasets import DatasetDict
 from conflictnews.eval.predictions import validate_predictions
 from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
-from conflictnews.models.base import Baseline
 from conflictnews.models.config import load_config
 from conflictnews.models.neural import (
     THRESHOLD_GRID,
@@ -21,7 +20,7 @@ from conflictnews.models.neural import (
     tune_none_offset,
     tune_threshold,
 )
-from conflictnews.models.registry import get_baseline
+from conflictnews.models.registry import get_baseline, load_baseline
 from conflictnews.models.run import run_baseline
 from conflictnews.paths import ProjectPaths
 from tests.models.synthetic import SYNTHETIC, write_config
@@ -60,7 +59,7 @@ def test_tiny_real_run_round_trip(
 
     model.save(tmp_path / "m")
     assert (tmp_path / "m" / "model" / "config.json").is_file()
-    loaded = Baseline.load(tmp_path / "m")
+    loaded = load_baseline(tmp_path / "m")
     assert type(loaded) is type(model) and loaded.labels == model.labels
     assert loaded.predict(test) == predictions
 
@@ -174,7 +173,7 @@ def test_multilabel_threshold_is_tuned_on_validation_and_saved(
 
     test = data["test"].select(range(6))
     model.save(tmp_path / "m")
-    loaded = Baseline.load(tmp_path / "m")
+    loaded = load_baseline(tmp_path / "m")
     assert loaded.threshold == model.threshold
     assert loaded.predict(test) == model.predict(test)
 
@@ -228,7 +227,7 @@ def test_pair_prior_correction_undoes_the_none_subsampling(
 
     test = data["test"].select(range(6))
     model.save(tmp_path / "m")
-    loaded = Baseline.load(tmp_path / "m")
+    loaded = load_baseline(tmp_path / "m")
     assert loaded.none_logit_offset == model.none_logit_offset
     assert loaded.predict(test) == model.predict(test)
 

@@ -22,15 +22,8 @@ from conflictnews.models.compare import compare_result, count_differing_predicti
 from conflictnews.models.config import discover_configs, load_config
 from conflictnews.models.data import load_task_data
 from conflictnews.models.report import render_results_table
-from conflictnews.models.run import (
-    OutputDirs,
-    RunResult,
-    is_committed_release,
-    load_result,
-    output_dirs,
-    results_files,
-    run_baseline,
-)
+from conflictnews.models.result import RunResult, load_result, results_files
+from conflictnews.models.run import OutputDirs, is_committed_release, output_dirs, run_baseline
 from conflictnews.paths import ProjectPaths
 from conflictnews.readme import RESULTS_BLOCK
 from tests.conftest import REPO_ROOT, copy_project

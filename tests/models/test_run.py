@@ -15,8 +15,10 @@ from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
 from conflictnews.io import sha256_file
 from conflictnews.models.data import load_task_data
+from conflictnews.models.registry import load_baseline
 from conflictnews.models.report import render_results_table
-from conflictnews.models.run import load_result, run_baseline
+from conflictnews.models.result import load_result
+from conflictnews.models.run import run_baseline
 from conflictnews.paths import ProjectPaths
 from tests.models.synthetic import write_config
 
@@ -129,13 +131,12 @@ def test_results_table_lists_every_result_in_task_order(
 def test_save_dir_keeps_each_seed_loadable(
     synthetic_release: Path, tmp_project: ProjectPaths
 ) -> None:
-    from conflictnews.models.base import Baseline
 
     config = write_config(tmp_project.model_configs, "event_types", "tfidf_logreg", n_resamples=50)
     result = run_baseline(
         config, str(synthetic_release), paths=tmp_project, save_dir=tmp_project.root / "saved"
     )
-    model = Baseline.load(tmp_project.root / "saved" / "seed-0")
+    model = load_baseline(tmp_project.root / "saved" / "seed-0")
     test = load_task_data(str(synthetic_release), "events")["test"]
     stored = [
         json.loads(line)

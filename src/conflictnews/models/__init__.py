@@ -16,8 +16,8 @@ from typing import Any
 _EXPORTS = {
     "run_baseline": "conflictnews.models.run",
     "train_and_evaluate": "conflictnews.models.run",
-    "RunResult": "conflictnews.models.run",
-    "load_result": "conflictnews.models.run",
+    "RunResult": "conflictnews.models.result",
+    "load_result": "conflictnews.models.result",
     "discover_configs": "conflictnews.models.config",
     "load_config": "conflictnews.models.config",
     "render_results_table": "conflictnews.models.report",

@@ -33,6 +33,14 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def saved_meta(directory: Path) -> dict[str, Any]:
+    """The metadata file of a saved baseline folder (ConflictNewsError when it is not one)."""
+    meta_path = Path(directory) / META_FILE
+    if not meta_path.exists():
+        raise ConflictNewsError(f"{directory}: not a saved baseline (no {META_FILE})")
+    return read_json(meta_path)
+
+
 class Baseline(ABC):
     """One trainable baseline for one task. Subclasses declare the class attributes below."""
 
@@ -101,22 +109,17 @@ class Baseline(ABC):
 
     @classmethod
     def load(cls, directory: Path) -> Baseline:
-        """Rebuild a fitted baseline from a folder written by `save` (of this class or, via the base, any)."""
-        directory = Path(directory)
-        meta_path = directory / META_FILE
-        if not meta_path.exists():
-            raise ConflictNewsError(f"{directory}: not a saved baseline (no {META_FILE})")
-        meta = read_json(meta_path)
-        target = cls
-        if cls is Baseline or getattr(cls, "name", None) != meta.get("baseline"):
-            from conflictnews.models.registry import get_baseline
+        """Rebuild a fitted baseline of this class from a folder written by `save`.
 
-            target = get_baseline(meta.get("baseline", "?"))
-            if cls is not Baseline and not issubclass(target, cls):
-                raise ConflictNewsError(
-                    f"{meta_path}: holds baseline {meta['baseline']!r}, not {cls.name!r}"
-                )
-        model = target(meta["task"], meta["params"], meta["seed"])
+        (`registry.load_baseline` loads a folder of any registered baseline.)
+        """
+        directory = Path(directory)
+        meta = saved_meta(directory)
+        if getattr(cls, "name", None) != meta.get("baseline"):
+            raise ConflictNewsError(
+                f"{directory / META_FILE}: holds baseline {meta.get('baseline')!r}, not {getattr(cls, 'name', cls.__name__)!r}"
+            )
+        model = cls(meta["task"], meta["params"], meta["seed"])
         model.labels = list(meta["labels"])
         model.notes = list(meta.get("notes", []))
         model._load_state(directory)

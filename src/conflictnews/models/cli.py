@@ -38,7 +38,8 @@ def train(
     (in models/ for the committed release, else in --out)."""
     from rich.console import Console
 
-    from conflictnews.models.run import format_score, run_baseline
+    from conflictnews.models.result import format_score
+    from conflictnews.models.run import run_baseline
     from conflictnews.paths import ProjectPaths
 
     console = Console()

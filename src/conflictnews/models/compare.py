@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from conflictnews.io import ConflictNewsError
-from conflictnews.models.run import RunResult, load_result
+from conflictnews.models.result import RunResult, load_result
 
 
 class Comparison(BaseModel):

@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from conflictnews.eval.tasks import TASKS
 from conflictnews.io import atomic_write_text
 from conflictnews.models.base import FAMILIES
-from conflictnews.models.run import RunResult, format_score, load_result, results_files
+from conflictnews.models.result import RunResult, format_score, load_result, results_files
 
 
 def load_results(results_dir: Path) -> list[RunResult]:
