@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -187,16 +187,12 @@ def run_steps(ctx: Context, steps: tuple[Step, ...] = STEPS) -> list[tuple[str, 
 
 
 def reproduce(
-    version: str = typer.Option(None, help="Release to rebuild (default: the newest committed MANIFEST.json)."),
-    task: list[str] = typer.Option([], help="Only these tasks (repeatable)."),
-    baseline: list[str] = typer.Option([], help="Only these baselines, by config name or baseline name (repeatable)."),
-    seeds: int = typer.Option(None, help="Override the number of seeds of every config (e.g. 1 for a quick run)."),
-    check: bool = typer.Option(
-        False,
-        "--check",
-        help="Retrain into a scratch folder and compare with the committed results (overwrites nothing; "
-        "default --version: the release they are for); exit 1 on a difference beyond a config's tolerance.",
-    ),
+    version: Annotated[str, typer.Option(help="Release to rebuild (default: the newest committed MANIFEST.json).")] = None,
+    task: Annotated[list[str], typer.Option(help="Only these tasks (repeatable).")] = [],
+    baseline: Annotated[list[str], typer.Option(help="Only these baselines, by config name or baseline name (repeatable).")] = [],
+    seeds: Annotated[int, typer.Option(help="Override the number of seeds of every config (e.g. 1 for a quick run).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Retrain into a scratch folder and compare with the committed results (overwrites nothing; "
+        "default --version: the release they are for); exit 1 on a difference beyond a config's tolerance.")] = False,
 ) -> None:
     """Rebuild the dataset, retrain and re-evaluate every baseline, print and write the results table."""
     ctx = Context(ProjectPaths.discover(), version=version, tasks=task, baselines=baseline, seeds=seeds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -32,11 +33,11 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 @app.command("add")
 def add(
-    path: Path = typer.Argument(..., help=f"Article file: {', '.join(sorted(READERS))}."),
-    licence: str = typer.Option(None, help="Licence of the text(s), e.g. '© Al Jazeera; quoted for research'."),
-    source: str = typer.Option(None, help="Outlet, if the file does not say."),
-    set_field: list[str] = typer.Option([], "--set", help="FIELD=VALUE for every article (repeatable)."),
-    map_column: list[str] = typer.Option([], "--map", help="FIELD=COLUMN for CSV/JSON input (repeatable)."),
+    path: Annotated[Path, typer.Argument(help=f"Article file: {', '.join(sorted(READERS))}.")],
+    licence: Annotated[str, typer.Option(help="Licence of the text(s), e.g. '© Al Jazeera; quoted for research'.")] = None,
+    source: Annotated[str, typer.Option(help="Outlet, if the file does not say.")] = None,
+    set_field: Annotated[list[str], typer.Option("--set", help="FIELD=VALUE for every article (repeatable).")] = [],
+    map_column: Annotated[list[str], typer.Option("--map", help="FIELD=COLUMN for CSV/JSON input (repeatable).")] = [],
 ) -> None:
     """Ingest articles; the same text added twice is a no-op (ids derive from content)."""
     paths = ProjectPaths.discover()
@@ -66,7 +67,7 @@ def list_articles() -> None:
 
 
 @app.command("show")
-def show(article_id: str = typer.Argument(..., help="Article id (a unique prefix is enough).")) -> None:
+def show(article_id: Annotated[str, typer.Argument(help="Article id (a unique prefix is enough).")]) -> None:
     """Metadata, then sentences with their character offsets."""
     paths = ProjectPaths.discover()
     article = get_article(paths.articles, article_id, hydrate_from=TextCache.for_project(paths.root))
@@ -102,7 +103,7 @@ def _print_problems(title: str, problems: list[str]) -> None:
 
 @import_app.command("fakes")
 def import_fakes_command(
-    csv_path: Path = typer.Option(..., "--csv", help="FA-KES-Dataset.csv (Zenodo record 2607278)."),
+    csv_path: Annotated[Path, typer.Option("--csv", help="FA-KES-Dataset.csv (Zenodo record 2607278).")],
 ) -> None:
     """Register every FA-KES row as a stand-off record (no text) in corpus/articles/."""
     from conflictnews.corpus import fakes
@@ -141,8 +142,8 @@ def import_fakes_command(
 
 @hydrate_app.command("fakes")
 def hydrate_fakes_command(
-    csv_path: Path = typer.Option(None, "--csv", help="A copy of FA-KES-Dataset.csv."),
-    download: bool = typer.Option(False, "--download", help="Fetch FA-KES-Dataset.csv from Zenodo (online)."),
+    csv_path: Annotated[Path, typer.Option("--csv", help="A copy of FA-KES-Dataset.csv.")] = None,
+    download: Annotated[bool, typer.Option("--download", help="Fetch FA-KES-Dataset.csv from Zenodo (online).")] = False,
 ) -> None:
     """Put the text of every FA-KES record in corpus/cache/text/, each checked against its record's hash."""
     from conflictnews.corpus.fakes import FakesError, download_fakes, hydrate_fakes
@@ -180,14 +181,14 @@ def hydrate_fakes_command(
 
 @app.command("select")
 def select_command(
-    collection: str = typer.Option(..., "--collection", help="Collection to draw from, e.g. fa-kes."),
-    n: int = typer.Option(..., "--n", help="Articles to select."),
-    double: int = typer.Option(0, "--double", help="Of those, how many to annotate twice."),
-    seed: int = typer.Option(..., "--seed", help="Seed of the numpy Generator."),
-    out: Path = typer.Option(..., "--out", help="Selection file to write, e.g. corpus/selections/pilot-v0.2.0.json."),
-    min_words: int = typer.Option(80, "--min-words", help="Shortest eligible article (words)."),
-    max_words: int = typer.Option(700, "--max-words", help="Longest eligible article (words)."),
-    csv_path: Path = typer.Option(None, "--csv", help="Source file to pin (default: the one last hydrated from)."),
+    collection: Annotated[str, typer.Option("--collection", help="Collection to draw from, e.g. fa-kes.")],
+    n: Annotated[int, typer.Option("--n", help="Articles to select.")],
+    double: Annotated[int, typer.Option("--double", help="Of those, how many to annotate twice.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the numpy Generator.")] = ...,
+    out: Annotated[Path, typer.Option("--out", help="Selection file to write, e.g. corpus/selections/pilot-v0.2.0.json.")] = ...,
+    min_words: Annotated[int, typer.Option("--min-words", help="Shortest eligible article (words).")] = 80,
+    max_words: Annotated[int, typer.Option("--max-words", help="Longest eligible article (words).")] = 700,
+    csv_path: Annotated[Path, typer.Option("--csv", help="Source file to pin (default: the one last hydrated from).")] = None,
 ) -> None:
     """Select articles for annotation, stratified by outlet and label; write the selection file."""
     from conflictnews.corpus import fakes

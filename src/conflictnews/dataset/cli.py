@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,22 +19,14 @@ console = Console()
 
 @app.command("build")
 def build(
-    version: str = typer.Option(..., "--version", help="Semantic version of the release, e.g. 0.1.0."),
-    out: Path = typer.Option(None, "--out", help="Release folder (default: corpus/releases/<version>/)."),
-    allow_unannotated: bool = typer.Option(
-        False, "--allow-unannotated", help="Leave articles without a gold record out (listed in the manifest)."
-    ),
-    workers: int = typer.Option(None, "--workers", help="Worker processes (default: 2 for large corpora)."),
-    skip_unhydrated: bool = typer.Option(
-        False, "--skip-unhydrated",
-        help="Leave out gold-annotated stand-off articles (e.g. FA-KES) whose text is not hydrated "
-             "(listed in the manifest).",
-    ),
-    blind_test: bool = typer.Option(
-        False, "--blind-test",
-        help="Also write the blind-test variant (test split without labels, for the leaderboard's blind track) "
-             "to blind/<version>/ next to the release folder.",
-    ),
+    version: Annotated[str, typer.Option("--version", help="Semantic version of the release, e.g. 0.1.0.")],
+    out: Annotated[Path, typer.Option("--out", help="Release folder (default: corpus/releases/<version>/).")] = None,
+    allow_unannotated: Annotated[bool, typer.Option("--allow-unannotated", help="Leave articles without a gold record out (listed in the manifest).")] = False,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (default: 2 for large corpora).")] = None,
+    skip_unhydrated: Annotated[bool, typer.Option("--skip-unhydrated", help="Leave out gold-annotated stand-off articles (e.g. FA-KES) whose text is not hydrated "
+             "(listed in the manifest).")] = False,
+    blind_test: Annotated[bool, typer.Option("--blind-test", help="Also write the blind-test variant (test split without labels, for the leaderboard's blind track) "
+             "to blind/<version>/ next to the release folder.")] = False,
 ) -> None:
     """Build a hub-ready release folder from the committed articles and gold annotations."""
     from conflictnews.dataset.build import build_release
@@ -74,8 +67,8 @@ def build(
 
 @app.command("verify")
 def verify(
-    version: str = typer.Argument(..., help="Version whose committed MANIFEST.json to check."),
-    workers: int = typer.Option(None, "--workers", help="Worker processes."),
+    version: Annotated[str, typer.Argument(help="Version whose committed MANIFEST.json to check.")],
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = None,
 ) -> None:
     """Rebuild a version from the committed inputs and check it against its published hashes."""
     from conflictnews.dataset.build import verify_release
@@ -90,8 +83,8 @@ def verify(
 
 @app.command("diff")
 def diff(
-    a: str = typer.Argument(..., help="Older version (or a manifest / release folder path)."),
-    b: str = typer.Argument(..., help="Newer version (or a manifest / release folder path)."),
+    a: Annotated[str, typer.Argument(help="Older version (or a manifest / release folder path).")],
+    b: Annotated[str, typer.Argument(help="Newer version (or a manifest / release folder path).")],
 ) -> None:
     """Summarise what changed between two releases: articles, label counts, rows per split."""
     from conflictnews.dataset.manifest import diff_manifests, load_manifest
@@ -119,10 +112,10 @@ def diff(
 
 @app.command("push")
 def push(
-    repo_id: str = typer.Option(..., "--repo-id", help="Hub dataset repository, ORG/NAME."),
-    version: str = typer.Option(..., "--version", help="Release to upload; the hub tag is v<version>."),
-    folder: Path = typer.Option(None, "--folder", help="Release folder (default: corpus/releases/<version>/)."),
-    private: bool = typer.Option(None, "--private/--public", help="Visibility when the repository is created."),
+    repo_id: Annotated[str, typer.Option("--repo-id", help="Hub dataset repository, ORG/NAME.")],
+    version: Annotated[str, typer.Option("--version", help="Release to upload; the hub tag is v<version>.")],
+    folder: Annotated[Path, typer.Option("--folder", help="Release folder (default: corpus/releases/<version>/).")] = None,
+    private: Annotated[bool, typer.Option("--private/--public", help="Visibility when the repository is created.")] = None,
 ) -> None:
     """Upload a built release with huggingface_hub and tag it v<version> (token from `hf auth login`/HF_TOKEN)."""
     from conflictnews.dataset.push import push_release
@@ -136,11 +129,9 @@ def push(
 
 @app.command("import-conll")
 def import_conll_command(
-    files: list[Path] = typer.Argument(
-        ..., help="CoNLL file(s): token first, tag last (IOB1, IOB2, IOBES/BIOES or BILOU), blank line between sentences."
-    ),
-    out: Path = typer.Option(..., "--out", help="Dataset folder to write."),
-    split: str = typer.Option(None, "--split", help="Split of a single file (default: from the file name)."),
+    files: Annotated[list[Path], typer.Argument(help="CoNLL file(s): token first, tag last (IOB1, IOB2, IOBES/BIOES or BILOU), blank line between sentences.")],
+    out: Annotated[Path, typer.Option("--out", help="Dataset folder to write.")],
+    split: Annotated[str, typer.Option("--split", help="Split of a single file (default: from the file name).")] = None,
 ) -> None:
     """Turn a CoNLL/IOB NER corpus into a local `entities` dataset folder (baselines on a public corpus)."""
     from conflictnews.dataset.conll import import_conll

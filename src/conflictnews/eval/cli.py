@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -73,13 +74,9 @@ def tasks() -> None:
 
 @app.command("schema")
 def schema(
-    task: str = typer.Option(..., "--task", help=TASK_HELP),
-    dataset: str = typer.Option(
-        None, "--dataset", help="Add the label names of this dataset as an enum."
-    ),
-    revision: str = typer.Option(
-        None, "--revision", help="Hub revision (tag, branch or commit) of --dataset."
-    ),
+    task: Annotated[str, typer.Option("--task", help=TASK_HELP)],
+    dataset: Annotated[str, typer.Option("--dataset", help="Add the label names of this dataset as an enum.")] = None,
+    revision: Annotated[str, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")] = None,
 ) -> None:
     """Print the JSON Schema of one prediction record (one JSON Lines line) of a task."""
     spec = TASKS.get(task)
@@ -125,16 +122,14 @@ def _print_score(score: TaskScore, where: str, split: str) -> None:
 
 @app.command("score")
 def score(
-    task: str = typer.Option(..., "--task", help=TASK_HELP),
-    predictions: Path = typer.Option(..., "--predictions", help="JSON Lines prediction file."),
-    split: str = typer.Option("test", "--split", help="Dataset split."),
-    dataset: str = typer.Option(None, "--dataset", help=DATASET_HELP),
-    revision: str = typer.Option(
-        None, "--revision", help="Hub revision (tag, branch or commit) of --dataset."
-    ),
-    json_out: Path = typer.Option(None, "--json", help="Also write the result as JSON here."),
-    n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples (articles)."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    task: Annotated[str, typer.Option("--task", help=TASK_HELP)],
+    predictions: Annotated[Path, typer.Option("--predictions", help="JSON Lines prediction file.")],
+    split: Annotated[str, typer.Option("--split", help="Dataset split.")] = "test",
+    dataset: Annotated[str, typer.Option("--dataset", help=DATASET_HELP)] = None,
+    revision: Annotated[str, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")] = None,
+    json_out: Annotated[Path, typer.Option("--json", help="Also write the result as JSON here.")] = None,
+    n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples (articles).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
     """Validate a prediction file against a dataset split and score it (95% bootstrap CIs)."""
     spec = TASKS.get(task)
@@ -173,18 +168,16 @@ def _print_comparison(result: PairedComparison, a: Path, b: Path) -> None:
 
 @app.command("compare")
 def compare(
-    predictions_a: Path = typer.Argument(..., help="Prediction file of system A."),
-    predictions_b: Path = typer.Argument(..., help="Prediction file of system B."),
-    task: str = typer.Option(..., "--task", help=TASK_HELP),
-    split: str = typer.Option("test", "--split", help="Dataset split."),
-    dataset: str = typer.Option(None, "--dataset", help=DATASET_HELP),
-    revision: str = typer.Option(None, "--revision", help="Hub revision of --dataset."),
-    metric: str = typer.Option(
-        None, "--metric", help="Score to compare (default: the task's main score)."
-    ),
-    json_out: Path = typer.Option(None, "--json", help="Also write the result as JSON here."),
-    n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples (articles)."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    predictions_a: Annotated[Path, typer.Argument(help="Prediction file of system A.")],
+    predictions_b: Annotated[Path, typer.Argument(help="Prediction file of system B.")],
+    task: Annotated[str, typer.Option("--task", help=TASK_HELP)],
+    split: Annotated[str, typer.Option("--split", help="Dataset split.")] = "test",
+    dataset: Annotated[str, typer.Option("--dataset", help=DATASET_HELP)] = None,
+    revision: Annotated[str, typer.Option("--revision", help="Hub revision of --dataset.")] = None,
+    metric: Annotated[str, typer.Option("--metric", help="Score to compare (default: the task's main score).")] = None,
+    json_out: Annotated[Path, typer.Option("--json", help="Also write the result as JSON here.")] = None,
+    n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples (articles).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
     """Paired bootstrap test of A against B: observed difference, its 95% CI and a p-value."""
     spec = TASKS.get(task)
