@@ -85,9 +85,9 @@ def _build_committed(paths: ProjectPaths, version: str):
     return build_release(
         paths,
         version,
-        allow_unannotated=published["options"]["allow_unannotated"],
-        skip_unhydrated=published["options"].get("skip_unhydrated", False),
-        only_articles=set(published["inputs"]["articles"]),
+        allow_unannotated=published.options.allow_unannotated,
+        skip_unhydrated=bool(published.options.skip_unhydrated),
+        only_articles=set(published.inputs.articles),
     )
 
 

@@ -95,7 +95,7 @@ def build_dataset(ctx: Context) -> str:
     ctx.version = ctx.version or newest_committed_version(ctx.paths)
     report = build_release(ctx.paths, ctx.version)
     ctx.release_dir = report.out
-    rows = {c: sum(s["rows"] for s in splits.values()) for c, splits in report.manifest["configs"].items()}
+    rows = {c: sum(report.manifest.rows(c).values()) for c in report.manifest.configs}
     state = "matches its committed manifest" if report.unchanged else "new"
     return f"v{ctx.version} ({state}): " + ", ".join(f"{c} {n} rows" for c, n in rows.items())
 

@@ -230,7 +230,7 @@ def test_build_uses_hydrated_text_and_names_missing_ids(project_copy, fakes_csv,
     write_record(gold_path(paths.gold, SEED_ID), synthetic_seed_gold(seed_article))
     # 789 stand-off records without gold: not release candidates, the build does not fail
     report = build_release(paths, "0.0.1", out=paths.root / "r1")
-    assert list(report.manifest["inputs"]["articles"]) == [SEED_ID] and report.excluded_articles == []
+    assert list(report.manifest.inputs.articles) == [SEED_ID] and report.excluded_articles == []
     assert "how to hydrate" not in (paths.root / "r1" / "README.md").read_text(encoding="utf-8")
 
     cache = _cache(paths)
@@ -239,7 +239,7 @@ def test_build_uses_hydrated_text_and_names_missing_ids(project_copy, fakes_csv,
                          if a.text is not None and a.id != SEED_ID and "Aleppo" in a.text)
     write_record(gold_path(paths.gold, fakes_article.id), _synthetic_gold(fakes_article))
     report = build_release(paths, "0.0.2", out=paths.root / "r2")
-    assert set(report.manifest["inputs"]["articles"]) == {SEED_ID, fakes_article.id}
+    assert set(report.manifest.inputs.articles) == {SEED_ID, fakes_article.id}
     card = (paths.root / "r2" / "README.md").read_text(encoding="utf-8")
     assert "how to hydrate" in card and "conflictnews corpus hydrate fakes --csv FA-KES-Dataset.csv" in card
     assert "1 article of this release comes from FA-KES" in " ".join(card.split())
@@ -250,9 +250,9 @@ def test_build_uses_hydrated_text_and_names_missing_ids(project_copy, fakes_csv,
         build_release(paths, "0.0.3", out=paths.root / "r3")
     assert not (paths.root / "r3").exists()
     report = build_release(paths, "0.0.3", out=paths.root / "r3", skip_unhydrated=True)
-    assert list(report.manifest["inputs"]["articles"]) == [SEED_ID]
-    assert report.manifest["excluded_unhydrated"] == [fakes_article.id]
-    assert report.manifest["options"]["skip_unhydrated"] is True
+    assert list(report.manifest.inputs.articles) == [SEED_ID]
+    assert report.manifest.excluded_unhydrated == [fakes_article.id]
+    assert report.manifest.options.skip_unhydrated is True
 
 
 def test_repo_records_load_without_cache() -> None:

@@ -36,8 +36,8 @@ def test_allow_unannotated_leaves_the_article_out_and_says_so(make_project, seed
     paths = make_project(articles=[other])  # `other` has no gold
     report = build_release(paths, "0.1.0", allow_unannotated=True)
     assert report.excluded_articles == [other.id]
-    assert report.manifest["options"] == {"allow_unannotated": True}
-    assert list(report.manifest["inputs"]["articles"]) == [SEED_ID]
+    assert report.manifest.options.model_dump(exclude_none=True) == {"allow_unannotated": True}
+    assert list(report.manifest.inputs.articles) == [SEED_ID]
 
 
 def test_nothing_annotated_at_all(make_project):
@@ -137,7 +137,7 @@ def test_existing_version_with_other_content_is_refused(make_project, seed_gold)
         build_release(paths, "0.1.0")
     assert {p: p.read_bytes() for p in first.out.rglob("*") if p.is_file()} == before
     _no_staging_left(paths)
-    assert build_release(paths, "0.2.0").manifest["version"] == "0.2.0"
+    assert build_release(paths, "0.2.0").manifest.version == "0.2.0"
 
 
 def test_committed_manifest_alone_also_pins_the_version(make_project, tmp_path: Path):

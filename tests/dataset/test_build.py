@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -40,20 +39,20 @@ def test_release_layout_and_manifest(seed_release, seed_project):
     out = seed_release.out
     assert out == seed_project.releases / "0.1.0"
     assert {p.name for p in out.iterdir()} == {"README.md", "MANIFEST.json", "DATASHEET.md", "data", "images"}
-    manifest = json.loads((out / "MANIFEST.json").read_text())
-    assert manifest == seed_release.manifest
-    assert manifest["version"] == "0.1.0"
-    inputs = manifest["inputs"]
-    assert inputs["articles"] == {SEED_ID: sha256_file(seed_project.articles / f"{SEED_ID}.json")}
-    assert inputs["gold"] == {SEED_ID: gold_content_sha256(gold_path(seed_project.gold, SEED_ID))}
-    assert inputs["scheme_fingerprint"] == scheme.scheme_fingerprint()
-    for config, splits in manifest["configs"].items():
+    assert (out / "MANIFEST.json").read_bytes() == seed_release.manifest.dump()
+    manifest = seed_release.manifest
+    assert manifest.version == "0.1.0"
+    inputs = manifest.inputs
+    assert inputs.articles == {SEED_ID: sha256_file(seed_project.articles / f"{SEED_ID}.json")}
+    assert inputs.gold == {SEED_ID: gold_content_sha256(gold_path(seed_project.gold, SEED_ID))}
+    assert inputs.scheme_fingerprint == scheme.scheme_fingerprint()
+    for config, splits in manifest.configs.items():
         assert set(splits) == set(F.SPLITS)
         for split, entry in splits.items():
-            assert entry["file"] == f"data/{config}/{split}-00000-of-00001.parquet"
-            assert entry["sha256"] == sha256_file(out / entry["file"])
-            table = pq.read_table(out / entry["file"])
-            assert entry["rows"] == table.num_rows
+            assert entry.file == f"data/{config}/{split}-00000-of-00001.parquet"
+            assert entry.sha256 == sha256_file(out / entry.file)
+            table = pq.read_table(out / entry.file)
+            assert entry.rows == table.num_rows
             assert table.schema.equals(F.CONFIGS[config].arrow_schema, check_metadata=False)
 
 
@@ -78,8 +77,8 @@ def test_ids_unique_and_well_formed(seed_release, config):
 
 def test_fallback_splits_are_contiguous_paragraph_blocks(seed_release, seed_article):
     manifest = seed_release.manifest
-    assert manifest["splits"]["mode"] == PARAGRAPH_BLOCKS
-    blocks = manifest["splits"]["articles"][SEED_ID]
+    assert manifest.splits.mode == PARAGRAPH_BLOCKS
+    blocks = manifest.splits.articles[SEED_ID]
     assert list(blocks) == list(F.SPLITS)
     n_paragraphs = len(seed_article.paragraphs)
     assert blocks["train"][0] == 0 and blocks["test"][1] == n_paragraphs
@@ -103,7 +102,7 @@ def test_fallback_splits_are_contiguous_paragraph_blocks(seed_release, seed_arti
 
 
 def test_label_counts_match_gold(seed_release, seed_gold):
-    counts = seed_release.manifest["label_counts"]
+    counts = seed_release.manifest.label_counts
     entities = Counter()
     for split in F.SPLITS:
         entities.update(counts["entities"][split])
@@ -132,7 +131,7 @@ def test_stance_rows(seed_release, seed_gold, seed_article):
         if names[r["label"]] != scheme.STANCE_NONE
     }
     assert labelled == {(s.holder, s.target): s.label for s in seed_gold.stances}
-    coverage = seed_release.manifest["stance_coverage"]
+    coverage = seed_release.manifest.stance_coverage.model_dump()
     assert coverage == {"annotated": len(seed_gold.stances), "in_stance_config": len(seed_gold.stances),
                         "not_covered": []}
     # the documented id format, from the first sentence of the context
@@ -159,13 +158,13 @@ def test_uncovered_stances_are_reported_not_dropped(make_project, seed_gold):
     ]
     gold = seed_gold.model_copy(update={"stances": [*seed_gold.stances, *extra]})
     report = build_release(make_project(gold=gold), "0.1.0")
-    coverage = report.manifest["stance_coverage"]
-    assert coverage["annotated"] == len(gold.stances)
-    assert coverage["in_stance_config"] + len(coverage["not_covered"]) == coverage["annotated"]
-    reasons = {(u["holder"], u["target"]): u["reason"] for u in coverage["not_covered"]}
+    coverage = report.manifest.stance_coverage
+    assert coverage.annotated == len(gold.stances)
+    assert coverage.in_stance_config + len(coverage.not_covered) == coverage.annotated
+    reasons = {(u["holder"], u["target"]): u["reason"] for u in coverage.not_covered}
     assert "different split blocks" in reasons[(first_gpe.id, last_actor.id)]
     assert "is DATE, not an actor type" in reasons[(date.id, first_gpe.id)]
-    assert report.uncovered_stances == coverage["not_covered"]
+    assert report.uncovered_stances == coverage.not_covered
 
 
 def test_same_inputs_give_identical_bytes(make_project, seed_article, seed_gold):

@@ -29,7 +29,7 @@ def test_yaml_header_has_what_the_hub_reads(card_text, seed_release):
     for name, info in infos.items():
         assert [f["name"] for f in info["features"]] == list(F.CONFIGS[name])
         assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
-            split: entry["rows"] for split, entry in seed_release.manifest["configs"][name].items()
+            split: entry.rows for split, entry in seed_release.manifest.configs[name].items()
         }
 
 

@@ -135,7 +135,7 @@ def test_iobes_and_bilou_convert_to_iob2(tmp_path: Path, text: str, scheme: str)
     assert [s.tags for s in parsed.sentences] == IOB2_OF_IOBES
     report = import_conll([path], tmp_path / "out")
     assert report.conversions == {str(path): (scheme, 2)}
-    assert report.manifest["inputs"]["train"]["tag_scheme"] == scheme
+    assert report.manifest.inputs["train"].tag_scheme == scheme
     assert report.tag_names == ["O", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
 
 

@@ -12,7 +12,13 @@ import re
 
 import pytest
 
-from conflictnews.annotation.records import gold_path, load_gold, load_gold_records, superseded_gold_files, write_record
+from conflictnews.annotation.records import (
+    gold_path,
+    load_gold,
+    load_gold_records,
+    superseded_gold_files,
+    write_record,
+)
 from conflictnews.annotation.scheme import GUIDELINES_VERSION, GUIDELINES_VERSIONS
 from conflictnews.corpus.selection import selection_ids
 from conflictnews.dataset.build import build_release
@@ -92,15 +98,16 @@ def test_releases_before_0_2_1_keep_building_as_published(mixed_project) -> None
     """0.1.0 and 0.2.0 were published with gold of two rule versions: older versions build, unpinned."""
     paths, _old = mixed_project
     report = build_release(paths, "0.2.0")
-    assert "guidelines_version" not in report.manifest["inputs"]
+    assert report.manifest.inputs.guidelines_version is None
+    assert "guidelines_version" not in report.manifest.to_json()["inputs"]
 
 
 def test_a_new_release_records_its_one_version(make_project, seed_article, committed_seed_gold) -> None:
     corpus = small_corpus(seed_article, committed_seed_gold, 10, seed=5)
     paths = make_project(gold=committed_seed_gold, articles=[a for a, _ in corpus], golds=[g for _, g in corpus])
     report = build_release(paths, "0.3.0")
-    assert report.manifest["inputs"]["guidelines_version"] == GUIDELINES_VERSION
-    assert report.manifest["inputs"]["gold"][SEED_ID] == gold_content_sha256(gold_path(GOLD, SEED_ID))
+    assert report.manifest.inputs.guidelines_version == GUIDELINES_VERSION
+    assert report.manifest.inputs.gold[SEED_ID] == gold_content_sha256(gold_path(GOLD, SEED_ID))
 
 
 @pytest.mark.parametrize("version", ["0.2.0", "0.3.0"])

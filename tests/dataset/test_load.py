@@ -27,7 +27,7 @@ def test_every_config_loads_with_its_features_and_split_sizes(loaded, seed_relea
     assert list(dataset) == list(F.SPLITS)
     for split in F.SPLITS:
         assert dataset[split].features == F.CONFIGS[config]
-        assert dataset[split].num_rows == seed_release.manifest["configs"][config][split]["rows"] > 0
+        assert dataset[split].num_rows == seed_release.manifest.configs[config][split].rows > 0
 
 
 def test_load_release_gives_the_same_rows(loaded, seed_release, tmp_path: Path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conflictnews.dataset.releases import committed_versions, newest_release, sort_versions
+from conflictnews.dataset.releases import committed_versions, sort_versions
 from conflictnews.eval import loading
 from conflictnews.io import ConflictNewsError
 from conflictnews.models import data as model_data

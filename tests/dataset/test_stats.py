@@ -24,6 +24,7 @@ from conflictnews.dataset import features as F
 from conflictnews.dataset.build import BuildReport, build_release, verify_release
 from conflictnews.dataset.manifest import (
     MANIFEST_NAME,
+    ReleaseManifest,
     as_published,
     content_view,
     diff_manifests,
@@ -41,7 +42,6 @@ from conflictnews.dataset.stats import (
     stats_markdown,
     write_figures,
 )
-from conflictnews.io import write_json
 from conflictnews.paths import ProjectPaths
 from tests.conftest import REPO_ROOT, SEED_ID
 from tests.dataset.conftest import small_corpus
@@ -72,17 +72,17 @@ def test_real_seed_release_stats_equal_the_gold(real_release):
     assert [label for label, _ in coarse.rows] == scheme.event_type_labels()  # all 6, zeros too
     assert [label for label, _ in sub.rows] == scheme.sub_event_labels()  # all 25
     [stance] = tables["stance"]
-    coverage = real_release.manifest["stance_coverage"]
-    assert coverage["not_covered"] == []  # so every gold stance is one stance row
+    coverage = real_release.manifest.stance_coverage
+    assert coverage.not_covered == []  # so every gold stance is one stance row
     relations = {k: v for k, v in _totals(stance).items() if k != scheme.STANCE_NONE}
     assert relations == Counter(s.label for s in gold.stances)
     # per split: exactly the rows the build wrote (manifest label_counts and row counts)
-    label_counts = real_release.manifest["label_counts"]
+    label_counts = real_release.manifest.label_counts
     for table, config in ((entities, "entities"), (sub, "events"), (stance, "stance")):
         assert table.columns == F.SPLITS
         for label, values in table.rows:
             assert values == tuple(label_counts[config][s].get(label, 0) for s in F.SPLITS)
-    assert stance.totals() == tuple(real_release.manifest["configs"]["stance"][s]["rows"] for s in F.SPLITS)
+    assert stance.totals() == tuple(real_release.manifest.configs["stance"][s].rows for s in F.SPLITS)
     outlets, years, splits = tables["articles"]
     assert outlets.rows == (("Al Jazeera", (1,)),) and years.rows == (("2024", (1,)),)
     assert splits.rows == (("articles", (1, 1, 1)),)  # paragraph blocks: the one article is in every split
@@ -94,9 +94,9 @@ def test_published_manifest_is_rebuilt_byte_for_byte(real_release):
     published = json.loads(PUBLISHED.read_text(encoding="utf-8"))
     rebuilt = (real_release.out / MANIFEST_NAME).read_bytes()
     assert STATS_KEY not in published and STATS_KEY not in json.loads(rebuilt)
-    if real_release.manifest["builder"] == published["builder"]:
+    if real_release.manifest.builder == published["builder"]:
         assert rebuilt == PUBLISHED.read_bytes()
-    assert content_view(real_release.manifest) == content_view(published)
+    assert content_view(real_release.manifest) == content_view(load_manifest(PUBLISHED))
 
 
 def test_card_embeds_every_figure_as_a_valid_png(real_release):
@@ -150,12 +150,12 @@ def test_manifest_stats_and_diff(make_project, seed_article, seed_gold):
     corpus = _with_outlets(small_corpus(seed_article, seed_gold, 14, seed=5))
     paths = make_project(articles=[a for a, _ in corpus[:11]], golds=[g for _, g in corpus[:11]])
     first = build_release(paths, "1.0.0")
-    stats = first.manifest[STATS_KEY]
-    assert stats["articles"] == 12 == len(first.manifest["inputs"]["articles"])
-    assert stats["articles_by_source"] == {"Al Jazeera": 1, "Outlet A": 6, "Outlet | B": 5}
-    assert stats["articles_by_year"] == {"2023": 4, "2024": 5, "unknown": 3}
-    assert sum(stats["articles_by_split"].values()) == 12  # article mode: one split each
-    assert Counter(first.manifest["splits"]["articles"].values()) == stats["articles_by_split"]
+    stats = first.manifest.stats
+    assert stats.articles == 12 == len(first.manifest.inputs.articles)
+    assert stats.articles_by_source == {"Al Jazeera": 1, "Outlet A": 6, "Outlet | B": 5}
+    assert stats.articles_by_year == {"2023": 4, "2024": 5, "unknown": 3}
+    assert sum(stats.articles_by_split.values()) == 12  # article mode: one split each
+    assert Counter(first.manifest.splits.articles.values()) == stats.articles_by_split
     assert load_manifest(first.out) == first.manifest  # written as built
     card = (first.out / "README.md").read_text(encoding="utf-8")
     assert "| Outlet \\| B | 5 |" in card and "| unknown | 3 |" in card  # escaped, unknown year last
@@ -176,12 +176,13 @@ def test_manifest_stats_and_diff(make_project, seed_article, seed_gold):
 
 def test_stats_are_compared_when_both_manifests_have_them(seed_release):
     manifest = seed_release.manifest
-    without = {k: v for k, v in manifest.items() if k != STATS_KEY}
+    without = manifest.model_copy(update={STATS_KEY: None})
+    assert STATS_KEY not in json.loads(without.dump())
     assert diff_manifests(without, manifest).same_content  # a pre-stats manifest of the same content
     assert content_view(without) == content_view(manifest)
-    tampered = json.loads(json.dumps(manifest))
+    tampered = manifest.to_json()
     tampered[STATS_KEY]["articles_by_source"] = {"Elsewhere": 1}
-    lines = diff_manifests(tampered, manifest).lines(include_unchanged=False)
+    lines = diff_manifests(ReleaseManifest.model_validate(tampered), manifest).lines(include_unchanged=False)
     assert "articles by source Elsewhere: 1 -> 0 (-1)" in lines
     assert as_published(manifest, [without]) == without and as_published(manifest, [manifest]) == manifest
 
@@ -190,8 +191,8 @@ def test_a_version_published_without_stats_keeps_its_manifest(make_project):
     paths = make_project()
     build_release(paths, "0.1.0")
     path = paths.releases / "0.1.0" / MANIFEST_NAME
-    published = {k: v for k, v in load_manifest(path).items() if k != STATS_KEY}  # as if from before stats
-    write_json(path, published)
+    published = load_manifest(path).model_copy(update={STATS_KEY: None})  # as if from before stats
+    published.write(path)
     before = path.read_bytes()
     report = build_release(paths, "0.1.0")
     assert path.read_bytes() == before and report.unchanged

@@ -30,12 +30,12 @@ def _add(paths, more):
 def test_article_mode_splits_are_stable_as_articles_are_added(grown):
     paths, more = grown
     first = build_release(paths, "1.0.0").manifest
-    assert first["splits"]["mode"] == ARTICLE_HASH
-    assert first["splits"]["articles"] == {a: hash_split(a) for a in first["inputs"]["articles"]}
+    assert first.splits.mode == ARTICLE_HASH
+    assert first.splits.articles == {a: hash_split(a) for a in first.inputs.articles}
     _add(paths, more)
     second = build_release(paths, "1.1.0").manifest
-    for article_id, split in first["splits"]["articles"].items():
-        assert second["splits"]["articles"][article_id] == split
+    for article_id, split in first.splits.articles.items():
+        assert second.splits.articles[article_id] == split
     diff = diff_manifests(first, second)
     assert diff.articles_added == sorted(a.id for a, _ in more)
     assert not diff.articles_removed and not diff.split_moves and not diff.gold_changed
@@ -49,7 +49,7 @@ def test_article_mode_splits_are_stable_as_articles_are_added(grown):
     out = paths.releases / "1.1.0"
     ids = {i for s in ("train", "validation", "test")
            for i in pq.read_table(out / f"data/documents/{s}-00000-of-00001.parquet").column("id").to_pylist()}
-    assert ids == set(second["inputs"]["articles"])
+    assert ids == set(second.inputs.articles)
 
 
 def test_verify_reproduces_and_then_detects_a_change(make_project, seed_gold):
@@ -80,5 +80,5 @@ def test_diff_of_a_gold_correction(make_project, seed_gold):
     label = seed_gold.events[0].label
     before, after = diff.labels["events"][label]
     assert after == before - 1
-    assert diff.rows["events"] == {s: (a["configs"]["events"][s]["rows"], b["configs"]["events"][s]["rows"])
+    assert diff.rows["events"] == {s: (a.configs["events"][s].rows, b.configs["events"][s].rows)
                                    for s in ("train", "validation", "test")}

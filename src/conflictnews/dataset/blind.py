@@ -36,14 +36,24 @@ import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Sequence
 
 from conflictnews.dataset import features as F
-from conflictnews.dataset.manifest import MANIFEST_NAME, check_folder, load_manifest
+from conflictnews.dataset.manifest import (
+    MANIFEST_NAME,
+    AnyManifest,
+    BlindInputs,
+    BlindManifest,
+    Configs,
+    DataFile,
+    DerivedFrom,
+    ReleaseManifest,
+    check_folder,
+    load_any_manifest,
+)
 from conflictnews.eval.tasks import TASKS, TaskKind
 from conflictnews.io import (
     ConflictNewsError,
     atomic_write_text,
     sha256_file,
     staged_directory,
-    write_json,
 )
 
 BLIND_VARIANT = "blind-test"  # the manifest's "variant"; gold readers refuse such a folder
@@ -59,8 +69,8 @@ def blind_folder(release: Path) -> Path:
     return release.parent / BLIND_FOLDER / release.name
 
 
-def is_blind_manifest(manifest: dict[str, Any]) -> bool:
-    return manifest.get("variant") == BLIND_VARIANT
+def is_blind_manifest(manifest: AnyManifest) -> bool:
+    return isinstance(manifest, BlindManifest)
 
 
 def _holds_class_label(feature: Any) -> bool:
@@ -184,16 +194,18 @@ def remaining_labels(table: pa.Table, config: str) -> list[str]:
 @dataclass(frozen=True)
 class BlindReport:
     out: Path
-    manifest: dict[str, Any]
+    manifest: BlindManifest
     withheld: dict[str, dict[str, str]]
 
 
-def _full_manifest(release: Path) -> dict[str, Any]:
-    manifest = load_manifest(release / MANIFEST_NAME)
+def _full_manifest(release: Path) -> ReleaseManifest:
+    manifest = load_any_manifest(release / MANIFEST_NAME)
     if is_blind_manifest(manifest):
         raise ConflictNewsError(
             f"{release}: is already a blind-test variant; derive it from the full release"
         )
+    if not isinstance(manifest, ReleaseManifest):
+        raise ConflictNewsError(f"{release}: is not a conflictnews release ({manifest.dataset})")
     problems = check_folder(release, manifest)
     if problems:
         raise ConflictNewsError(
@@ -208,36 +220,34 @@ def _refuse_foreign_folder(out: Path) -> None:
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):
         return
     manifest_path = out / MANIFEST_NAME
-    if out.is_dir() and manifest_path.is_file() and is_blind_manifest(load_manifest(manifest_path)):
+    if out.is_dir() and manifest_path.is_file() and is_blind_manifest(load_any_manifest(manifest_path)):
         return
     raise ConflictNewsError(
         f"{out}: exists and is not a blind-test variant folder; remove it or choose another"
     )
 
 
-def _blind_manifest(
-    full: dict[str, Any], full_sha256: str, configs: dict[str, Any]
-) -> dict[str, Any]:
+def _blind_manifest(full: ReleaseManifest, full_sha256: str, configs: Configs) -> BlindManifest:
     """The variant's own manifest: the full one without anything derived from the test labels
     (test label counts, gold file hashes, uncovered stances), plus what it was derived from."""
     from conflictnews.dataset.build import builder_versions
 
-    return {
-        "dataset": full["dataset"],
-        "version": full["version"],
-        "variant": BLIND_VARIANT,
-        "manifest_format": full["manifest_format"],
-        "derived_from": {"manifest": MANIFEST_NAME, "manifest_sha256": full_sha256},
-        "inputs": {k: v for k, v in full["inputs"].items() if k != "gold"},
-        "splits": full["splits"],
-        "withheld": {BLIND_SPLIT: withheld_summary()},
-        "configs": configs,
-        "label_counts": {
+    return BlindManifest(
+        dataset=full.dataset,
+        version=full.version,
+        variant=BLIND_VARIANT,
+        manifest_format=full.manifest_format,
+        derived_from=DerivedFrom(manifest=MANIFEST_NAME, manifest_sha256=full_sha256),
+        inputs=BlindInputs(**full.inputs.model_dump(exclude={"gold"})),
+        splits=full.splits,
+        withheld={BLIND_SPLIT: withheld_summary()},
+        configs=configs,
+        label_counts={
             config: {s: counts for s, counts in splits.items() if s != BLIND_SPLIT}
-            for config, splits in full["label_counts"].items()
+            for config, splits in full.label_counts.items()
         },
-        "builder": builder_versions(),
-    }
+        builder=builder_versions(),
+    )
 
 
 def write_blind_variant(release: Path, out: Path | None = None) -> BlindReport:
@@ -253,38 +263,35 @@ def write_blind_variant(release: Path, out: Path | None = None) -> BlindReport:
     out = Path(out) if out is not None else blind_folder(release)
     full = _full_manifest(release)
     _refuse_foreign_folder(out)
-    configs: dict[str, dict[str, dict[str, Any]]] = {}
+    configs: Configs = {}
     with staged_directory(out) as stage:
-        for config, splits in full["configs"].items():
+        for config, splits in full.configs.items():
             configs[config] = {}
             for split, entry in ordered_splits(splits):
                 target = stage / data_file(config, split)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if split == BLIND_SPLIT:
-                    table = blind_table(pq.read_table(release / entry["file"]), config)
+                    table = blind_table(pq.read_table(release / entry.file), config)
                     leaks = remaining_labels(table, config)
                     if leaks:  # pragma: no cover - an invariant of the fillers
                         raise RuntimeError(f"{config}/{split}: labels left in {leaks}")
                     write_parquet(table, target)
                 else:
-                    shutil.copyfile(release / entry["file"], target)
-                configs[config][split] = {
-                    "file": data_file(config, split),
-                    "rows": entry["rows"],
-                    "sha256": sha256_file(target),
-                }
+                    shutil.copyfile(release / entry.file, target)
+                configs[config][split] = DataFile(file=data_file(config, split), rows=entry.rows,
+                                                  sha256=sha256_file(target))
         manifest = _blind_manifest(full, sha256_file(release / MANIFEST_NAME), configs)
-        write_json(stage / MANIFEST_NAME, manifest)
+        manifest.write(stage / MANIFEST_NAME)
         if (release / "DATASHEET.md").is_file():
             shutil.copyfile(release / "DATASHEET.md", stage / "DATASHEET.md")
         atomic_write_text(
             stage / "README.md",
             render_blind_card(manifest, has_datasheet=(release / "DATASHEET.md").is_file()),
         )
-    return BlindReport(out, manifest, manifest["withheld"][BLIND_SPLIT])
+    return BlindReport(out, manifest, manifest.withheld[BLIND_SPLIT])
 
 
-def render_blind_card(manifest: dict[str, Any], has_datasheet: bool) -> str:
+def render_blind_card(manifest: BlindManifest, has_datasheet: bool) -> str:
     """README.md of the variant: the hub's YAML header (same Features as the full release), then
     what is withheld, how it reads, and how the test split is scored."""
     import jinja2
@@ -301,20 +308,20 @@ def render_blind_card(manifest: dict[str, Any], has_datasheet: bool) -> str:
     )
     stance_task = next(t for t in TASKS.values() if t.config == "stance")
     body = env.get_template(_TEMPLATE.name).render(
-        version=manifest["version"],
-        derived_from=manifest["derived_from"]["manifest_sha256"],
-        withheld=manifest["withheld"][BLIND_SPLIT],
+        version=manifest.version,
+        derived_from=manifest.derived_from.manifest_sha256,
+        withheld=manifest.withheld[BLIND_SPLIT],
         stance_inputs=[c for c in stance_task.input_columns if c != "text"],
         row_counts=[
-            (config, [splits[s]["rows"] for s in F.SPLITS])
-            for config, splits in manifest["configs"].items()
+            (config, [splits[s].rows for s in F.SPLITS])
+            for config, splits in manifest.configs.items()
         ],
         splits=list(F.SPLITS),
         field_tables=field_tables(F.CONFIGS),
         has_datasheet=has_datasheet,
-        builder=manifest["builder"],
+        builder=manifest.builder,
     )
-    header = card_data(manifest, len(manifest["splits"]["articles"])).to_yaml()
+    header = card_data(manifest, len(manifest.splits.articles)).to_yaml()
     return f"---\n{header}\n---\n\n{body}"
 
 

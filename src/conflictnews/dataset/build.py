@@ -48,11 +48,25 @@ from conflictnews.corpus.store import load_article
 from conflictnews.dataset import features as F
 from conflictnews.dataset.arrow import ParquetStream
 from conflictnews.dataset.card import AgreementRow, AgreementSummary, CardContext, render_card
-from conflictnews.dataset.gold import check_gold, gold_content_sha256, pin_gold_files, release_guidelines_version
+from conflictnews.dataset.gold import (
+    check_gold,
+    gold_content_sha256,
+    pin_gold_files,
+    release_guidelines_version,
+)
 from conflictnews.dataset.manifest import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
+    ArticleStats,
+    BuildOptions,
+    Configs,
+    DataFile,
+    ReleaseInputs,
+    ReleaseManifest,
+    SplitsRecord,
+    StanceCoverage,
     as_published,
+    check_folder,
     content_view,
     diff_manifests,
     load_manifest,
@@ -68,7 +82,6 @@ from conflictnews.dataset.splits import (
     split_mode,
 )
 from conflictnews.dataset.stats import (
-    STATS_KEY,
     CorpusStats,
     article_counts,
     corpus_stats,
@@ -80,7 +93,6 @@ from conflictnews.io import (
     atomic_write_text,
     sha256_file,
     staged_directory,
-    write_json,
 )
 from conflictnews.paths import ProjectPaths
 
@@ -320,7 +332,7 @@ def builder_versions() -> dict[str, str]:
 class BuildReport:
     version: str
     out: Path
-    manifest: dict[str, Any]
+    manifest: ReleaseManifest
     unchanged: bool  # an identical release already existed
     seconds: dict[str, float] = field(default_factory=dict)
     tokens: int = 0
@@ -328,14 +340,31 @@ class BuildReport:
 
     @property
     def uncovered_stances(self) -> list[dict[str, str]]:
-        return self.manifest["stance_coverage"]["not_covered"]
+        return self.manifest.stance_coverage.not_covered
 
     @property
     def excluded_articles(self) -> list[str]:
-        return self.manifest["excluded_articles"]
+        return self.manifest.excluded_articles
 
 
-def build_release(
+@dataclass(frozen=True)
+class BuildPlan:
+    """Everything a build decides before it converts a single article (made by `plan_build`)."""
+
+    paths: ProjectPaths
+    version: str
+    out: Path
+    inputs: Inputs
+    mode: SplitMode
+    workers: int
+    chunk_size: int
+    allow_unannotated: bool
+    skip_unhydrated: bool
+    guidelines_version: str | None  # None: a release from before GUIDELINES_PINNED_FROM
+    existing: tuple[tuple[Path, ReleaseManifest], ...]  # manifests of this version the build must reproduce
+
+
+def plan_build(
     paths: ProjectPaths,
     version: str,
     *,
@@ -344,124 +373,211 @@ def build_release(
     workers: int | None = None,
     chunk_size: int = CHUNK_SIZE,
     skip_unhydrated: bool = False,
-    on_chunk: Callable[[int], None] | None = None,
     check_existing: bool = True,
     only_articles: set[str] | None = None,
-) -> BuildReport:
-    """Build release `version` from `paths` (articles, gold, DATASHEET.md, CHANGELOG.md) into `out`.
-
-    `out` defaults to `paths.releases/<version>`. When a manifest for this version exists (in `out`
-    or committed under `paths.releases/<version>/`), the build must reproduce its content exactly
-    or it fails and leaves everything as it was. `workers` defaults to 2 processes (or the CPU
-    count if lower) for corpora of PARALLEL_FROM articles or more, else in-process.
-    `on_chunk(n)` is called as each chunk of n articles is done (progress bars).
-    Stand-off articles take their text from `corpus/cache/` (see `collect_inputs`);
-    `skip_unhydrated` builds without those whose text is missing (listed in the manifest).
-    `only_articles` restricts the build to these article ids (how `verify` rebuilds an older version
-    from its own inputs after the corpus has grown).
-    """
+) -> BuildPlan:
+    """Check the inputs and fix version, output folder, split mode and worker count (see `build_release`)."""
     version = parse_version(version)
     out = Path(out) if out is not None else paths.releases / version
-    started = time.perf_counter()
     inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated, only_articles,
                             pinned=_published_gold(paths, version))
     guidelines_version = release_guidelines_version(version, [job.gold_file for job in inputs.jobs])
-    existing = _existing_manifests(paths, version, out) if check_existing else []
+    existing = tuple(_existing_manifests(paths, version, out)) if check_existing else ()
     _refuse_foreign_folder(out)
-    mode = split_mode(len(inputs.jobs))
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(inputs.jobs) >= PARALLEL_FROM else 1
+    return BuildPlan(paths, version, out, inputs, split_mode(len(inputs.jobs)), workers, chunk_size,
+                     allow_unannotated, skip_unhydrated, guidelines_version, existing)
 
-    label_counts: dict[tuple[str, str], Counter[str]] = {}
-    uncovered: list[dict[str, str]] = []
-    articles: list[ArticleInfo] = []
-    annotated = labelled = tokens = 0
-    seconds: Counter[str] = Counter()
-    with staged_directory(out) as stage:
-        streams = {
-            (config, split): ParquetStream(stage / data_file(config, split), features.arrow_schema)
-            for config, features in F.CONFIGS.items()
+
+@dataclass
+class Converted:
+    """The totals of all chunks, and the data files they were written to."""
+
+    configs: Configs = field(default_factory=dict)
+    label_counts: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+    uncovered: list[dict[str, str]] = field(default_factory=list)
+    articles: list[ArticleInfo] = field(default_factory=list)
+    annotated: int = 0
+    labelled: int = 0
+    tokens: int = 0
+    seconds: Counter[str] = field(default_factory=Counter)
+
+    def add(self, result: ChunkResult) -> None:
+        for key, counts in result.label_counts.items():
+            self.label_counts.setdefault(key, Counter()).update(counts)
+        self.uncovered += result.uncovered
+        self.articles += result.articles
+        self.annotated += result.annotated_stances
+        self.labelled += result.stance_rows_labelled
+        self.tokens += result.tokens
+        self.seconds.update(result.seconds)
+
+
+def open_streams(stage: Path) -> dict[tuple[str, str], ParquetStream]:
+    """One parquet writer per config and split, at the release layout's paths (`data_file`)."""
+    return {
+        (config, split): ParquetStream(stage / data_file(config, split), features.arrow_schema)
+        for config, features in F.CONFIGS.items()
+        for split in F.SPLITS
+    }
+
+
+def close_streams(streams: Mapping[tuple[str, str], ParquetStream], stage: Path) -> Configs:
+    """Finish every data file; the manifest's `configs` (rows, path and SHA-256 of each)."""
+    for stream in streams.values():
+        stream.close()
+    return {
+        config: {
+            split: DataFile(rows=streams[(config, split)].num_rows, file=data_file(config, split),
+                            sha256=sha256_file(stage / data_file(config, split)))
             for split in F.SPLITS
         }
-        try:
-            for result in _run_chunks(_chunks(inputs.jobs, chunk_size), mode, workers, on_chunk):
-                t_write = time.perf_counter()
-                for key, table in result.tables.items():
-                    streams[key].write(table)
-                seconds["write"] += time.perf_counter() - t_write
-                for key, counts in result.label_counts.items():
-                    label_counts.setdefault(key, Counter()).update(counts)
-                uncovered += result.uncovered
-                articles += result.articles
-                annotated += result.annotated_stances
-                labelled += result.stance_rows_labelled
-                tokens += result.tokens
-                seconds.update(result.seconds)
-        except BaseException:
-            for stream in streams.values():
-                stream.abort()
-            raise
-        t_write = time.perf_counter()
+        for config in F.CONFIGS
+    }
+
+
+def convert_articles(plan: BuildPlan, stage: Path, on_chunk: Callable[[int], None] | None) -> Converted:
+    """Segment and convert the articles chunk by chunk, streaming their rows into the data files."""
+    converted = Converted()
+    streams = open_streams(stage)
+    try:
+        for result in _run_chunks(_chunks(plan.inputs.jobs, plan.chunk_size), plan.mode, plan.workers, on_chunk):
+            t_write = time.perf_counter()
+            for key, table in result.tables.items():
+                streams[key].write(table)
+            converted.seconds["write"] += time.perf_counter() - t_write
+            converted.add(result)
+    except BaseException:
         for stream in streams.values():
-            stream.close()
-        seconds["write"] += time.perf_counter() - t_write
-        if labelled + len(uncovered) != annotated:  # pragma: no cover - an invariant of rows.py
-            raise RuntimeError(f"stances: {annotated} annotated != {labelled} in rows + {len(uncovered)} reported")
-        configs: dict[str, dict[str, dict[str, Any]]] = {
-            config: {
-                split: {
-                    "rows": streams[(config, split)].num_rows,
-                    "file": data_file(config, split),
-                    "sha256": sha256_file(stage / data_file(config, split)),
-                }
-                for split in F.SPLITS
-            }
-            for config in F.CONFIGS
-        }
-        manifest = _manifest(version, inputs, mode, articles, configs, label_counts, uncovered, annotated, labelled,
-                             allow_unannotated)
-        if guidelines_version is not None:  # releases before GUIDELINES_PINNED_FROM keep their manifests
-            manifest["inputs"]["guidelines_version"] = guidelines_version
-        if skip_unhydrated:  # recorded only when used, so other manifests keep their content
-            manifest["options"]["skip_unhydrated"] = True
-            manifest["excluded_unhydrated"] = inputs.unhydrated
-        counted = article_counts(articles)
-        manifest[STATS_KEY] = counted
-        for path, previous in existing:
-            diff = diff_manifests(previous, manifest)
-            if not diff.same_content or content_view(previous) != content_view(manifest):
-                changes = "; ".join(diff.lines(include_unchanged=False)[:8]) or "manifest content differs"
-                raise ConflictNewsError(
-                    f"{path}: version {version} already exists with other content ({changes}). "
-                    "Release a new version instead (see corpus/releases/CHANGELOG.md)."
-                )
-        manifest = as_published(manifest, [previous for _path, previous in existing])
-        write_json(stage / MANIFEST_NAME, manifest)
-        t_stats = time.perf_counter()
-        stats = corpus_stats(manifest["label_counts"], counted)
-        write_figures(stats, stage)
-        seconds["stats"] = time.perf_counter() - t_stats
-        datasheet = paths.root / "DATASHEET.md"
-        if datasheet.exists():
-            shutil.copyfile(datasheet, stage / "DATASHEET.md")
-        card = render_card(
-            CardContext(
-                version=version,
-                manifest=manifest,
-                articles=[(a.id, a.source, a.licence) for a in articles],
-                annotators=sorted({n for a in articles for n in a.annotators}),
-                rules=sorted({a.rule for a in articles if a.rule}),
-                changelog=_read_changelog(paths),
-                has_datasheet=datasheet.exists(),
-                agreement=agreement_summary(paths, {a.id for a in articles}),
-                tokens=tokens,
-                extra={"standoff": standoff_summary(articles), "statistics": stats_markdown(stats)},
+            stream.abort()
+        raise
+    t_write = time.perf_counter()
+    converted.configs = close_streams(streams, stage)
+    converted.seconds["write"] += time.perf_counter() - t_write
+    if converted.labelled + len(converted.uncovered) != converted.annotated:  # pragma: no cover - rows.py
+        raise RuntimeError(f"stances: {converted.annotated} annotated != {converted.labelled} in rows "
+                           f"+ {len(converted.uncovered)} reported")
+    return converted
+
+
+def release_manifest(plan: BuildPlan, converted: Converted) -> ReleaseManifest:
+    """The manifest of the build; optional keys only when they apply (older manifests keep their bytes)."""
+    articles = converted.articles
+    return ReleaseManifest(
+        dataset=DATASET_NAME,
+        version=plan.version,
+        manifest_format=MANIFEST_FORMAT,
+        inputs=ReleaseInputs(
+            articles={a.id: a.article_sha256 for a in articles},
+            gold={a.id: a.gold_sha256 for a in articles},
+            scheme_fingerprint=scheme.scheme_fingerprint(),
+            scheme_version=scheme.SCHEME_VERSION,
+            guidelines_version=plan.guidelines_version,
+        ),
+        options=BuildOptions(allow_unannotated=plan.allow_unannotated,
+                             skip_unhydrated=True if plan.skip_unhydrated else None),
+        excluded_articles=plan.inputs.unannotated if plan.allow_unannotated else [],
+        excluded_unhydrated=plan.inputs.unhydrated if plan.skip_unhydrated else None,
+        splits=split_record(plan.mode, {a.id: a.split for a in articles}),
+        configs=converted.configs,
+        label_counts=label_count_table(converted.label_counts),
+        stance_coverage=StanceCoverage(annotated=converted.annotated, in_stance_config=converted.labelled,
+                                       not_covered=converted.uncovered),
+        builder=builder_versions(),
+        stats=ArticleStats.model_validate(article_counts(articles)),
+    )
+
+
+def split_record(mode: SplitMode, articles: Mapping[str, Any]) -> SplitsRecord:
+    """The manifest's `splits`: the rule's constants and each article's assignment."""
+    return SplitsRecord(mode=mode, proportions=SPLIT_PROPORTIONS, min_articles_for_article_mode=MIN_ARTICLES_FOR_HASH_SPLIT,
+                        salt=SPLIT_SALT, articles=dict(articles))
+
+
+def label_count_table(label_counts: Mapping[tuple[str, str], Counter[str]]) -> dict[str, dict[str, dict[str, int]]]:
+    """config -> split -> label -> count, every config and split present, labels sorted."""
+    return {
+        config: {split: dict(sorted(label_counts.get((config, split), Counter()).items())) for split in F.SPLITS}
+        for config in F.CONFIGS
+    }
+
+
+def check_against_published(plan: BuildPlan, manifest: ReleaseManifest) -> ReleaseManifest:
+    """Refuse a build of a published version with other content; else the manifest as it was published."""
+    for path, previous in plan.existing:
+        diff = diff_manifests(previous, manifest)
+        if not diff.same_content or content_view(previous) != content_view(manifest):
+            changes = "; ".join(diff.lines(include_unchanged=False)[:8]) or "manifest content differs"
+            raise ConflictNewsError(
+                f"{path}: version {plan.version} already exists with other content ({changes}). "
+                "Release a new version instead (see corpus/releases/CHANGELOG.md)."
             )
+    return as_published(manifest, [previous for _path, previous in plan.existing])
+
+
+def write_card(plan: BuildPlan, stage: Path, manifest: ReleaseManifest, converted: Converted) -> CorpusStats:
+    """Statistics figures, DATASHEET.md and README.md (the card) of the release."""
+    t_stats = time.perf_counter()
+    counted = article_counts(converted.articles)
+    stats = corpus_stats(manifest.label_counts, counted)
+    write_figures(stats, stage)
+    converted.seconds["stats"] = time.perf_counter() - t_stats
+    datasheet = plan.paths.root / "DATASHEET.md"
+    if datasheet.exists():
+        shutil.copyfile(datasheet, stage / "DATASHEET.md")
+    articles = converted.articles
+    card = render_card(
+        CardContext(
+            version=plan.version,
+            manifest=manifest,
+            articles=[(a.id, a.source, a.licence) for a in articles],
+            annotators=sorted({n for a in articles for n in a.annotators}),
+            rules=sorted({a.rule for a in articles if a.rule}),
+            changelog=_read_changelog(plan.paths),
+            has_datasheet=datasheet.exists(),
+            agreement=agreement_summary(plan.paths, {a.id for a in articles}),
+            tokens=converted.tokens,
+            extra={"standoff": standoff_summary(articles), "statistics": stats_markdown(stats)},
         )
-        atomic_write_text(stage / "README.md", card)
-    seconds["total"] = time.perf_counter() - started
-    return BuildReport(version, out, manifest, unchanged=bool(existing), seconds=dict(seconds), tokens=tokens,
-                       stats=stats)
+    )
+    atomic_write_text(stage / "README.md", card)
+    return stats
+
+
+def build_release(
+    paths: ProjectPaths,
+    version: str,
+    *,
+    on_chunk: Callable[[int], None] | None = None,
+    **options: Any,
+) -> BuildReport:
+    """Build release `version` from `paths` (articles, gold, DATASHEET.md, CHANGELOG.md) into `out`.
+
+    `options` are `plan_build`'s: `out` defaults to `paths.releases/<version>`. When a manifest for
+    this version exists (in `out` or committed under `paths.releases/<version>/`; `check_existing`),
+    the build must reproduce its content exactly or it fails and leaves everything as it was.
+    `workers` defaults to 2 processes (or the CPU count if lower) for corpora of PARALLEL_FROM
+    articles or more, else in-process; `chunk_size` articles per work unit.
+    Stand-off articles take their text from `corpus/cache/` (see `collect_inputs`);
+    `skip_unhydrated` builds without those whose text is missing (listed in the manifest);
+    `allow_unannotated` leaves articles without gold out (listed). `only_articles` restricts the
+    build to these article ids (how `verify` rebuilds an older version from its own inputs after
+    the corpus has grown). `on_chunk(n)` is called as each chunk of n articles is done (progress bars).
+
+    Stages: plan -> convert (segment, rows, parquet streams) -> manifest -> compare with the
+    published manifest -> card, statistics and figures -> swap the staged folder into place.
+    """
+    started = time.perf_counter()
+    plan = plan_build(paths, version, **options)
+    with staged_directory(plan.out) as stage:
+        converted = convert_articles(plan, stage, on_chunk)
+        manifest = check_against_published(plan, release_manifest(plan, converted))
+        manifest.write(stage / MANIFEST_NAME)
+        stats = write_card(plan, stage, manifest, converted)
+    converted.seconds["total"] = time.perf_counter() - started
+    return BuildReport(plan.version, plan.out, manifest, unchanged=bool(plan.existing),
+                       seconds=dict(converted.seconds), tokens=converted.tokens, stats=stats)
 
 
 def standoff_summary(articles: list[ArticleInfo]) -> list[dict[str, Any]]:
@@ -481,7 +597,7 @@ def standoff_summary(articles: list[ArticleInfo]) -> list[dict[str, Any]]:
     return out
 
 
-def _existing_manifests(paths: ProjectPaths, version: str, out: Path) -> list[tuple[Path, dict[str, Any]]]:
+def _existing_manifests(paths: ProjectPaths, version: str, out: Path) -> list[tuple[Path, ReleaseManifest]]:
     found, seen = [], set()
     for folder in (out, paths.releases / version):
         path = folder / MANIFEST_NAME
@@ -494,7 +610,7 @@ def _existing_manifests(paths: ProjectPaths, version: str, out: Path) -> list[tu
 def _published_gold(paths: ProjectPaths, version: str) -> dict[str, str] | None:
     """The gold content hashes the committed manifest of `version` pins (None: not published)."""
     path = paths.releases / version / MANIFEST_NAME
-    return dict(load_manifest(path)["inputs"]["gold"]) if path.is_file() else None
+    return dict(load_manifest(path).inputs.gold) if path.is_file() else None
 
 
 def _refuse_foreign_folder(out: Path) -> None:
@@ -508,57 +624,12 @@ def _read_changelog(paths: ProjectPaths) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
-def _manifest(
-    version: str,
-    inputs: Inputs,
-    mode: SplitMode,
-    articles: list[ArticleInfo],
-    configs: dict[str, dict[str, dict[str, Any]]],
-    label_counts: dict[tuple[str, str], Counter[str]],
-    uncovered: list[dict[str, str]],
-    annotated: int,
-    labelled: int,
-    allow_unannotated: bool,
-) -> dict[str, Any]:
-    counts: dict[str, dict[str, dict[str, int]]] = {}
-    for config in F.CONFIGS:
-        counts[config] = {
-            split: dict(sorted(label_counts.get((config, split), Counter()).items())) for split in F.SPLITS
-        }
-    return {
-        "dataset": DATASET_NAME,
-        "version": version,
-        "manifest_format": MANIFEST_FORMAT,
-        "inputs": {
-            "articles": {a.id: a.article_sha256 for a in articles},
-            "gold": {a.id: a.gold_sha256 for a in articles},
-            "scheme_fingerprint": scheme.scheme_fingerprint(),
-            "scheme_version": scheme.SCHEME_VERSION,
-        },
-        "options": {"allow_unannotated": allow_unannotated},
-        "excluded_articles": inputs.unannotated if allow_unannotated else [],
-        "splits": {
-            "mode": mode,
-            "proportions": SPLIT_PROPORTIONS,
-            "min_articles_for_article_mode": MIN_ARTICLES_FOR_HASH_SPLIT,
-            "salt": SPLIT_SALT,
-            "articles": {a.id: a.split for a in articles},
-        },
-        "configs": configs,
-        "label_counts": counts,
-        "stance_coverage": {"annotated": annotated, "in_stance_config": labelled, "not_covered": uncovered},
-        "builder": builder_versions(),
-    }
-
-
 def verify_release(paths: ProjectPaths, version: str, *, workers: int | None = None) -> list[str]:
     """Rebuild `version` from its own inputs (the articles its manifest lists) and compare with its manifest.
 
     Returns the differences (empty: the rebuild reproduces every published hash). When the
     release folder exists, its data files are also checked against the manifest.
     """
-    from conflictnews.dataset.manifest import check_folder
-
     version = parse_version(version)
     folder = paths.releases / version
     published = load_manifest(folder / MANIFEST_NAME)
@@ -566,16 +637,16 @@ def verify_release(paths: ProjectPaths, version: str, *, workers: int | None = N
     with tempfile.TemporaryDirectory(prefix=f"conflictnews-verify-{version}-") as tmp:
         rebuilt = build_release(
             paths, version, out=Path(tmp) / version, workers=workers, check_existing=False,
-            allow_unannotated=published["options"]["allow_unannotated"],
-            skip_unhydrated=published["options"].get("skip_unhydrated", False),
-            only_articles=set(published["inputs"]["articles"]),
+            allow_unannotated=published.options.allow_unannotated,
+            skip_unhydrated=bool(published.options.skip_unhydrated),
+            only_articles=set(published.inputs.articles),
         ).manifest
     diff = diff_manifests(published, rebuilt)
     problems += diff.lines(include_unchanged=False)
     if not problems and content_view(published) != content_view(rebuilt):
         problems.append("manifest content differs")
-    if problems and published.get("builder") != rebuilt.get("builder"):
-        problems.append(f"builder versions differ: published {published.get('builder')}, here {rebuilt.get('builder')}")
+    if problems and published.builder != rebuilt.builder:
+        problems.append(f"builder versions differ: published {published.builder}, here {rebuilt.builder}")
     if any(p.name.endswith(".parquet") for p in folder.rglob("*.parquet")):
         problems += [f"{folder}/{p}" for p in check_folder(folder, published)]
     return problems

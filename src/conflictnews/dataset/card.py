@@ -23,6 +23,7 @@ from huggingface_hub import DatasetCardData
 from conflictnews.annotation import scheme
 from conflictnews.annotation.render import render_label_tables
 from conflictnews.dataset import features as F
+from conflictnews.dataset.manifest import ManifestBase, ReleaseManifest
 from conflictnews.dataset.splits import PARAGRAPH_BLOCKS
 from conflictnews.markdown import block_markers, splice_block  # noqa: F401  (re-exported)
 
@@ -61,7 +62,7 @@ class AgreementSummary:
 @dataclass
 class CardContext:
     version: str
-    manifest: dict[str, Any]
+    manifest: ReleaseManifest
     articles: list[tuple[str, str, str]]  # (id, source, licence)
     annotators: list[str]
     rules: list[str]
@@ -83,14 +84,14 @@ def ordered_splits(splits: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(s, splits[s]) for s in known + sorted(set(splits) - set(known))]
 
 
-def config_data_files(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+def config_data_files(manifest: ManifestBase) -> list[dict[str, Any]]:
     return [
-        {"config_name": config, "data_files": [{"split": split, "path": entry["file"]} for split, entry in ordered_splits(splits)]}
-        for config, splits in manifest["configs"].items()
+        {"config_name": config, "data_files": [{"split": split, "path": entry.file} for split, entry in ordered_splits(splits)]}
+        for config, splits in manifest.configs.items()
     ]
 
 
-def card_data(manifest: dict[str, Any], n_articles: int) -> DatasetCardData:
+def card_data(manifest: ManifestBase, n_articles: int) -> DatasetCardData:
     """The YAML header: licence, language, tasks, configs with data files, features and split sizes."""
     data = DatasetCardData(
         pretty_name=PRETTY_NAME,
@@ -113,10 +114,10 @@ def card_data(manifest: dict[str, Any], n_articles: int) -> DatasetCardData:
             config: DatasetInfo(
                 features=F.CONFIGS[config],
                 splits=SplitDict(
-                    {split: SplitInfo(name=split, num_examples=entry["rows"]) for split, entry in ordered_splits(splits)}
+                    {split: SplitInfo(name=split, num_examples=entry.rows) for split, entry in ordered_splits(splits)}
                 ),
             )
-            for config, splits in manifest["configs"].items()
+            for config, splits in manifest.configs.items()
         }
     )
     infos.to_dataset_card_data(data)
@@ -164,7 +165,7 @@ def _task_rows() -> list[Any]:
 
 def render_card(ctx: CardContext) -> str:
     manifest = ctx.manifest
-    splits_info = manifest["splits"]
+    splits_info = manifest.splits
     licences = Counter((source, licence) for _id, source, licence in ctx.articles)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATE.parent),
@@ -178,23 +179,23 @@ def render_card(ctx: CardContext) -> str:
         version=ctx.version,
         n_articles=len(ctx.articles),
         n_tokens=f"{ctx.tokens:,}",
-        fallback=splits_info["mode"] == PARAGRAPH_BLOCKS,
-        min_articles=splits_info["min_articles_for_article_mode"],
-        proportions="/".join(f"{round(p * 100)}" for p in splits_info["proportions"].values())
-        + " " + "/".join(splits_info["proportions"]),
-        salt=splits_info["salt"],
+        fallback=splits_info.mode == PARAGRAPH_BLOCKS,
+        min_articles=splits_info.min_articles_for_article_mode,
+        proportions="/".join(f"{round(p * 100)}" for p in splits_info.proportions.values())
+        + " " + "/".join(splits_info.proportions),
+        salt=splits_info.salt,
         stance_classes=", ".join(f"`{c}`" for c in scheme.stance_classes()),
         stance_none=scheme.STANCE_NONE,
         actor_types=", ".join(f"`{t}`" for t in scheme.ACTOR_TYPES),
         tasks=_task_rows(),
-        coverage=manifest["stance_coverage"],
+        coverage=manifest.stance_coverage,
         field_tables=field_tables(F.CONFIGS),
-        scheme_version=manifest["inputs"]["scheme_version"],
-        scheme_fingerprint=manifest["inputs"]["scheme_fingerprint"],
+        scheme_version=manifest.inputs.scheme_version,
+        scheme_fingerprint=manifest.inputs.scheme_fingerprint,
         label_tables=render_label_tables(),
         splits=list(F.SPLITS),
         row_counts=[
-            (config, [splits[s]["rows"] for s in F.SPLITS]) for config, splits in manifest["configs"].items()
+            (config, [splits[s].rows for s in F.SPLITS]) for config, splits in manifest.configs.items()
         ],
         rules=ctx.rules,
         annotators_statement=ANNOTATORS_STATEMENT,
@@ -202,7 +203,7 @@ def render_card(ctx: CardContext) -> str:
         agreement=ctx.agreement,
         licences=[(source, licence, n) for (source, licence), n in sorted(licences.items())],
         has_datasheet=ctx.has_datasheet,
-        builder=manifest["builder"],
+        builder=manifest.builder,
         changelog=changelog_entry(ctx.changelog, ctx.version),
         standoff=ctx.extra.get("standoff", []),
         statistics=ctx.extra.get("statistics", ""),

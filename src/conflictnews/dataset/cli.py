@@ -39,16 +39,16 @@ def build(
         report = build_release(paths, version, out=out, allow_unannotated=allow_unannotated, workers=workers,
                                on_chunk=lambda n: progress.advance(task, n), skip_unhydrated=skip_unhydrated)
     table = Table("config", "train", "validation", "test", title=f"release {report.version} -> {report.out}")
-    for config, splits in report.manifest["configs"].items():
-        table.add_row(config, *(str(splits[s]["rows"]) for s in ("train", "validation", "test")))
+    for config, splits in report.manifest.configs.items():
+        table.add_row(config, *(str(splits[s].rows) for s in ("train", "validation", "test")))
     console.print(table)
-    console.print(f"split mode: {report.manifest['splits']['mode']}")
+    console.print(f"split mode: {report.manifest.splits.mode}")
     for article_id in report.excluded_articles:
         console.print(f"[yellow]left out (no gold):[/] {article_id}")
-    for article_id in report.manifest.get("excluded_unhydrated", []):
+    for article_id in report.manifest.excluded_unhydrated or []:
         console.print(f"[yellow]left out (text not hydrated):[/] {article_id}")
-    coverage = report.manifest["stance_coverage"]
-    console.print(f"stances: {coverage['annotated']} annotated, {coverage['in_stance_config']} in the stance config")
+    coverage = report.manifest.stance_coverage
+    console.print(f"stances: {coverage.annotated} annotated, {coverage.in_stance_config} in the stance config")
     for u in report.uncovered_stances:
         console.print(f"[yellow]stance not in any candidate pair:[/] {u['article_id']} {u['holder']} -> "
                       f"{u['target']} ({u['label']}): {u['reason']}")
@@ -87,12 +87,12 @@ def diff(
     b: Annotated[str, typer.Argument(help="Newer version (or a manifest / release folder path).")],
 ) -> None:
     """Summarise what changed between two releases: articles, label counts, rows per split."""
-    from conflictnews.dataset.manifest import diff_manifests, load_manifest
+    from conflictnews.dataset.manifest import ReleaseManifest, diff_manifests, load_manifest
     from conflictnews.dataset.semver import parse_version
 
     paths = ProjectPaths.discover()
 
-    def manifest(ref: str) -> dict:
+    def manifest(ref: str) -> ReleaseManifest:
         return load_manifest(Path(ref) if Path(ref).exists() else paths.releases / parse_version(ref))
 
     result = diff_manifests(manifest(a), manifest(b))

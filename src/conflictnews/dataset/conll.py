@@ -27,7 +27,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from datasets import ClassLabel, Features, List
 from spacy.training import biluo_to_iob, iob_to_biluo
@@ -35,13 +34,19 @@ from spacy.training import biluo_to_iob, iob_to_biluo
 from conflictnews.dataset import features as F
 from conflictnews.dataset.arrow import TableBuilder, write_parquet
 from conflictnews.dataset.card import config_data_files, describe_feature, ordered_splits
-from conflictnews.dataset.manifest import MANIFEST_FORMAT, MANIFEST_NAME
+from conflictnews.dataset.manifest import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    Configs,
+    ConllInput,
+    ConllManifest,
+    DataFile,
+)
 from conflictnews.io import (
     ConflictNewsError,
     atomic_write_text,
     sha256_file,
     staged_directory,
-    write_json,
 )
 
 CONFIG = "entities"
@@ -201,7 +206,7 @@ class ImportReport:
     rows: dict[str, int]
     tag_names: list[str]
     iob1_fixed: int
-    manifest: dict[str, Any]
+    manifest: ConllManifest
     conversions: dict[str, tuple[str, int]] = field(default_factory=dict)  # file -> (scheme, sentences changed)
 
 
@@ -230,43 +235,43 @@ def import_conll(paths: list[Path], out: Path, split: str | None = None) -> Impo
                             "tokens": s.tokens, "ner_tags": [index[t] for t in s.tags]})
         tables[f.split] = builder.table()
     with staged_directory(out) as stage:
-        configs: dict[str, dict[str, Any]] = {CONFIG: {}}
+        configs: Configs = {CONFIG: {}}
         for name in F.SPLITS:
             if name not in tables:
                 continue
             rel = f"data/{CONFIG}/{name}-00000-of-00001.parquet"
             write_parquet(tables[name], stage / rel)
-            configs[CONFIG][name] = {"rows": tables[name].num_rows, "file": rel, "sha256": sha256_file(stage / rel)}
-        manifest = {
-            "dataset": "conll-import",
-            "manifest_format": MANIFEST_FORMAT,
-            "version": "0.0.0",
-            "inputs": {
-                f.split: {"file": f.path.name, "sha256": sha256_file(f.path), "tag_scheme": f.scheme,
-                          "converted_to_iob2": f.converted}
+            configs[CONFIG][name] = DataFile(rows=tables[name].num_rows, file=rel, sha256=sha256_file(stage / rel))
+        manifest = ConllManifest(
+            dataset="conll-import",
+            manifest_format=MANIFEST_FORMAT,
+            version="0.0.0",
+            inputs={
+                f.split: ConllInput(file=f.path.name, sha256=sha256_file(f.path), tag_scheme=f.scheme,
+                                    converted_to_iob2=f.converted)
                 for f in files
             },
-            "tag_names": names,
-            "configs": configs,
-        }
-        write_json(stage / MANIFEST_NAME, manifest)
+            tag_names=names,
+            configs=configs,
+        )
+        manifest.write(stage / MANIFEST_NAME)
         atomic_write_text(stage / "README.md", _card(manifest, features, files))
-    return ImportReport(out, {k: v["rows"] for k, v in configs[CONFIG].items()}, names,
+    return ImportReport(out, manifest.rows(CONFIG), names,
                         sum(f.iob1_fixed for f in files), manifest,
                         {str(f.path): (f.scheme, f.converted) for f in files})
 
 
-def _card(manifest: dict[str, Any], features: Features, files: list[ConllFile]) -> str:
+def _card(manifest: ConllManifest, features: Features, files: list[ConllFile]) -> str:
     from datasets import DatasetInfo, SplitDict, SplitInfo
     from datasets.info import DatasetInfosDict
     from huggingface_hub import DatasetCardData
 
     data = DatasetCardData(language=["en"], task_categories=["token-classification"],
                            task_ids=["named-entity-recognition"], configs=config_data_files(manifest))
-    splits = manifest["configs"][CONFIG]
+    splits = manifest.configs[CONFIG]
     DatasetInfosDict(
         {CONFIG: DatasetInfo(features=features, splits=SplitDict(
-            {s: SplitInfo(name=s, num_examples=e["rows"]) for s, e in ordered_splits(splits)}))}
+            {s: SplitInfo(name=s, num_examples=e.rows) for s, e in ordered_splits(splits)}))}
     ).to_dataset_card_data(data)
     sources = "\n".join(f"- `{f.path.name}` -> `{f.split}`: {len(f.sentences)} sentences, "
                         f"SHA-256 `{sha256_file(f.path)[:16]}…`" for f in files)

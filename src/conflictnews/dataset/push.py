@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from conflictnews.dataset.manifest import check_folder, load_manifest
+from conflictnews.dataset.manifest import check_folder, load_any_manifest
 from conflictnews.dataset.semver import SemVer
 from conflictnews.io import ConflictNewsError
 
@@ -52,9 +52,9 @@ def push_release(
     folder = Path(folder)
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise ConflictNewsError(f"--repo-id {repo_id!r}: expected ORG/NAME")
-    manifest = load_manifest(folder)
-    if manifest["version"] != version:
-        raise ConflictNewsError(f"{folder}: holds version {manifest['version']}, not {version}")
+    manifest = load_any_manifest(folder)
+    if manifest.version != version:
+        raise ConflictNewsError(f"{folder}: holds version {manifest.version}, not {version}")
     problems = check_folder(folder, manifest)
     if not (folder / "README.md").exists():
         problems.append("README.md: missing")

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from datasets import Dataset, Features
 
 from conflictnews.dataset.blind import is_blind_manifest
+from conflictnews.dataset.manifest import AnyManifest, ReleaseManifest, load_any_manifest
 from conflictnews.dataset.semver import SemVer
 from conflictnews.io import ConflictNewsError, read_json, sha256_file, write_json
 
@@ -45,30 +46,21 @@ class GoldSource:
 
 
 
-def _release_configs(folder: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
+def _release_configs(folder: Path, manifest: AnyManifest) -> tuple[str, ...]:
     """Configs of a release whose test split is on disk (a fresh clone has only the manifest)."""
-    configs = manifest.get("configs")
-    if isinstance(configs, dict):
-        present = []
-        for config, splits in configs.items():
-            entry = splits.get(TEST_SPLIT) if isinstance(splits, dict) else None
-            if isinstance(entry, dict) and (folder / str(entry.get("file", ""))).is_file():
-                present.append(config)
-        return tuple(sorted(present))
-    return (
-        tuple(sorted(p.name for p in (folder / "data").iterdir() if p.is_dir()))
-        if (folder / "data").is_dir()
-        else ()
-    )
+    return tuple(sorted(
+        config for config, splits in manifest.configs.items()
+        if TEST_SPLIT in splits and (folder / splits[TEST_SPLIT].file).is_file()
+    ))
 
 
 def _release_source(folder: Path) -> GoldSource | None:
     """The release in `folder`, or None when its data files are not built."""
     manifest_path = folder / "MANIFEST.json"
-    manifest = read_json(manifest_path)
-    version = manifest.get("version") if isinstance(manifest, dict) else None
-    if not isinstance(version, str) or not version:
-        raise ConflictNewsError(f"{manifest_path}: no 'version' string")
+    manifest = load_any_manifest(manifest_path)  # a malformed manifest: an error naming file and field
+    version = manifest.version
+    if not version:
+        raise ConflictNewsError(f"{manifest_path}: empty 'version'")
     if is_blind_manifest(manifest):  # its test labels are -1: never gold
         raise ConflictNewsError(
             f"{folder}: is the blind-test variant of {version} (test labels withheld), not gold; "
@@ -135,17 +127,13 @@ def load_release_split(folder: Path, config: str, split: str = TEST_SPLIT) -> Da
     """
     folder = Path(folder)
     manifest_path = folder / "MANIFEST.json"
-    manifest = read_json(manifest_path) if manifest_path.is_file() else {}
-    entry = (
-        (manifest.get("configs") or {}).get(config, {}).get(split)
-        if isinstance(manifest, dict)
-        else None
-    )
-    if isinstance(entry, dict) and entry.get("file"):
-        path = folder / entry["file"]
+    manifest = load_any_manifest(manifest_path) if manifest_path.is_file() else None
+    entry = manifest.configs.get(config, {}).get(split) if manifest is not None else None
+    if entry is not None:
+        path = folder / entry.file
         if not path.is_file():
             raise ConflictNewsError(f"{path}: missing (listed in {manifest_path})")
-        if entry.get("sha256") and sha256_file(path) != entry["sha256"]:
+        if sha256_file(path) != entry.sha256:
             raise ConflictNewsError(
                 f"{path}: SHA-256 differs from {manifest_path}; rebuild or re-download the release"
             )
@@ -251,7 +239,8 @@ def make_key(release: Path, out: Path, configs: list[str] | None = None) -> Gold
 
 def _stated_ceiling(release: Path) -> dict[str, Any]:
     """The release's `annotator_ceiling` (integrity.py), carried into its key when stated."""
-    stated = read_json(Path(release) / "MANIFEST.json").get("annotator_ceiling")
+    manifest = load_any_manifest(Path(release) / "MANIFEST.json")
+    stated = manifest.annotator_ceiling if isinstance(manifest, ReleaseManifest) else None
     return {"annotator_ceiling": stated} if stated else {}
 
 

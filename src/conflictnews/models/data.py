@@ -8,13 +8,13 @@ Loading goes through the dataset stage's `load_release` (the one loader of the p
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from datasets import DatasetDict
 from pydantic import BaseModel
 
 from conflictnews.dataset.features import SPLITS
-from conflictnews.io import ConflictNewsError, read_json, sha256_file
+from conflictnews.dataset.manifest import ManifestHeader, read_manifest_header
+from conflictnews.io import ConflictNewsError, sha256_file
 from conflictnews.paths import ProjectPaths
 
 MANIFEST = "MANIFEST.json"
@@ -69,13 +69,13 @@ def load_task_data(source: str, config: str, revision: str | None = None) -> Dat
 def dataset_info(source: str, data: DatasetDict, revision: str | None = None) -> DatasetInfo:
     """Version and manifest hash of `source` (a local release, or the manifest downloaded from the Hub)."""
     manifest_path = _manifest_path(source, revision)
-    manifest: dict[str, Any] = read_json(manifest_path) if manifest_path else {}
+    manifest = read_manifest_header(manifest_path) if manifest_path else ManifestHeader()
     return DatasetInfo(
         source=_display(source),
-        version=manifest.get("version"),
+        version=manifest.version,
         manifest_sha256=sha256_file(manifest_path) if manifest_path else None,
         revision=revision,
-        synthetic=bool(manifest.get("synthetic", False)),
+        synthetic=manifest.synthetic,
         split_rows={split: len(data[split]) for split in data},
     )
 
