@@ -96,3 +96,23 @@ def _error(path) -> str:
     except ConflictNewsError as exc:
         return str(exc)
     raise AssertionError("no error")
+
+
+def test_synthetic_writers_go_through_the_release_writer(tmp_path):
+    """Both SYNTHETIC writers (leaderboard, model tests) produce a typed release manifest whose files check."""
+    from conflictnews.dataset.load import load_release
+    from conflictnews.dataset.manifest import check_folder
+    from conflictnews.leaderboard.synthetic import build_synthetic_release
+    from tests.models.synthetic import write_release
+
+    board = build_synthetic_release(tmp_path / "board" / "0.1.0", "0.1.0", n_test=6, annotator_ceiling={"stance": 0.8})
+    models = write_release(tmp_path / "models" / "0.0.1-synthetic")
+    for folder, version in ((board, "0.1.0"), (models, "0.0.1-synthetic")):
+        manifest = load_manifest(folder)
+        assert manifest.synthetic is True and manifest.version == version
+        assert set(manifest.configs) == {"entities", "events", "stance"}
+        assert check_folder(folder, manifest) == []
+        assert (folder / MANIFEST_NAME).read_bytes() == manifest.dump()
+    assert load_manifest(board).annotator_ceiling == {"stance": 0.8}
+    assert load_manifest(board).rows("entities")["test"] == 6
+    assert load_release(board, "entities")["test"].num_rows == 6

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from conflictnews.cli import app
 from conflictnews.dataset import features as F
 from conflictnews.dataset.blind import NO_LABEL, withheld_columns, write_blind_variant
-from conflictnews.dataset.manifest import check_folder
+from conflictnews.dataset.manifest import check_folder, load_any_manifest
 from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
 from conflictnews.io import sha256_file
@@ -81,7 +81,7 @@ def test_dataset_build_blind_test_writes_both_folders(build_0_1_0, tmp_path: Pat
     blind_manifest = json.loads((blind_dir / "MANIFEST.json").read_text())
     assert blind_manifest["variant"] == "blind-test" and blind_manifest["version"] == "0.1.1"
     assert blind_manifest["derived_from"]["manifest_sha256"] == sha256_file(out / "MANIFEST.json")
-    assert not check_folder(blind_dir, blind_manifest)
+    assert not check_folder(blind_dir, load_any_manifest(blind_dir))
 
 
 def _decoded(path: Path) -> datasets.Dataset:

@@ -207,29 +207,15 @@ def _toml(value: Any) -> str:
 
 
 def write_release(folder: Path, version: str = "0.0.1-synthetic", seed: int = 0) -> Path:
-    """A SYNTHETIC release folder with the layout of a real one (parquet per config/split, README.md
-    whose YAML header declares the configs, MANIFEST.json with the version), loadable with
+    """A SYNTHETIC release folder written by the dataset stage's release writer (the real layout,
+    card header and typed MANIFEST.json with `"synthetic": true`), loadable with
     `datasets.load_dataset(folder, config)`."""
-    from conflictnews.io import sha256_file, write_json
+    from conflictnews.dataset.build import write_table_release
 
-    folder.mkdir(parents=True, exist_ok=True)
-    files, yaml = {}, []
-    for config, build in SYNTHETIC.items():
-        yaml.append(f"- config_name: {config}\n  data_files:")
-        for split, ds in build(seed).items():
-            relative = f"data/{config}/{split}-00000-of-00001.parquet"
-            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-            ds.to_parquet(str(folder / relative))
-            files[relative] = sha256_file(folder / relative)
-            yaml.append(f"  - split: {split}\n    path: {relative}")
-    (folder / "README.md").write_text(
-        "---\nconfigs:\n"
-        + "\n".join(yaml)
-        + "\n---\n\n# SYNTHETIC release for the baseline tests\n",
-        encoding="utf-8",
-    )
-    write_json(
-        folder / "MANIFEST.json",
-        {"manifest_format": 1, "version": version, "synthetic": True, "files": files},
-    )
+    tables = {
+        (config, split): ds.data.table
+        for config, build in SYNTHETIC.items()
+        for split, ds in build(seed).items()
+    }
+    write_table_release(folder, version, tables, title="SYNTHETIC release for the baseline tests")
     return folder

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -47,7 +47,13 @@ from conflictnews.corpus.segment import segment_many
 from conflictnews.corpus.store import load_article
 from conflictnews.dataset import features as F
 from conflictnews.dataset.arrow import ParquetStream
-from conflictnews.dataset.card import AgreementRow, AgreementSummary, CardContext, render_card
+from conflictnews.dataset.card import (
+    AgreementRow,
+    AgreementSummary,
+    CardContext,
+    card_data,
+    render_card,
+)
 from conflictnews.dataset.gold import (
     check_gold,
     gold_content_sha256,
@@ -414,27 +420,54 @@ class Converted:
         self.seconds.update(result.seconds)
 
 
-def open_streams(stage: Path) -> dict[tuple[str, str], ParquetStream]:
+def open_streams(stage: Path, configs: Iterable[str] = tuple(F.CONFIGS)) -> dict[tuple[str, str], ParquetStream]:
     """One parquet writer per config and split, at the release layout's paths (`data_file`)."""
     return {
-        (config, split): ParquetStream(stage / data_file(config, split), features.arrow_schema)
-        for config, features in F.CONFIGS.items()
+        (config, split): ParquetStream(stage / data_file(config, split), F.CONFIGS[config].arrow_schema)
+        for config in configs
         for split in F.SPLITS
     }
 
 
 def close_streams(streams: Mapping[tuple[str, str], ParquetStream], stage: Path) -> Configs:
     """Finish every data file; the manifest's `configs` (rows, path and SHA-256 of each)."""
-    for stream in streams.values():
+    configs: Configs = {}
+    for (config, split), stream in streams.items():
         stream.close()
-    return {
-        config: {
-            split: DataFile(rows=streams[(config, split)].num_rows, file=data_file(config, split),
-                            sha256=sha256_file(stage / data_file(config, split)))
-            for split in F.SPLITS
-        }
-        for config in F.CONFIGS
-    }
+        configs.setdefault(config, {})[split] = DataFile(
+            rows=stream.num_rows, file=data_file(config, split), sha256=sha256_file(stage / data_file(config, split))
+        )
+    return configs
+
+
+def write_table_release(
+    out: Path, version: str, tables: Mapping[tuple[str, str], pa.Table], *, title: str,
+    annotator_ceiling: dict[str, float] | None = None,
+) -> ReleaseManifest:
+    """A SYNTHETIC release folder from ready-made tables ((config, split) -> rows with the config's
+    Features), written by the build's own writer: the same layout, parquet streams, manifest model
+    (`synthetic: true`, no inputs) and card header, so `load_dataset` and the gold readers see a release."""
+    configs = sorted({config for config, _split in tables}, key=list(F.CONFIGS).index)
+    articles: dict[str, str] = {}
+    with staged_directory(Path(out)) as stage:
+        streams = open_streams(stage, configs)
+        for key, table in tables.items():
+            streams[key].write(table.cast(F.CONFIGS[key[0]].arrow_schema))
+            articles.update(dict.fromkeys(table.column("article_id").to_pylist(), key[1]))
+        manifest = ReleaseManifest(
+            dataset=DATASET_NAME, version=version, manifest_format=MANIFEST_FORMAT, synthetic=True,
+            inputs=ReleaseInputs(articles={}, gold={}, scheme_fingerprint=scheme.scheme_fingerprint(),
+                                 scheme_version=scheme.SCHEME_VERSION),
+            options=BuildOptions(allow_unannotated=False), excluded_articles=[],
+            splits=split_record("synthetic", dict(sorted(articles.items()))),
+            configs=close_streams(streams, stage), label_counts={},
+            stance_coverage=StanceCoverage(annotated=0, in_stance_config=0, not_covered=[]),
+            builder=builder_versions(), annotator_ceiling=annotator_ceiling,
+        )
+        manifest.write(stage / MANIFEST_NAME)
+        header = card_data(manifest, len(articles)).to_yaml()
+        atomic_write_text(stage / "README.md", f"---\n{header}\n---\n\n# {title}\n\nSYNTHETIC: not real data.\n")
+    return manifest
 
 
 def convert_articles(plan: BuildPlan, stage: Path, on_chunk: Callable[[int], None] | None) -> Converted:
@@ -489,7 +522,7 @@ def release_manifest(plan: BuildPlan, converted: Converted) -> ReleaseManifest:
     )
 
 
-def split_record(mode: SplitMode, articles: Mapping[str, Any]) -> SplitsRecord:
+def split_record(mode: str, articles: Mapping[str, Any]) -> SplitsRecord:
     """The manifest's `splits`: the rule's constants and each article's assignment."""
     return SplitsRecord(mode=mode, proportions=SPLIT_PROPORTIONS, min_articles_for_article_mode=MIN_ARTICLES_FOR_HASH_SPLIT,
                         salt=SPLIT_SALT, articles=dict(articles))

@@ -1,11 +1,10 @@
 """SYNTHETIC release folders and predictions for the leaderboard's tests and benchmark.
 
 Nothing here is real data: tokens are drawn from a small fixed vocabulary and labels at random
-(with a fixed seed). The folder has the layout of a real release — one parquet file per config
-and split, written with the Features of `conflictnews.dataset.features`, a README.md whose YAML
-header declares the configs (so `datasets.load_dataset(folder, config)` loads it) and a
-MANIFEST.json with the version and every file's sha256 — and says `"synthetic": true` in its
-manifest and card.
+(with a fixed seed). The folder is written by the dataset stage's own release writer
+(`dataset.build.write_table_release`): one parquet file per config and split with the Features of
+`conflictnews.dataset.features`, the card's YAML header (so `datasets.load_dataset(folder, config)`
+loads it) and a typed MANIFEST.json (`ReleaseManifest`) that says `"synthetic": true`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 from datasets import Dataset, Features
 
 from conflictnews.dataset.features import CONFIGS, SPLITS
-from conflictnews.io import canonical_json, sha256_file, write_json
+from conflictnews.io import canonical_json
 
 _VOCAB = [
     "the",
@@ -168,48 +167,21 @@ def build_synthetic_release(
     and tokens; `relabel` changes that fraction of the test labels (a "corrected" release), a
     larger `n_test` adds test rows (old submissions then miss ids).
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    from conflictnews.dataset.build import (
+        write_table_release,  # the real release writer (loads spaCy)
+    )
+
     sizes = {"train": n_train, "validation": max(n_train // 4, 2), "test": n_test}
-    configs: dict[str, dict[str, dict[str, Any]]] = {}
-    yaml_configs: list[str] = []
+    tables = {}
     for config in SYNTHETIC_CONFIGS:
-        yaml_configs.append(f"- config_name: {config}\n  data_files:")
-        configs[config] = {}
         for split in SPLITS:
             rows = synthetic_rows(config, split, sizes[split], n_articles, seed)
             if relabel and split == "test":
                 _relabel(rows, config, relabel, seed)
-            relative = (
-                f"data/{config}/{split}-00000-of-00001.parquet"  # the layout of a real release
-            )
-            path = folder / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Dataset.from_list(rows, features=CONFIGS[config]).to_parquet(str(path))
-            configs[config][split] = {
-                "file": relative,
-                "sha256": sha256_file(path),
-                "rows": len(rows),
-            }
-            yaml_configs.append(f"  - split: {split}\n    path: {relative}")
-    card = (
-        "---\nconfigs:\n" + "\n".join(yaml_configs) + "\n---\n\n"
-        f"# SYNTHETIC conflictnews release {version}\n\n"
-        "Random tokens and labels for tests and benchmarks only. Not real data.\n"
-    )
-    (folder / "README.md").write_text(card, encoding="utf-8")
-    write_json(
-        folder / "MANIFEST.json",
-        {
-            "dataset": "conflictnews-synthetic",
-            "version": version,
-            "manifest_format": 1,
-            "synthetic": True,
-            "configs": configs,
-            **({"annotator_ceiling": annotator_ceiling} if annotator_ceiling else {}),
-        },
-    )
-    return folder
+            tables[(config, split)] = Dataset.from_list(rows, features=CONFIGS[config]).data.table
+    write_table_release(Path(folder), version, tables, title=f"SYNTHETIC conflictnews release {version}",
+                        annotator_ceiling=annotator_ceiling)
+    return Path(folder)
 
 
 def _relabel(rows: list[dict[str, Any]], config: str, fraction: float, seed: int) -> None:
