@@ -89,6 +89,34 @@ class Baseline(ABC):
             raise RuntimeError(f"{self.name}: {len(values)} predictions for {len(split)} rows")
         return format_predictions(self.task, split["id"], values)
 
+    def predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
+        """The values `predict` decides (per row, before formatting) and the model's scores of them.
+
+        Scores per row: for a sequence task, the probability of each token's chosen tag; for a
+        multi-label or single-label task, a probability per label name (all of them, so a user can
+        choose their own threshold). A model without probabilities (the floors) scores its own
+        choice 1.0 and everything else 0.0.
+        """
+        if not self.labels:
+            raise ConflictNewsError(
+                f"baseline {self.name!r} must be fitted (or loaded) before predict"
+            )
+        if len(split) == 0:
+            return [], []
+        with pinned_threads(self.thread_settings()):
+            values, scores = self._predict_scored(split)
+        if len(values) != len(split) or len(scores) != len(split):
+            raise RuntimeError(f"{self.name}: {len(values)} predictions for {len(split)} rows")
+        return values, scores
+
+    def _predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
+        values = self._predict(split)
+        return values, [certain_scores(self.task.kind, value, self.labels) for value in values]
+
+    def decision_rules(self) -> dict[str, Any]:
+        """What the model decides with beyond its weights (a threshold, a NONE-logit offset)."""
+        return {}
+
     def save(self, directory: Path) -> None:
         """Write the fitted model to `directory` (created): `baseline.json` plus the model's own files."""
         directory = Path(directory)
@@ -168,6 +196,14 @@ def decode_labels(split: Dataset, column: str) -> list[Any]:
         [names[i] for i in value] if isinstance(value, list) else names[value]
         for value in split[column]
     ]
+
+
+def certain_scores(kind: TaskKind, value: Any, labels: list[str]) -> Any:
+    """Scores of a prediction made without probabilities: 1.0 for what was chosen, 0.0 otherwise."""
+    if kind is TaskKind.SEQUENCE:
+        return [1.0] * len(value)
+    chosen = set(value) if kind is TaskKind.MULTILABEL else {value}
+    return {label: 1.0 if label in chosen else 0.0 for label in labels}
 
 
 def format_predictions(task: TaskSpec, ids: list[str], values: list[Any]) -> list[dict[str, Any]]:

@@ -9,16 +9,20 @@
   features of holder, target and the pair; multinomial logistic regression, balanced class weights.
 
 All are deterministic given the data (the seed is recorded, and passed to the solvers that take one).
+
+Saved models are safe to load from a stranger: scikit-learn objects in skops format, loaded with
+an explicit list of trusted types (loading a pickle runs code; skops refuses any other type), and
+the CRF as crfsuite's own binary model file (weights only).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-import joblib
 import numpy as np
 import sklearn_crfsuite
 from datasets import Dataset
@@ -31,9 +35,43 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from conflictnews.eval.tasks import TaskKind
+from conflictnews.io import ConflictNewsError
 from conflictnews.models.base import Baseline, Params, decode_labels, label_names, repair_iob2
 
-MODEL_FILE = "model.joblib"
+SKOPS_FILE = "model.skops"
+CRF_FILE = "model.crfsuite"
+# Every type a saved classical model may hold. skops refuses to load any other: a file that
+# holds something else is not one of ours.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction._dict_vectorizer.DictVectorizer",
+    "sklearn.preprocessing._label.MultiLabelBinarizer",
+    "sklearn.multiclass.OneVsRestClassifier",
+    "sklearn.multiclass._ConstantPredictor",  # one-vs-rest for a label never (or always) seen
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.dummy.DummyClassifier",
+)
+
+
+def dump_skops(state: dict[str, Any], directory: Path) -> None:
+    import skops.io
+
+    skops.io.dump(state, directory / SKOPS_FILE)
+
+
+def load_skops(directory: Path) -> dict[str, Any]:
+    """A state dict saved by `dump_skops`, loading only `TRUSTED_TYPES` (and skops' own safe set)."""
+    import skops.io
+
+    path = directory / SKOPS_FILE
+    if not path.exists():
+        raise ConflictNewsError(f"{path}: missing (a saved classical model holds its state here)")
+    untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+    if untrusted:
+        raise ConflictNewsError(
+            f"{path}: holds types a conflictnews model never holds, refused: {', '.join(sorted(untrusted))}"
+        )
+    return skops.io.load(path, trusted=list(TRUSTED_TYPES))
 
 
 # -- CRF ---------------------------------------------------------------------------------------
@@ -130,11 +168,25 @@ class CRFTagger(Baseline):
             for tags in self.crf.predict(self._features(split))
         ]
 
+    def _predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
+        assert self.crf is not None
+        tags = self._predict(split)
+        marginals = self.crf.predict_marginals(self._features(split))
+        scores = [
+            [round(float(token.get(tag, 0.0)), 6) for tag, token in zip(row_tags, row, strict=True)]
+            for row_tags, row in zip(tags, marginals, strict=True)
+        ]
+        return tags, scores
+
     def _save_state(self, directory: Path) -> None:
-        joblib.dump(self.crf, directory / MODEL_FILE)
+        assert self.crf is not None and self.crf.modelfile.name is not None
+        shutil.copyfile(self.crf.modelfile.name, directory / CRF_FILE)
 
     def _load_state(self, directory: Path) -> None:
-        self.crf = joblib.load(directory / MODEL_FILE)
+        path = directory / CRF_FILE
+        if not path.exists():
+            raise ConflictNewsError(f"{path}: missing (a saved CRF holds its weights here)")
+        self.crf = sklearn_crfsuite.CRF(model_filename=str(path))
 
 
 # -- TF-IDF + logistic regression, multi-label ---------------------------------------------------
@@ -209,22 +261,36 @@ class TfidfLogReg(Baseline):
         )
         if len(split) == 0:
             return []
-        probabilities = self.classifier.predict_proba(self.vectorizer.transform(self._texts(split)))
-        chosen = np.asarray(probabilities) >= self.params.threshold
-        return [[self.labels[j] for j in np.flatnonzero(row)] for row in chosen]
+        return self._predict_scored(split)[0]
+
+    def _predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
+        assert self.vectorizer is not None and self.classifier is not None
+        probabilities = np.asarray(
+            self.classifier.predict_proba(self.vectorizer.transform(self._texts(split)))
+        )
+        chosen = probabilities >= self.params.threshold
+        values = [[self.labels[j] for j in np.flatnonzero(row)] for row in chosen]
+        scores = [
+            {label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)}
+            for row in probabilities
+        ]
+        return values, scores
+
+    def decision_rules(self) -> dict[str, Any]:
+        return {"threshold": self.params.threshold}
 
     def _save_state(self, directory: Path) -> None:
-        joblib.dump(
+        dump_skops(
             {
                 "vectorizer": self.vectorizer,
                 "binarizer": self.binarizer,
                 "classifier": self.classifier,
             },
-            directory / MODEL_FILE,
+            directory,
         )
 
     def _load_state(self, directory: Path) -> None:
-        state = joblib.load(directory / MODEL_FILE)
+        state = load_skops(directory)
         self.vectorizer, self.binarizer, self.classifier = (
             state["vectorizer"],
             state["binarizer"],
@@ -334,14 +400,25 @@ class TfidfLogRegMarkers(Baseline):
             self.labels[int(i)] for i in self.classifier.predict(self._matrix(split, fit=False))
         ]
 
+    def _predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
+        assert self.classifier is not None
+        probabilities = np.asarray(self.classifier.predict_proba(self._matrix(split, fit=False)))
+        classes = [self.labels[int(i)] for i in self.classifier.classes_]
+        scores = []
+        for row in probabilities:
+            by_class = dict.fromkeys(self.labels, 0.0)  # a class absent from training: 0
+            by_class.update({c: round(float(p), 6) for c, p in zip(classes, row, strict=True)})
+            scores.append(by_class)
+        return self._predict(split), scores
+
     def _save_state(self, directory: Path) -> None:
-        joblib.dump(
+        dump_skops(
             {"vectorizer": self.vectorizer, "types": self.types, "classifier": self.classifier},
-            directory / MODEL_FILE,
+            directory,
         )
 
     def _load_state(self, directory: Path) -> None:
-        state = joblib.load(directory / MODEL_FILE)
+        state = load_skops(directory)
         self.vectorizer, self.types, self.classifier = (
             state["vectorizer"],
             state["types"],

@@ -336,28 +336,40 @@ class _MiniLM(Baseline):
                 encodings.extend(features.get("word_ids", [None] * len(batch)))
         return logits, encodings
 
+    def decision_rules(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.decision_fields}
+
     def _save_state(self, directory: Path) -> None:
+        # The transformers files sit at the top of the folder (config.json with id2label,
+        # model.safetensors, the tokenizer), so `transformers.pipeline(task, model=directory)` loads
+        # it with no conflictnews code.
         assert self.model is not None and self.tokenizer is not None
         with _quiet_transformers():
-            self.model.save_pretrained(directory / MODEL_DIR)
-            self.tokenizer.save_pretrained(directory / MODEL_DIR)
+            self.model.save_pretrained(directory, safe_serialization=True)
+            self.tokenizer.save_pretrained(directory)
         if self.decision_fields:
-            write_json(
-                directory / DECISION_FILE,
-                {name: getattr(self, name) for name in self.decision_fields},
-            )
+            write_json(directory / DECISION_FILE, self.decision_rules())
 
     def _load_state(self, directory: Path) -> None:
         import transformers
 
+        # Folders saved before the files moved up keep them in model/.
+        source = directory / MODEL_DIR if (directory / MODEL_DIR / "config.json").exists() else directory
         with _quiet_transformers():
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(directory / MODEL_DIR)
-            self.model = self._auto_class().from_pretrained(directory / MODEL_DIR)
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(source)
+            self.model = self._auto_class().from_pretrained(source)
         path = directory / DECISION_FILE
         if self.decision_fields and path.exists():  # older folders: the configured defaults
             decision = read_json(path)
             for name in self.decision_fields:
                 setattr(self, name, float(decision[name]))
+
+    def _predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
+        logits, encodings = self._logits(split)
+        return self._decode(split, logits, encodings), self._scores(split, logits, encodings)
+
+    def _scores(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
+        raise NotImplementedError
 
 
 class MiniLMTagger(_MiniLM):
@@ -411,6 +423,23 @@ class MiniLMTagger(_MiniLM):
                 tags[word] = self.labels[int(np.argmax(row_logits[position]))]
             predictions.append(repair_iob2(tags))
         return predictions
+
+    def _scores(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
+        """Per word, the softmax probability (at its first sub-token) of the tag it was given."""
+        tags = self._decode(split, logits, encodings)
+        index = {label: i for i, label in enumerate(self.labels)}
+        scores = []
+        for row_tags, row_logits, word_ids in zip(tags, logits, encodings, strict=True):
+            probabilities = _softmax(np.asarray(row_logits, dtype=np.float64))
+            first = {}
+            for position, word in enumerate(word_ids):
+                if word is not None and word not in first:
+                    first[word] = position
+            scores.append([
+                round(float(probabilities[first[w], index[tag]]), 6) if w in first else 0.0
+                for w, tag in enumerate(row_tags)
+            ])
+        return scores
 
 
 def _first_subtoken_labels(word_ids: list[int | None], tags: list[int]) -> list[int]:
@@ -495,6 +524,12 @@ class MiniLMMultiLabel(_MiniLM):
         chosen = _sigmoid(logits) >= self.threshold
         return [[self.labels[j] for j in np.flatnonzero(row)] for row in chosen]
 
+    def _scores(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
+        return [
+            {label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)}
+            for row in _sigmoid(logits)
+        ]
+
 
 # What a fitted model decides with beyond its weights (a tuned threshold, a NONE-logit offset).
 DECISION_FILE = "decision.json"
@@ -511,6 +546,11 @@ def best_on_grid(
     best = max(f for f, _ in scored)
     chosen = min((v for f, v in scored if f == best), key=lambda v: (abs(v - nearest), v))
     return chosen, best
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def _sigmoid(logits: list[np.ndarray]) -> np.ndarray:
@@ -649,6 +689,16 @@ class MiniLMPair(_MiniLM):
     def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
         scores = np.asarray(logits, dtype=np.float64).reshape(len(logits), len(self.labels))
         return shifted_argmax(scores, self.labels, self.none_logit_offset)
+
+    def _scores(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
+        """Softmax over the classes after the NONE-logit offset: its argmax is the decision."""
+        scores = np.asarray(logits, dtype=np.float64).reshape(len(logits), len(self.labels))
+        if self.none_logit_offset and STANCE_EXCLUDED_CLASS in self.labels:
+            scores[:, self.labels.index(STANCE_EXCLUDED_CLASS)] += self.none_logit_offset
+        return [
+            {label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)}
+            for row in _softmax(scores)
+        ]
 
 
 __all__ = [

@@ -11,7 +11,10 @@ else `--out`, default the git-ignored runs/):
   library versions, thread settings, the TaskScore of every seed, mean ± std over seeds. Nothing
   in it depends on the machine's speed: a rerun under the same settings rewrites it byte for byte;
 * results/<task>/<name>.timings.json — wall times and the machine's thread pools (they vary);
-* cards/<task>-<name>.md — the model card rendered from the results file.
+* cards/<task>-<name>.md — the model card rendered from the results file;
+* trained/<task>/<name>/ — the fitted model of the first seed (the one whose predictions are
+  published) with its `model.json` (see `models.trained`); for the committed release that is the
+  git-ignored models/trained/. Its location is printed, never written into the results file.
 """
 
 from __future__ import annotations
@@ -57,20 +60,32 @@ DEFAULT_RUNS_DIR = "runs"
 
 
 class OutputDirs(BaseModel):
-    """Where a run's files go: results/<task>/<name>.* and cards/<task>-<name>.md."""
+    """Where a run's files go: results/<task>/<name>.*, cards/<task>-<name>.md and the saved model
+    trained/<task>/<name>/ (None: the model is not saved)."""
 
     results: Path
     cards: Path
+    trained: Path | None = None
 
     @classmethod
     def committed(cls, paths: ProjectPaths) -> OutputDirs:
-        """models/results and models/cards: the published results of the committed release."""
-        return cls(results=paths.model_results, cards=paths.model_cards)
+        """models/results and models/cards: the published results of the committed release
+        (and its models in the git-ignored models/trained)."""
+        from conflictnews.models.trained import trained_root
+
+        return cls(results=paths.model_results, cards=paths.model_cards, trained=trained_root(paths))
 
     @classmethod
     def under(cls, folder: Path) -> OutputDirs:
-        """<folder>/results and <folder>/cards (a --out folder, runs/, a scratch folder)."""
-        return cls(results=Path(folder) / "results", cards=Path(folder) / "cards")
+        """<folder>/results, <folder>/cards and <folder>/trained (a --out folder, runs/, a scratch folder)."""
+        return cls(
+            results=Path(folder) / "results",
+            cards=Path(folder) / "cards",
+            trained=Path(folder) / "trained",
+        )
+
+    def model_dir(self, task: str, name: str) -> Path | None:
+        return self.trained / task / name if self.trained is not None else None
 
     def results_file(self, task: str, name: str) -> Path:
         return self.results / task / f"{name}{RESULTS_SUFFIX}"
@@ -165,6 +180,7 @@ def train_and_evaluate(
     runs: list[SeedRun] = []
     timings: list[SeedTiming] = []
     first_predictions: list[dict[str, Any]] = []
+    first_model = None
     threads = ThreadSettings()
     for seed in seeds:
         console.print(f"[bold]{spec.name}[/] / {loaded.name}: seed {seed}", highlight=False)
@@ -194,8 +210,8 @@ def train_and_evaluate(
                 predict_seconds=round(predicted - trained, 3),
             )
         )
-        if not first_predictions:
-            first_predictions = predictions
+        if first_model is None:
+            first_predictions, first_model = predictions, model
     result = _result(loaded, info, runs, threads, output, paths)
     _write(result, first_predictions, _timings(result, timings))
     console.print(
@@ -203,7 +219,26 @@ def train_and_evaluate(
         highlight=False,
         soft_wrap=True,
     )
+    model_dir = output.model_dir(spec.name, loaded.name)
+    if model_dir is not None and first_model is not None:
+        _save_model(first_model, model_dir, result)
+        console.print(f"  model (seed {first_model.seed}) -> {model_dir}", highlight=False, soft_wrap=True)
     return result
+
+
+def _save_model(model: Any, directory: Path, result: RunResult) -> None:
+    from conflictnews.models.trained import SavedScore, save_trained
+
+    save_trained(
+        model,
+        directory,
+        name=result.name,
+        dataset=result.dataset,
+        config_path=result.config_path,
+        config_sha256=result.config_sha256,
+        config=result.config,
+        score=SavedScore(main_score=result.summary.main_score, value=result.summary.value),
+    )
 
 
 def _relative(path: Path, root: Path) -> str:
