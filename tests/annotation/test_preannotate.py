@@ -1,43 +1,85 @@
-"""Pre-annotation: baselines fitted on the real 0.1.0 release annotate an article in all three layers."""
+"""Pre-annotation from saved models: baselines trained (by `run_baseline`, into a scratch folder) on
+the real 0.1.0 release are saved, loaded back without refitting, and annotate the seed article in
+all three layers in well under 3 s."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from conflictnews.annotation.agreement import f1_score
-from conflictnews.annotation.preannotate import fit_preannotator, preannotate
+from conflictnews.annotation.preannotate import load_preannotator, preannotate, read_config
 from conflictnews.annotation.records import AnnotationRecord, load_gold
 from conflictnews.corpus.records import Article
+from conflictnews.io import ConflictNewsError
+from conflictnews.paths import ProjectPaths
 
 from ..conftest import REPO_ROOT, SEED_ID
 
-LAYERS = {"entities": ("crf", {}), "events": ("crf", {}), "stances": ("tfidf_logreg_markers", {})}
+SAVED = [("entities", "crf"), ("triggers", "crf"), ("event_types", "tfidf_logreg"),
+         ("stance", "tfidf_logreg_markers")]
 
 
 @pytest.fixture(scope="module")
-def release(release_0_1_0: Path) -> Path:
-    return release_0_1_0
+def trained(release_0_1_0: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """models/trained/ of a scratch project: each layer's classical baseline trained on 0.1.0."""
+    from conflictnews.models.run import run_baseline
+    from tests.models.synthetic import write_config
+
+    root = tmp_path_factory.mktemp("project")
+    (root / "models" / "configs").mkdir(parents=True)
+    for task, name in SAVED:
+        config = write_config(root / "models" / "configs", task, name, n_resamples=10)
+        run_baseline(config, str(release_0_1_0), out=root / "models", paths=ProjectPaths(root))
+    return root / "models" / "trained"
 
 
-def test_preannotation_is_a_valid_record_of_every_layer(release: Path, seed_article: Article) -> None:
-    models = fit_preannotator(release, LAYERS, "crf+tfidf@0.1.0")
+def _config(tmp_path: Path, trained: Path, body: str) -> Path:
+    path = tmp_path / "preannotation.toml"
+    path.write_text(f'models = "{trained}"\n' + body, encoding="utf-8")
+    return path
+
+
+def test_preannotation_from_saved_models_is_fast_and_valid(
+    trained: Path, seed_article: Article, tmp_path: Path
+) -> None:
+    config = read_config(_config(tmp_path, trained, '[layers.entities]\nmodel = "crf"\n'),
+                         ProjectPaths(REPO_ROOT))
+    started = time.perf_counter()
+    models = load_preannotator(config)
     record = preannotate(seed_article, models)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 3.0, f"load + pre-annotate one article took {elapsed:.1f} s"
     assert isinstance(record, AnnotationRecord)
-    assert record.annotator == "model:crf+tfidf@0.1.0"
+    assert record.annotator == f"model:{models.model_version}"
+    assert "entities=crf" in models.model_version and "0.1.0" in models.model_version
     assert record.article_id == SEED_ID and record.text_sha256 == seed_article.text_sha256
     text = seed_article.text
     for span in (*record.entities, *record.events):
         assert text[span.start : span.end] == span.text
     entity_ids = {s.id for s in record.entities}
     assert all(s.holder in entity_ids and s.target in entity_ids for s in record.stances)
-    # fitted on the article itself, the CRF must recover most of its own gold entities
+    by_id = {s.id: s for s in record.entities}
+    assert not [s for s in record.stances if by_id[s.holder].text.lower() == by_id[s.target].text.lower()], \
+        "two mentions of the same actor hold no stance toward each other"
+    # trained on the article's train blocks, the CRF recovers much of the article's gold entities
     gold = load_gold(REPO_ROOT / "corpus" / "gold" / f"{SEED_ID}.json")
-    keys = lambda spans: {(s.start, s.end, s.label) for s in spans}  # noqa: E731
+    keys = lambda spans: {(s.start, s.end, s.label) for s in spans}
     score = f1_score(keys(gold.entities), keys(record.entities))
-    assert score.value is not None and score.value > 0.8
-    assert record.events, "the trigger CRF predicts at least one trigger on its own training article"
+    assert score.value is not None and score.value > 0.5
+
+
+def test_config_naming_a_release_or_a_missing_model_is_refused(trained: Path, tmp_path: Path) -> None:
+    paths = ProjectPaths(REPO_ROOT)
+    old = tmp_path / "old.toml"
+    old.write_text('release = "corpus/releases/0.1.0"\n[layers.entities]\nbaseline = "crf"\n', encoding="utf-8")
+    with pytest.raises(ConflictNewsError, match="names a release to refit on"):
+        read_config(old, paths)
+    missing = read_config(_config(tmp_path, trained, '[layers.stances]\nmodel = "minilm_pair"\n'), paths)
+    with pytest.raises(ConflictNewsError, match="minilm_pair: no such model folder"):
+        load_preannotator(missing)
 
 
 def test_preannotation_quality_counts_exact_matches_per_layer() -> None:
@@ -60,3 +102,9 @@ def test_preannotation_quality_counts_exact_matches_per_layer() -> None:
     assert events.precision is None and events.recall is None
     # stances match by end positions, whatever the span ids or labels of the ends
     assert stances.correct == 1 and stances.precision == 1.0
+
+
+def test_committed_config_names_a_saved_model_per_layer() -> None:
+    config = read_config(REPO_ROOT / "annotation" / "preannotation.toml", ProjectPaths(REPO_ROOT))
+    assert config.models == REPO_ROOT / "models" / "trained"
+    assert set(config.choose) == {"entities", "triggers", "event_types", "stance"}

@@ -1,142 +1,89 @@
-"""Pre-annotation: baseline predictions turned into annotation records, pushed as Label Studio predictions.
+"""Pre-annotation: the saved models' predictions turned into annotation records, pushed as Label
+Studio predictions.
 
-Annotators then correct instead of typing. The models are the project's own baselines, trained on
-every gold sentence of a release (all splits: pre-annotation is not evaluation), and their identity
-goes into the record's provenance as the Label Studio `model_version`.
+Annotators then correct instead of typing. The models are the saved baselines (`models.trained`,
+what `train` and `reproduce` leave in models/trained/): nothing is refitted, so one article takes
+a second or two. `annotation/preannotation.toml` names the saved model of each layer. The models'
+identity goes into the record's provenance as the Label Studio `model_version`.
 
-The rows the models see are made by the dataset build's own row code (`dataset.rows`), from a
-record holding the predicted spans, so pre-annotation and the dataset agree on sentences, tokens
-and stance candidate pairs.
+Prediction itself is `models.predict` (the corpus's segmentation, the dataset build's row code,
+scores, the same-actor stance constraint); this module turns its output into AnnotationRecords.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import datasets
-from datasets import concatenate_datasets
-
 from conflictnews.annotation import scheme
-from conflictnews.annotation.records import AnnotationRecord, GoldRecord, Provenance, Span, Stance
+from conflictnews.annotation.records import AnnotationRecord, Provenance, Stance
 from conflictnews.corpus.records import Article
-from conflictnews.corpus.segment import Sentence, segment
-from conflictnews.dataset import features as F
-from conflictnews.dataset.bio import iob_to_spans
-from conflictnews.dataset.rows import RowSink, add_article_rows, sentence_id
-from conflictnews.dataset.splits import ArticleSplit, Block
-from conflictnews.models.base import Baseline
+from conflictnews.io import ConflictNewsError
+from conflictnews.models.predict import (
+    DocumentPrediction,
+    Predictor,
+    load_predictor,
+    predict_articles,
+)
+from conflictnews.paths import ProjectPaths
 
-# Layer -> the task whose baseline pre-annotates it.
-LAYER_TASKS: dict[str, str] = {"entities": "entities", "events": "triggers", "stances": "stance"}
-_ROW_SPLIT = "test"  # every pre-annotated sentence goes to one pseudo split
+# Layer of an annotation record -> the task whose saved model pre-annotates it.
+LAYER_TASKS: dict[str, str] = {"entities": "entities", "events": "triggers", "event_types": "event_types",
+                               "stances": "stance"}
 
 
 @dataclass(frozen=True)
-class Preannotator:
-    """One fitted baseline per layer, and the version string that names them."""
+class PreannotationConfig:
+    """`annotation/preannotation.toml`: the folder of saved models and the one chosen per layer."""
 
-    entities: Baseline
-    events: Baseline
-    stances: Baseline
-    model_version: str
+    models: Path
+    choose: dict[str, str]  # task -> saved model name (or folder, or Hub repo id)
 
 
-def fit_preannotator(
-    release: str | Path, baselines: dict[str, tuple[str, dict]], model_version: str, seed: int = 0
-) -> Preannotator:
-    """Fit the chosen baseline of each layer on every split of `release` (train + validation + test).
-
-    `baselines` maps a layer name to (registry name, params).
-    """
-    from conflictnews.dataset.load import load_release
-    from conflictnews.models.registry import get_baseline
-
-    fitted = {}
-    for layer, task_name in LAYER_TASKS.items():
-        from conflictnews.eval.tasks import TASKS
-
-        spec = TASKS.get(task_name)
-        data = load_release(release, spec.config)
-        everything = concatenate_datasets([data[s] for s in F.SPLITS if s in data and len(data[s])])
-        name, params = baselines[layer]
-        model = get_baseline(name)(spec, params, seed)
-        model.fit(everything, None)
-        fitted[layer] = model
-    return Preannotator(fitted["entities"], fitted["events"], fitted["stances"], model_version)
+def read_config(path: Path, paths: ProjectPaths) -> PreannotationConfig:
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConflictNewsError(f"{path}: cannot read: {exc}") from None
+    if "release" in settings:
+        raise ConflictNewsError(
+            f"{path}: names a release to refit on ('release'); pre-annotation now uses saved models: "
+            "set `models = \"models/trained\"` and `[layers.<layer>] model = \"<name>\"`"
+        )
+    unknown = sorted(set(settings.get("layers", {})) - set(LAYER_TASKS))
+    if unknown:
+        raise ConflictNewsError(f"{path}: unknown layer(s) {unknown}; layers: {', '.join(LAYER_TASKS)}")
+    folder = Path(settings.get("models", "models/trained"))
+    choose = {LAYER_TASKS[layer]: str(spec["model"]) for layer, spec in settings.get("layers", {}).items()
+              if "model" in spec}
+    return PreannotationConfig(folder if folder.is_absolute() else paths.root / folder, choose)
 
 
-def _rows(article: Article, record: GoldRecord, sentences: list[Sentence]) -> dict[str, datasets.Dataset]:
-    text = article.require_text()
-    block = Block(_ROW_SPLIT, 0, len(article.paragraphs), 0, len(text))
-    sink = RowSink()
-    add_article_rows(sink, article, record, sentences, ArticleSplit(article.id, (block,)), Path(f"<{article.id}>"))
-    tables = sink.tables()
-    return {config: _dataset(tables.get((config, _ROW_SPLIT)), config) for config in ("entities", "events", "stance")}
+def load_preannotator(config: PreannotationConfig) -> Predictor:
+    return load_predictor(config.models, config.choose)
 
 
-def _dataset(table: object, config: str) -> datasets.Dataset:
-    features = F.CONFIGS[config]
-    if table is None:
-        return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
-    return datasets.Dataset(table, info=datasets.DatasetInfo(features=features))
-
-
-def _spans(
-    article: Article, sentences: list[Sentence], predictions: list[dict], prefix: str, labels: frozenset[str]
-) -> list[Span]:
-    text = article.require_text()
-    by_id = {p["id"]: p["tags"] for p in predictions}
-    spans = []
-    for sentence in sentences:
-        tags = by_id[sentence_id(article.id, sentence.index)]
-        for start, end, label in iob_to_spans(sentence, tags):
-            if label in labels:
-                spans.append(Span(id=f"{prefix}{len(spans) + 1:03d}", start=start, end=end, label=label,
-                                  text=text[start:end]))
-    return spans
-
-
-def preannotate(article: Article, models: Preannotator) -> AnnotationRecord:
-    """The models' annotation of one article, in all three layers."""
-    sentences = segment(article.require_text())
-    empty = GoldRecord(article_id=article.id, text_sha256=article.text_sha256, scheme_version=scheme.SCHEME_VERSION,
-                       guidelines_version=scheme.GUIDELINES_VERSION)
-    rows = _rows(article, empty, sentences)
-    entities = _spans(article, sentences, models.entities.predict(rows["entities"]), "pe",
-                      frozenset(scheme.entity_labels()))
-    events = _spans(article, sentences, models.events.predict(rows["events"]), "pv",
-                    frozenset(scheme.sub_event_labels()))
-    with_entities = empty.model_copy(update={"entities": entities})
-    pairs = _rows(article, with_entities, sentences)["stance"]
-    stances = []
-    if len(pairs):
-        predicted = {p["id"]: p["label"] for p in models.stances.predict(pairs)}
-        for row_id in pairs["id"]:
-            label = predicted[row_id]
-            if label == scheme.STANCE_NONE:
-                continue
-            holder, target = _pair_ids(row_id)
-            stances.append(Stance(holder=holder, target=target, label=label))
+def to_annotation_record(doc: DocumentPrediction, model_version: str) -> AnnotationRecord:
+    """A document's predictions as one annotator's record (annotator `model:<version>`)."""
+    article = doc.article
+    stances = {Stance(holder=s["holder"], target=s["target"], label=s["label"]) for s in doc.stances}
     return AnnotationRecord(
         article_id=article.id,
         text_sha256=article.text_sha256,
-        annotator=f"model:{models.model_version}",
+        annotator=f"model:{model_version}",
         scheme_version=scheme.SCHEME_VERSION,
-        entities=entities,
-        events=events,
-        stances=sorted(set(stances), key=lambda s: (s.holder, s.target, s.label)),
+        entities=doc.spans("entities"),
+        events=doc.spans("events"),
+        stances=sorted(stances, key=lambda s: (s.holder, s.target, s.label)),
         provenance=Provenance(tool="conflictnews preannotate"),
     )
 
 
-def _pair_ids(row_id: str) -> tuple[str, str]:
-    """Holder and target span ids of a stance row id `<article>-s<nnn>-<holder>-<target>`.
-
-    Pre-annotation span ids (pe001, pv001) contain no '-', so the last two fields are the pair.
-    """
-    *_, holder, target = row_id.split("-")
-    return holder, target
+def preannotate(article: Article, models: Predictor) -> AnnotationRecord:
+    """The saved models' annotation of one article, in all three layers."""
+    (doc,) = predict_articles([article], models)
+    return to_annotation_record(doc, models.model_version)
 
 
 @dataclass(frozen=True)

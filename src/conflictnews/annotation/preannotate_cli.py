@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import typer
@@ -11,7 +10,7 @@ from rich.progress import track
 
 from conflictnews.annotation.records import write_record
 from conflictnews.corpus.selection import selection_ids
-from conflictnews.io import ConflictNewsError, sha256_file
+from conflictnews.io import ConflictNewsError
 from conflictnews.paths import ProjectPaths
 
 console = Console()
@@ -27,29 +26,21 @@ def _selected_ids(selection: Path | None, articles: list[str]) -> list[str]:
 
 
 def preannotate_command(
-    config: Path = typer.Option(Path("annotation/preannotation.toml"), help="Which baseline per layer, and the release."),
+    config: Path = typer.Option(Path("annotation/preannotation.toml"), help="Which saved model per layer."),
     selection: Path = typer.Option(None, help="A selection file (corpus/selections/*.json)."),
     article: list[str] = typer.Option([], help="Article ids (repeatable)."),
     out: Path = typer.Option(Path("corpus/preannotations"), help="Folder for one record per article."),
 ) -> None:
-    """Fit the configured baselines on a release and write one pre-annotation record per article."""
-    from conflictnews.annotation.preannotate import fit_preannotator, preannotate
+    """Pre-annotate articles with the saved models (models/trained/, see the config) and write one
+    record per article, ready for `annotate push --predictions`. Nothing is refitted."""
+    from conflictnews.annotation.preannotate import load_preannotator, preannotate, read_config
     from conflictnews.corpus.hydrate import TextCache
     from conflictnews.corpus.store import get_article
 
     paths = ProjectPaths.discover()
     config_path = config if config.is_absolute() else paths.root / config
-    settings = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    layers = {name: (spec["baseline"], spec.get("params", {})) for name, spec in settings["layers"].items()}
-    release = paths.root / settings["release"]
-    manifest = release / "MANIFEST.json"
-    if not manifest.exists():
-        raise ConflictNewsError(f"{release}: no built release; run `conflictnews dataset build --version {release.name}`")
-    version = (
-        f"{'+'.join(f'{layer}={name}' for layer, (name, _p) in sorted(layers.items()))}"
-        f"@conflictnews-{release.name}/config-{sha256_file(config_path)[:8]}"
-    )
-    models = fit_preannotator(release, layers, version, seed=int(settings.get("seed", 0)))
+    models = load_preannotator(read_config(config_path, paths))
+    version = models.model_version
     cache = TextCache.for_project(paths.root)
     ids = _selected_ids(selection, article)
     target = out if out.is_absolute() else paths.root / out
@@ -61,8 +52,6 @@ def preannotate_command(
             counts[layer] += len(getattr(record, layer))
     console.print(f"model_version {version}")
     console.print(f"{len(ids)} record(s) in {target}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-
-
 
 
 def quality_command(
@@ -87,7 +76,7 @@ def quality_command(
     quality = preannotation_quality(pairs)
     table = Table("layer", "predicted", "gold", "correct", "precision", "recall",
                   title=f"pre-annotation vs gold, {len(pairs)} article(s)")
-    fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+    fmt = lambda v: "–" if v is None else f"{v:.3f}"
     for q in quality:
         table.add_row(q.layer, str(q.predicted), str(q.gold), str(q.correct), fmt(q.precision), fmt(q.recall))
     console.print(table)
