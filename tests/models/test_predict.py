@@ -1,0 +1,115 @@
+"""`conflictnews predict` end to end: classical baselines trained by `run_baseline` on the real 0.1.0
+release (into a scratch folder), saved, then run by the CLI on the real seed article's text, on a
+folder with broken inputs, in every output format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conflictnews.annotation.records import load_annotation
+from conflictnews.cli import app, run
+from conflictnews.corpus.records import Article
+from conflictnews.io import read_json, write_json
+from conflictnews.models.predict import normalised_surface, same_actor
+from conflictnews.paths import ProjectPaths
+
+SAVED = [("entities", "crf"), ("triggers", "crf"), ("event_types", "tfidf_logreg"),
+         ("stance", "tfidf_logreg_markers")]
+
+
+@pytest.fixture(scope="module")
+def trained(release_0_1_0: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conflictnews.models.run import run_baseline
+    from tests.models.synthetic import write_config
+
+    root = tmp_path_factory.mktemp("project")
+    (root / "models" / "configs").mkdir(parents=True)
+    for task, name in SAVED:
+        config = write_config(root / "models" / "configs", task, name, n_resamples=10)
+        run_baseline(config, str(release_0_1_0), out=root / "models", paths=ProjectPaths(root))
+    return root / "models" / "trained"
+
+
+def test_predict_on_a_folder_writes_the_good_files_and_names_the_broken_ones(
+    trained: Path, seed_article: Article, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "aleppo.txt").write_text(seed_article.text, encoding="utf-8")
+    (inputs / "empty.txt").write_text("  \n", encoding="utf-8")
+    (inputs / "latin1.txt").write_bytes("Caf\xe9 bombed in Idlib".encode("latin-1"))
+    (inputs / "notes.json").write_text("{not json", encoding="utf-8")
+    out = tmp_path / "predictions.jsonl"
+    code = run(app, ["predict", str(inputs), "--models", str(trained), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1, "a broken input makes the exit code non-zero"
+    for name, why in (("empty.txt", "empty"), ("latin1.txt", "not valid UTF-8"), ("notes.json", "malformed JSON")):
+        assert any(name in line and why in line for line in err.splitlines()), (name, err)
+    docs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(docs) == 1, "the good file is still written"
+    (doc,) = docs
+    assert doc["text_sha256"] == seed_article.text_sha256, "the corpus's normalisation: same text, same id"
+    assert doc["id"] == seed_article.id
+    text = doc["text"]
+    assert doc["entities"] and doc["sentences"]
+    for span in (*doc["entities"], *doc["events"]):
+        assert text[span["start"]:span["end"]] == span["text"]
+        assert 0.0 <= span["score"] <= 1.0
+    for event in doc["events"]:
+        assert event["event_type"] and event["label"]
+    # every sentence carries a probability for every event type, not only the thresholded ones
+    from conflictnews.annotation import scheme
+
+    assert all(set(s["scores"]) == set(scheme.sub_event_labels()) for s in doc["sentences"])
+    ids = {e["id"]: e for e in doc["entities"]}
+    for relation in doc["stances"]:
+        assert relation["holder"] in ids and relation["target"] in ids
+        assert not same_actor(ids[relation["holder"]]["text"], ids[relation["target"]]["text"])
+        assert relation["score"] == relation["scores"][relation["label"]]
+    assert doc["model_version"].startswith("entities=crf+triggers=crf+event_types=tfidf_logreg")
+
+
+def test_predict_text_in_labelstudio_and_table_formats(
+    trained: Path, seed_article: Article, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "records"
+    assert run(app, ["predict", "--text", seed_article.text, "--models", str(trained),
+                     "--format", "labelstudio", "--out", str(folder)]) == 0
+    (path,) = folder.glob("*.json")
+    record = load_annotation(path)
+    assert record.annotator.startswith("model:entities=crf") and record.entities
+    assert run(app, ["predict", "--text", "Rebels shelled Aleppo on Friday.", "--models", str(trained),
+                     "--format", "table"]) == 0
+    assert "entity" in capsys.readouterr().out
+
+
+def test_bad_models_and_formats_are_one_clear_line(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    assert run(app, ["predict", "--text", "x y", "--models", str(tmp_path / "none")]) == 1
+    assert "no saved model for task 'entities'" in capsys.readouterr().err
+    other = tmp_path / "other"
+    shutil.copytree(trained, other)
+    card = other / "stance" / "tfidf_logreg_markers" / "model.json"
+    info = read_json(card)
+    info["scheme"]["fingerprint"] = "0" * 64
+    write_json(card, info)
+    assert run(app, ["predict", "--text", "x y", "--models", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "model.json" in err and "annotation scheme" in err
+    assert run(app, ["predict", "--text", "x y", "--models", str(trained), "--format", "xml"]) == 1
+    assert "--format 'xml': unknown" in capsys.readouterr().err
+    assert run(app, ["predict", str(tmp_path / "a.docx"), "--models", str(trained)]) == 1
+    assert "a.docx" in capsys.readouterr().err
+
+
+def test_same_actor_is_the_normalised_surface() -> None:
+    assert same_actor("rebels", "Rebels") and same_actor("the rebels", "rebels")
+    assert same_actor("Syrian  army", "the syrian army")
+    assert not same_actor("rebels", "the Syrian army")
+    assert normalised_surface("The  HTS") == "hts"
