@@ -37,6 +37,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("eval", "conflictnews.eval.cli:app", "Tasks, metrics and scoring of predictions."),
     Stage("leaderboard", "conflictnews.leaderboard.cli:app", "Submissions, scoring, ranking, web page and API."),
     Stage("train", "conflictnews.models.cli:train", "Train and evaluate a baseline from its config file."),
+    Stage("models", "conflictnews.models.cli:models_app", "Saved models: publish them on the Hugging Face Hub."),
     Stage("predict", "conflictnews.models.predict_cli:predict",
           "Entities, events and stances of any text, with scores, from the saved models."),
     Stage("reproduce", "conflictnews.pipeline:reproduce", "Rebuild the dataset, retrain and re-evaluate every baseline."),

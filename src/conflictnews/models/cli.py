@@ -73,3 +73,31 @@ def train(
         f"results {result.results_path}, card {result.card_path}",
         highlight=False,
     )
+
+
+models_app = typer.Typer(help="Saved models: publish them on the Hugging Face Hub.", no_args_is_help=True)
+
+
+@models_app.command("push")
+def push(
+    task: str = typer.Option(..., "--task", help="The task, e.g. entities."),
+    baseline: str = typer.Option(..., "--baseline", help="The config name, e.g. crf."),
+    repo_id: str = typer.Option(..., "--repo-id", help="Hub model repo ORG/NAME (created if needed)."),
+    models: Path | None = typer.Option(None, "--models", help="Folder of saved models (default: models/trained)."),
+    dataset_repo: str | None = typer.Option(None, "--dataset-repo", help="Hub dataset repo of the release."),
+    private: bool = typer.Option(False, "--private", help="Create the repo private."),
+) -> None:
+    """Upload models/trained/<task>/<baseline>/ with its model card (hub YAML: library_name,
+    pipeline_tag, datasets, metrics, model-index). Load it back with `predict --model TASK=ORG/NAME`."""
+    from rich.console import Console
+
+    from conflictnews.models.push import push_model
+    from conflictnews.models.trained import trained_root
+    from conflictnews.paths import ProjectPaths
+
+    paths = ProjectPaths.discover()
+    folder = (models or trained_root(paths)) / task / baseline
+    result = push_model(folder, repo_id, paths.model_cards / f"{task}-{baseline}.md",
+                        dataset_repo=dataset_repo, private=private or None)
+    Console().print(f"[green]pushed[/] {folder} -> {result.url or result.repo_id} ({result.commit[:12]})",
+                    highlight=False)
