@@ -17,8 +17,13 @@ from tests.dataset.test_push import RecordingHfApi
 
 
 class KeepingHfApi(RecordingHfApi):
+    """Also keeps a copy of what was uploaded (the repo's contents after the push)."""
+
+    def __init__(self, kept: Path) -> None:
+        super().__init__()
+        self.kept = kept
+
     def upload_folder(self, *args, **kwargs):
-        self.kept = Path(kwargs["folder_path"]).parent.parent / "kept"
         shutil.copytree(kwargs["folder_path"], self.kept)
         return super().upload_folder(*args, **kwargs)
 
@@ -37,7 +42,7 @@ def test_push_uploads_the_model_with_hub_yaml_and_loads_back_by_repo_id(
                  config={"task": "event_types"}, score=SavedScore(main_score="micro_f1", value=0.61))
     card = tmp_path / "event_types-tfidf_logreg.md"
     card.write_text("# event_types / tfidf_logreg\n\nmicro_f1 0.610\n", encoding="utf-8")
-    api = KeepingHfApi()
+    api = KeepingHfApi(tmp_path / "repo")
     result = push_model(folder, "org/conflictnews-event-types", card, dataset_repo="org/conflictnews", api=api)
     assert [name for name, _ in api.calls] == ["create_repo", "upload_folder"]
     assert api.calls[0][1]["repo_type"] == "model"
