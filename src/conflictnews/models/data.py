@@ -33,7 +33,8 @@ class DatasetInfo(BaseModel):
 
 def newest_release(paths: ProjectPaths) -> Path:
     """The release a baseline trains on by default: the project's one rule (`dataset.releases`)."""
-    from conflictnews.dataset.releases import newest_release as newest, require_built
+    from conflictnews.dataset.releases import newest_release as newest
+    from conflictnews.dataset.releases import require_built
 
     return require_built(newest(paths.releases))
 
