@@ -118,3 +118,24 @@ def build_0_1_0(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def release_0_1_0(build_0_1_0) -> Path:
     return build_0_1_0.out
+
+
+@pytest.fixture(scope="session")
+def results_version() -> str:
+    """The release the committed baseline results are for (models/results/*/*.json: one version)."""
+    from conflictnews.models.result import load_result, results_files
+
+    versions = {load_result(path).dataset.version for path in results_files(REPO_ROOT / "models" / "results")}
+    assert len(versions) == 1, f"committed results are for several releases: {sorted(versions)}"
+    return versions.pop()
+
+
+@pytest.fixture(scope="session")
+def build_results_release(hydrated_repo: ProjectPaths, results_version: str):
+    """That release, built once per session in the hydrated copy (BuildReport)."""
+    return _build_committed(hydrated_repo, results_version)
+
+
+@pytest.fixture(scope="session")
+def results_release(build_results_release) -> Path:
+    return build_results_release.out

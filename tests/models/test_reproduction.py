@@ -2,7 +2,8 @@
 scores are the scorer's scores of the committed predictions (issues 16 and 9).
 
 Everything trains into temp folders, never over models/results/. The release is committed release
-0.2.0, rebuilt from a hydrated copy of the project (`release_0_2_0`; it must match its manifest).
+the release the committed results are for, rebuilt from a hydrated copy of the project (`results_release`;
+it must match its manifest).
 """
 
 from __future__ import annotations
@@ -66,11 +67,11 @@ def assert_reproduces(rerun: RunResult, committed: RunResult) -> None:
 # -- issue 16: retraining gives the committed results back --------------------------------------
 @pytest.mark.parametrize("config", CLASSICAL, ids=_ref)
 def test_floor_and_classical_retraining_reproduces_the_committed_results(
-    config: Path, release_0_2_0: Path, hydrated_repo: ProjectPaths, tmp_path: Path
+    config: Path, results_release: Path, results_version: str, hydrated_repo: ProjectPaths, tmp_path: Path
 ) -> None:
     committed = _committed(config)
-    assert committed.dataset.version == "0.2.0" and committed.tolerance == 0.0
-    rerun = run_baseline(config, str(release_0_2_0), out=tmp_path, paths=hydrated_repo)
+    assert committed.dataset.version == results_version and committed.tolerance == 0.0
+    rerun = run_baseline(config, str(results_release), out=tmp_path, paths=hydrated_repo)
     assert rerun.results_path == tmp_path / "results" / committed.task / f"{committed.name}.json"
     assert rerun.threads.blas_threads == 1 and rerun.threads.openmp_threads == 1
     assert committed.threads == rerun.threads  # the committed run was made with these settings
@@ -80,11 +81,11 @@ def test_floor_and_classical_retraining_reproduces_the_committed_results(
 @pytest.mark.slow
 @pytest.mark.parametrize("config", NEURAL, ids=_ref)
 def test_neural_retraining_of_one_seed_reproduces_the_committed_predictions(
-    config: Path, release_0_2_0: Path, hydrated_repo: ProjectPaths, tmp_path: Path
+    config: Path, results_release: Path, hydrated_repo: ProjectPaths, tmp_path: Path
 ) -> None:
     """Several CPU minutes per baseline: the first seed (the one whose predictions are committed)."""
     committed = _committed(config)
-    rerun = run_baseline(config, str(release_0_2_0), seeds=1, out=tmp_path, paths=hydrated_repo)
+    rerun = run_baseline(config, str(results_release), seeds=1, out=tmp_path, paths=hydrated_repo)
     assert rerun.threads.torch_deterministic and rerun.threads.torch_threads
     assert rerun.seeds == [committed.predictions_seed]
     assert_reproduces(rerun, committed)
@@ -108,8 +109,8 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture()
-def checked_project(hydrated_repo: ProjectPaths, build_0_2_0: object, tmp_path: Path) -> ProjectPaths:
-    """A private copy of the hydrated project with release 0.2.0 built (a test may change its files)."""
+def checked_project(hydrated_repo: ProjectPaths, build_results_release: object, tmp_path: Path) -> ProjectPaths:
+    """A private copy of the hydrated project with the results' release built (a test may change its files)."""
     root = tmp_path / "project"
     shutil.copytree(hydrated_repo.root, root, symlinks=True)
     return ProjectPaths(root)
@@ -194,21 +195,20 @@ def rescoring_problems(results_dir: Path, releases: dict[str, Path]) -> list[str
     return problems
 
 
-def test_committed_scores_are_the_scores_of_the_committed_predictions(release_0_2_0: Path) -> None:
-    assert {load_result(p).dataset.version for p in results_files(REPO.model_results)} == {"0.2.0"}
-    assert rescoring_problems(REPO.model_results, {"0.2.0": release_0_2_0}) == []
+def test_committed_scores_are_the_scores_of_the_committed_predictions(results_release: Path, results_version: str) -> None:
+    assert rescoring_problems(REPO.model_results, {results_version: results_release}) == []
     # ... and the README table is what the project's renderer makes of them.
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert read_block(readme, RESULTS_BLOCK) == render_results_table(REPO.model_results)
 
 
 def test_rescoring_catches_a_changed_prediction_and_a_changed_score(
-    release_0_2_0: Path, tmp_path: Path
+    results_release: Path, results_version: str, tmp_path: Path
 ) -> None:
     results = tmp_path / "results"
     shutil.copytree(REPO.model_results / "entities", results / "entities")
     shutil.copytree(REPO.model_results / "stance", results / "stance")
-    releases = {"0.2.0": release_0_2_0}
+    releases = {results_version: results_release}
     assert rescoring_problems(results, releases) == []
 
     crf = results / "entities" / "crf.predictions.jsonl"  # one predicted entity dropped
@@ -222,14 +222,20 @@ def test_rescoring_catches_a_changed_prediction_and_a_changed_score(
         row["tags"][i] = "O"
     crf.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
     marker = results / "stance" / "tfidf_logreg_markers.json"  # a score edited by hand
-    marker.write_text(
-        marker.read_text(encoding="utf-8").replace("0.6333333333333333", "0.6666666666666666"),
-        encoding="utf-8",
-    )
+    value = edit_score(marker)
 
     problems = rescoring_problems(results, releases)
     assert any(p.startswith(f"{results / 'entities' / 'crf.json'}: f1 ") for p in problems), problems
-    assert any(p.startswith(f"{marker}: f_avg 0.6333333333333333 from the predictions") for p in problems), problems
+    assert any(p.startswith(f"{marker}: f_avg {value!r} from the predictions") for p in problems), problems
+
+
+def edit_score(path: Path) -> float:
+    """Change a results file's main score by hand (every place it is written); return the old value."""
+    value = load_result(path).summary.value
+    text = path.read_text(encoding="utf-8")
+    assert repr(value) in text
+    path.write_text(text.replace(repr(value), repr(value + 0.01)), encoding="utf-8")
+    return value
 
 
 def test_readme_table_drifts_when_a_committed_score_changes(tmp_path: Path) -> None:
@@ -237,32 +243,30 @@ def test_readme_table_drifts_when_a_committed_score_changes(tmp_path: Path) -> N
     shutil.copytree(REPO.model_results, results)
     block = read_block((REPO_ROOT / "README.md").read_text(encoding="utf-8"), RESULTS_BLOCK)
     assert block == render_results_table(results)
-    marker = results / "stance" / "tfidf_logreg_markers.json"
-    marker.write_text(
-        marker.read_text(encoding="utf-8").replace("0.6333333333333333", "0.6666666666666666"),
-        encoding="utf-8",
-    )
+    edit_score(results / "stance" / "tfidf_logreg_markers.json")
     assert block != render_results_table(results)
 
 
 # -- issue 9 item 5: bring-your-own-data never overwrites the committed results ------------------
-def test_only_the_committed_release_writes_to_models(release_0_2_0: Path, tmp_path: Path) -> None:
+def test_only_the_committed_release_writes_to_models(
+    results_release: Path, results_version: str, tmp_path: Path
+) -> None:
     """models/ is for the newest committed release (its MANIFEST.json byte for byte); anything else,
     an older release included, goes to runs/ unless --out says where."""
     from conflictnews.models.data import dataset_info
 
     project = ProjectPaths(tmp_path / "project")
-    (project.releases / "0.2.0").mkdir(parents=True)
-    shutil.copy(REPO.releases / "0.2.0" / "MANIFEST.json", project.releases / "0.2.0")
-    info = dataset_info(str(release_0_2_0), load_task_data(str(release_0_2_0), "stance"))
+    (project.releases / results_version).mkdir(parents=True)
+    shutil.copy(REPO.releases / results_version / "MANIFEST.json", project.releases / results_version)
+    info = dataset_info(str(results_release), load_task_data(str(results_release), "stance"))
     assert is_committed_release(info, project)
     assert output_dirs(info, project, None) == OutputDirs.committed(project)
     assert output_dirs(info, project, tmp_path / "out") == OutputDirs.under(tmp_path / "out")
     other = info.model_copy(update={"manifest_sha256": "0" * 64})
     assert not is_committed_release(other, project)
     assert output_dirs(other, project, None) == OutputDirs.under(project.root / "runs")
-    (project.releases / "0.3.0").mkdir()  # a newer release: 0.2.0 is no longer what models/ holds
-    (project.releases / "0.3.0" / "MANIFEST.json").write_text('{"version": "0.3.0"}\n', encoding="utf-8")
+    (project.releases / "99.0.0").mkdir()  # a newer release: the results' one is no longer what models/ holds
+    (project.releases / "99.0.0" / "MANIFEST.json").write_text('{"version": "99.0.0"}\n', encoding="utf-8")
     assert output_dirs(info, project, None) == OutputDirs.under(project.root / "runs")
     ignored = subprocess.run(["git", "check-ignore", "-q", "runs/results/x.json"], cwd=REPO_ROOT, check=False)
     assert ignored.returncode == 0, "runs/ must be git-ignored"
