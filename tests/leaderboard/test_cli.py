@@ -220,11 +220,11 @@ def test_rescore_scores_every_submission_against_a_new_version(
 
 
 def test_export_writes_markdown_and_json(
-    db_url: str, bundles: Bundles, gold: GoldStore, tmp_path: Path
+    db_url: str, bundles: Bundles, gold: GoldStore, releases: Path, tmp_path: Path
 ) -> None:
     db = _scored_database(db_url, bundles, gold)
     out = tmp_path / "export"
-    result = invoke("export", "--version", "0.1.0", "--out", str(out), "--database-url", db_url)
+    result = invoke("export", "--version", "0.1.0", "--out", str(out), "--database-url", db_url, "--gold", str(releases))
     assert result.exit_code == 0, result.output
     table = json.loads((out / "leaderboard.json").read_text())
     assert table["dataset_version"] == "0.1.0" and len(table["rows"]) == 3
@@ -240,6 +240,7 @@ def test_export_writes_markdown_and_json(
         in markdown
     )
     assert markdown.count("\n| ") >= 4 and "rescored 0" in markdown and "[" in markdown
+    assert "paired bootstrap" in markdown and table["tie_method"]  # ties as the page decides them
     db.dispose()
 
 

@@ -288,15 +288,20 @@ def export(
         Path | None, typer.Option(help="Folder for leaderboard.md and leaderboard.json.")
     ] = None,
     database_url: DatabaseOpt = None,
+    gold: GoldOpt = None,
 ) -> None:
-    """Write the leaderboard table as Markdown and JSON (for the README and the dataset card)."""
+    """Write the leaderboard table as Markdown and JSON (for the README and the dataset card), with
+    ties decided as on the page: a paired bootstrap against the leader on the gold of `--gold`."""
     from conflictnews.leaderboard.ranking import build_table, to_markdown
+    from conflictnews.leaderboard.gold import GoldStore
+    from conflictnews.leaderboard.ties import TieTest
 
-    settings = _settings(database_url)
+    settings = _settings(database_url, gold)
     db = _database(settings)
     out = out or ProjectPaths.discover().eval_dir / "leaderboard"
+    tester = TieTest(GoldStore(settings.gold_paths), settings.n_resamples, settings.seed)
     with db.session() as session:
-        table = build_table(session, version)
+        table = build_table(session, version, tester=tester)
     atomic_write_text(out / "leaderboard.md", to_markdown(table))
     write_json(out / "leaderboard.json", table.as_dict(timestamps=False))
     console.print(
