@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.settings import Settings
 from conflictnews.leaderboard.synthetic import jsonl, noisy_predictions
 from conflictnews.leaderboard.worker import Worker, score_bundle
-from tests.conftest import REPO_ROOT, SEED_ID
+from tests.conftest import REPO_ROOT
 
 from .conftest import Bundles, start_server, unique
 
@@ -335,26 +334,11 @@ def test_db_commands_upgrade_show_and_downgrade(db_url: str) -> None:
     assert "current None" in invoke("db", "current", "--database-url", db_url).output
 
 
-def test_a_bundle_on_the_real_seed_release(
-    tmp_path_factory: pytest.TempPathFactory, seed_article, tmp_path: Path
-) -> None:
-    """The seed article's release (dataset stage's build_release; its gold is the dataset stage's
-    SYNTHETIC seed gold until adjudicated gold is committed): gold-as-predictions scores 1."""
-    from conflictnews.annotation.records import gold_path, write_record
-    from conflictnews.dataset.build import build_release
-    from conflictnews.dataset.synthetic import synthetic_seed_gold
-    from conflictnews.paths import ProjectPaths
-
-    root = tmp_path_factory.mktemp("seed-root")
-    paths = ProjectPaths(root)
-    paths.articles.mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "corpus" / "articles" / f"{SEED_ID}.json", paths.articles)
-    for name in ("DATASHEET.md", "CHANGELOG.md", "pyproject.toml"):
-        if (REPO_ROOT / name).exists():
-            shutil.copy(REPO_ROOT / name, root / name)
-    write_record(gold_path(paths.gold, SEED_ID), synthetic_seed_gold(seed_article))
-    build_release(paths, "0.1.0")
-    seed_gold = GoldStore([paths.releases])
+def test_a_bundle_on_the_real_seed_release(release_0_1_0: Path, tmp_path: Path) -> None:
+    """Committed release 0.1.0 (the real seed article and its adjudicated gold, built once per session by
+    the dataset stage): gold-as-predictions validates and scores 1 wherever a class has support."""
+    releases = release_0_1_0.parent
+    seed_gold = GoldStore([releases])
     assert seed_gold.versions() == ["0.1.0"]
     from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
     from conflictnews.leaderboard.synthetic import synthetic_metadata
@@ -370,11 +354,13 @@ def test_a_bundle_on_the_real_seed_release(
     bundle = Bundle(SubmissionMeta.model_validate(synthetic_metadata("gold copy")), predictions)
     path = tmp_path / "seed.zip"
     path.write_bytes(bundle.to_zip())
-    result = invoke("validate", str(path), "--gold", str(paths.releases))
+    result = invoke("validate", str(path), "--gold", str(releases))
     assert result.exit_code == 0, result.output
     for score in score_bundle(bundle, seed_gold, "0.1.0", 50, 0):
         assert score["n_articles"] == 1
-        assert score["main_value"] in (
-            0.0,
-            1.0,
-        )  # 1 unless the seed's test split has no positive label
+        per_type = score["per_type"]
+        assert all(t["f1"] == 1.0 for t in per_type.values() if t["support"]), score["task"]
+        if score["task"] == "stance":  # F_avg averages SUPPORTS and OPPOSES; the seed's test split has no SUPPORTS
+            assert score["main_value"] == (per_type["SUPPORTS"]["f1"] + per_type["OPPOSES"]["f1"]) / 2
+        else:
+            assert score["main_value"] == 1.0

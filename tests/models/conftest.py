@@ -31,31 +31,6 @@ def synthetic_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def seed_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Release 0.1.0 built by the dataset stage from the committed seed article (real text), with the
-    committed gold when it exists, else the dataset stage's SYNTHETIC seed gold (declared names located
-    in the real text)."""
-    import shutil
-
-    from conflictnews.annotation.records import gold_path, write_record
-    from conflictnews.corpus.store import load_articles
-    from conflictnews.dataset.build import build_release
-    from conflictnews.dataset.synthetic import synthetic_seed_gold
-    from tests.conftest import REPO_ROOT, SEED_ID
-
-    root = tmp_path_factory.mktemp("seed-root")
-    paths, repo = ProjectPaths(root), ProjectPaths(REPO_ROOT)
-    paths.articles.mkdir(parents=True)
-    shutil.copy(repo.articles / f"{SEED_ID}.json", paths.articles)
-    for name in ("DATASHEET.md", "CHANGELOG.md", "pyproject.toml"):
-        if (REPO_ROOT / name).exists():
-            shutil.copy(REPO_ROOT / name, root / name)
-    committed = gold_path(repo.gold, SEED_ID)
-    if committed.exists():
-        gold_path(paths.gold, SEED_ID).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(committed, gold_path(paths.gold, SEED_ID))
-    else:
-        [article] = [a for a in load_articles(paths.articles) if a.id == SEED_ID]
-        write_record(gold_path(paths.gold, SEED_ID), synthetic_seed_gold(article))
-    build_release(paths, "0.1.0")
-    return paths.releases / "0.1.0"
+def seed_release(release_0_1_0: Path) -> Path:
+    """Committed release 0.1.0 (the real seed article and its adjudicated gold), built once per session."""
+    return release_0_1_0
