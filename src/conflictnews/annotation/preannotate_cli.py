@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -26,10 +27,10 @@ def _selected_ids(selection: Path | None, articles: list[str]) -> list[str]:
 
 
 def preannotate_command(
-    config: Path = typer.Option(Path("annotation/preannotation.toml"), help="Which saved model per layer."),
-    selection: Path = typer.Option(None, help="A selection file (corpus/selections/*.json)."),
-    article: list[str] = typer.Option([], help="Article ids (repeatable)."),
-    out: Path = typer.Option(Path("corpus/preannotations"), help="Folder for one record per article."),
+    config: Annotated[Path, typer.Option(help="Which saved model per layer.")] = Path("annotation/preannotation.toml"),
+    selection: Annotated[Path, typer.Option(help="A selection file (corpus/selections/*.json).")] = None,
+    article: Annotated[list[str], typer.Option(help="Article ids (repeatable).")] = [],
+    out: Annotated[Path, typer.Option(help="Folder for one record per article.")] = Path("corpus/preannotations"),
 ) -> None:
     """Pre-annotate articles with the saved models (models/trained/, see the config) and write one
     record per article, ready for `annotate push --predictions`. Nothing is refitted."""
@@ -55,8 +56,8 @@ def preannotate_command(
 
 
 def quality_command(
-    preannotations: Path = typer.Option(Path("corpus/preannotations"), help="Folder of pre-annotation records."),
-    json_out: Path = typer.Option(None, "--json", help="Also write the figures as JSON."),
+    preannotations: Annotated[Path, typer.Option(help="Folder of pre-annotation records.")] = Path("corpus/preannotations"),
+    json_out: Annotated[Path, typer.Option("--json", help="Also write the figures as JSON.")] = None,
 ) -> None:
     """Precision and recall of the pre-annotations against the adjudicated gold, per layer."""
     from rich.table import Table

@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def train(
-    config: Path = typer.Option(
-        ..., "--config", help="A baseline config, e.g. models/configs/entities/crf.toml."
-    ),
-    dataset: str | None = typer.Option(
-        None,
-        "--dataset",
-        help="A release folder or Hub dataset id (default: the config's, else the newest release).",
-    ),
-    revision: str | None = typer.Option(
-        None, "--revision", help="Hub revision (tag) of --dataset."
-    ),
-    seeds: int | None = typer.Option(
-        None, "--seeds", min=1, help="Number of seeds to run (default: the config's)."
-    ),
-    out: Path | None = typer.Option(
-        None,
-        "--out",
-        help="Write results/ and cards/ under DIR (default: models/ for the committed release, "
-        "else the git-ignored runs/, so your own data never overwrites the published results).",
-    ),
-    save_models: Path | None = typer.Option(
-        None,
-        "--save-models",
-        help="Also save each fitted model to DIR/seed-<n>/ (loadable with Baseline.load).",
-    ),
+    config: Annotated[Path, typer.Option("--config", help="A baseline config, e.g. models/configs/entities/crf.toml.")],
+    dataset: Annotated[str | None, typer.Option("--dataset", help="A release folder or Hub dataset id (default: the config's, else the newest release).")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="Hub revision (tag) of --dataset.")] = None,
+    seeds: Annotated[int | None, typer.Option("--seeds", min=1, help="Number of seeds to run (default: the config's).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write results/ and cards/ under DIR (default: models/ for the committed release, "
+        "else the git-ignored runs/, so your own data never overwrites the published results).")] = None,
+    save_models: Annotated[Path | None, typer.Option("--save-models", help="Also save each fitted model to DIR/seed-<n>/ (loadable with Baseline.load).")] = None,
 ) -> None:
     """Train, predict the test split, score it, and write results/<task>/<name>.json and the model card
     (in models/ for the committed release, else in --out)."""
@@ -80,12 +63,12 @@ models_app = typer.Typer(help="Saved models: publish them on the Hugging Face Hu
 
 @models_app.command("push")
 def push(
-    task: str = typer.Option(..., "--task", help="The task, e.g. entities."),
-    baseline: str = typer.Option(..., "--baseline", help="The config name, e.g. crf."),
-    repo_id: str = typer.Option(..., "--repo-id", help="Hub model repo ORG/NAME (created if needed)."),
-    models: Path | None = typer.Option(None, "--models", help="Folder of saved models (default: models/trained)."),
-    dataset_repo: str | None = typer.Option(None, "--dataset-repo", help="Hub dataset repo of the release."),
-    private: bool = typer.Option(False, "--private", help="Create the repo private."),
+    task: Annotated[str, typer.Option("--task", help="The task, e.g. entities.")],
+    baseline: Annotated[str, typer.Option("--baseline", help="The config name, e.g. crf.")],
+    repo_id: Annotated[str, typer.Option("--repo-id", help="Hub model repo ORG/NAME (created if needed).")],
+    models: Annotated[Path | None, typer.Option("--models", help="Folder of saved models (default: models/trained).")] = None,
+    dataset_repo: Annotated[str | None, typer.Option("--dataset-repo", help="Hub dataset repo of the release.")] = None,
+    private: Annotated[bool, typer.Option("--private", help="Create the repo private.")] = False,
 ) -> None:
     """Upload models/trained/<task>/<baseline>/ with its model card (hub YAML: library_name,
     pipeline_tag, datasets, metrics, model-index). Load it back with `predict --model TASK=ORG/NAME`."""
