@@ -187,10 +187,10 @@ def run_steps(ctx: Context, steps: tuple[Step, ...] = STEPS) -> list[tuple[str, 
 
 
 def reproduce(
-    version: Annotated[str, typer.Option(help="Release to rebuild (default: the newest committed MANIFEST.json).")] = None,
+    version: Annotated[str | None, typer.Option(help="Release to rebuild (default: the newest committed MANIFEST.json).")] = None,
     task: Annotated[list[str], typer.Option(help="Only these tasks (repeatable).")] = [],
     baseline: Annotated[list[str], typer.Option(help="Only these baselines, by config name or baseline name (repeatable).")] = [],
-    seeds: Annotated[int, typer.Option(help="Override the number of seeds of every config (e.g. 1 for a quick run).")] = None,
+    seeds: Annotated[int | None, typer.Option(help="Override the number of seeds of every config (e.g. 1 for a quick run).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Retrain into a scratch folder and compare with the committed results (overwrites nothing; "
         "default --version: the release they are for); exit 1 on a difference beyond a config's tolerance.")] = False,
 ) -> None:

@@ -28,7 +28,7 @@ def _selected_ids(selection: Path | None, articles: list[str]) -> list[str]:
 
 def preannotate_command(
     config: Annotated[Path, typer.Option(help="Which saved model per layer.")] = Path("annotation/preannotation.toml"),
-    selection: Annotated[Path, typer.Option(help="A selection file (corpus/selections/*.json).")] = None,
+    selection: Annotated[Path | None, typer.Option(help="A selection file (corpus/selections/*.json).")] = None,
     article: Annotated[list[str], typer.Option(help="Article ids (repeatable).")] = [],
     out: Annotated[Path, typer.Option(help="Folder for one record per article.")] = Path("corpus/preannotations"),
 ) -> None:
@@ -57,7 +57,7 @@ def preannotate_command(
 
 def quality_command(
     preannotations: Annotated[Path, typer.Option(help="Folder of pre-annotation records.")] = Path("corpus/preannotations"),
-    json_out: Annotated[Path, typer.Option("--json", help="Also write the figures as JSON.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON.")] = None,
 ) -> None:
     """Precision and recall of the pre-annotations against the adjudicated gold, per layer."""
     from rich.table import Table

@@ -34,8 +34,8 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 @app.command("add")
 def add(
     path: Annotated[Path, typer.Argument(help=f"Article file: {', '.join(sorted(READERS))}.")],
-    licence: Annotated[str, typer.Option(help="Licence of the text(s), e.g. '© Al Jazeera; quoted for research'.")] = None,
-    source: Annotated[str, typer.Option(help="Outlet, if the file does not say.")] = None,
+    licence: Annotated[str | None, typer.Option(help="Licence of the text(s), e.g. '© Al Jazeera; quoted for research'.")] = None,
+    source: Annotated[str | None, typer.Option(help="Outlet, if the file does not say.")] = None,
     set_field: Annotated[list[str], typer.Option("--set", help="FIELD=VALUE for every article (repeatable).")] = [],
     map_column: Annotated[list[str], typer.Option("--map", help="FIELD=COLUMN for CSV/JSON input (repeatable).")] = [],
 ) -> None:
@@ -142,7 +142,7 @@ def import_fakes_command(
 
 @hydrate_app.command("fakes")
 def hydrate_fakes_command(
-    csv_path: Annotated[Path, typer.Option("--csv", help="A copy of FA-KES-Dataset.csv.")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="A copy of FA-KES-Dataset.csv.")] = None,
     download: Annotated[bool, typer.Option("--download", help="Fetch FA-KES-Dataset.csv from Zenodo (online).")] = False,
 ) -> None:
     """Put the text of every FA-KES record in corpus/cache/text/, each checked against its record's hash."""
@@ -188,7 +188,7 @@ def select_command(
     out: Annotated[Path, typer.Option("--out", help="Selection file to write, e.g. corpus/selections/pilot-v0.2.0.json.")] = ...,
     min_words: Annotated[int, typer.Option("--min-words", help="Shortest eligible article (words).")] = 80,
     max_words: Annotated[int, typer.Option("--max-words", help="Longest eligible article (words).")] = 700,
-    csv_path: Annotated[Path, typer.Option("--csv", help="Source file to pin (default: the one last hydrated from).")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Source file to pin (default: the one last hydrated from).")] = None,
 ) -> None:
     """Select articles for annotation, stratified by outlet and label; write the selection file."""
     from conflictnews.corpus import fakes

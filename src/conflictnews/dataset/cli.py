@@ -20,9 +20,9 @@ console = Console()
 @app.command("build")
 def build(
     version: Annotated[str, typer.Option("--version", help="Semantic version of the release, e.g. 0.1.0.")],
-    out: Annotated[Path, typer.Option("--out", help="Release folder (default: corpus/releases/<version>/).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Release folder (default: corpus/releases/<version>/).")] = None,
     allow_unannotated: Annotated[bool, typer.Option("--allow-unannotated", help="Leave articles without a gold record out (listed in the manifest).")] = False,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes (default: 2 for large corpora).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: 2 for large corpora).")] = None,
     skip_unhydrated: Annotated[bool, typer.Option("--skip-unhydrated", help="Leave out gold-annotated stand-off articles (e.g. FA-KES) whose text is not hydrated "
              "(listed in the manifest).")] = False,
     blind_test: Annotated[bool, typer.Option("--blind-test", help="Also write the blind-test variant (test split without labels, for the leaderboard's blind track) "
@@ -68,7 +68,7 @@ def build(
 @app.command("verify")
 def verify(
     version: Annotated[str, typer.Argument(help="Version whose committed MANIFEST.json to check.")],
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes.")] = None,
 ) -> None:
     """Rebuild a version from the committed inputs and check it against its published hashes."""
     from conflictnews.dataset.build import verify_release
@@ -114,8 +114,8 @@ def diff(
 def push(
     repo_id: Annotated[str, typer.Option("--repo-id", help="Hub dataset repository, ORG/NAME.")],
     version: Annotated[str, typer.Option("--version", help="Release to upload; the hub tag is v<version>.")],
-    folder: Annotated[Path, typer.Option("--folder", help="Release folder (default: corpus/releases/<version>/).")] = None,
-    private: Annotated[bool, typer.Option("--private/--public", help="Visibility when the repository is created.")] = None,
+    folder: Annotated[Path | None, typer.Option("--folder", help="Release folder (default: corpus/releases/<version>/).")] = None,
+    private: Annotated[bool | None, typer.Option("--private/--public", help="Visibility when the repository is created.")] = None,
 ) -> None:
     """Upload a built release with huggingface_hub and tag it v<version> (token from `hf auth login`/HF_TOKEN)."""
     from conflictnews.dataset.push import push_release
@@ -131,7 +131,7 @@ def push(
 def import_conll_command(
     files: Annotated[list[Path], typer.Argument(help="CoNLL file(s): token first, tag last (IOB1, IOB2, IOBES/BIOES or BILOU), blank line between sentences.")],
     out: Annotated[Path, typer.Option("--out", help="Dataset folder to write.")],
-    split: Annotated[str, typer.Option("--split", help="Split of a single file (default: from the file name).")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Split of a single file (default: from the file name).")] = None,
 ) -> None:
     """Turn a CoNLL/IOB NER corpus into a local `entities` dataset folder (baselines on a public corpus)."""
     from conflictnews.dataset.conll import import_conll

@@ -75,8 +75,8 @@ def tasks() -> None:
 @app.command("schema")
 def schema(
     task: Annotated[str, typer.Option("--task", help=TASK_HELP)],
-    dataset: Annotated[str, typer.Option("--dataset", help="Add the label names of this dataset as an enum.")] = None,
-    revision: Annotated[str, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Add the label names of this dataset as an enum.")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")] = None,
 ) -> None:
     """Print the JSON Schema of one prediction record (one JSON Lines line) of a task."""
     spec = TASKS.get(task)
@@ -125,9 +125,9 @@ def score(
     task: Annotated[str, typer.Option("--task", help=TASK_HELP)],
     predictions: Annotated[Path, typer.Option("--predictions", help="JSON Lines prediction file.")],
     split: Annotated[str, typer.Option("--split", help="Dataset split.")] = "test",
-    dataset: Annotated[str, typer.Option("--dataset", help=DATASET_HELP)] = None,
-    revision: Annotated[str, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")] = None,
-    json_out: Annotated[Path, typer.Option("--json", help="Also write the result as JSON here.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help=DATASET_HELP)] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON here.")] = None,
     n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples (articles).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
@@ -172,10 +172,10 @@ def compare(
     predictions_b: Annotated[Path, typer.Argument(help="Prediction file of system B.")],
     task: Annotated[str, typer.Option("--task", help=TASK_HELP)],
     split: Annotated[str, typer.Option("--split", help="Dataset split.")] = "test",
-    dataset: Annotated[str, typer.Option("--dataset", help=DATASET_HELP)] = None,
-    revision: Annotated[str, typer.Option("--revision", help="Hub revision of --dataset.")] = None,
-    metric: Annotated[str, typer.Option("--metric", help="Score to compare (default: the task's main score).")] = None,
-    json_out: Annotated[Path, typer.Option("--json", help="Also write the result as JSON here.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help=DATASET_HELP)] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="Hub revision of --dataset.")] = None,
+    metric: Annotated[str | None, typer.Option("--metric", help="Score to compare (default: the task's main score).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON here.")] = None,
     n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples (articles).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
