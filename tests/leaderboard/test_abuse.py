@@ -329,7 +329,11 @@ def test_20_concurrent_copies_of_one_bundle_store_it_once(
     archive = bundles.archive(unique("copy"), tasks=["stance"], seed=99)
     with ThreadPoolExecutor(20) as pool:
         statuses = sorted(pool.map(lambda _: server.post(token, archive).status_code, range(20)))
-    assert statuses == [202] + [409] * 19
+    # One copy is stored; the others are refused as duplicates (409). A refused upload counts toward
+    # the hourly cap of rejected uploads (10 by default), so once that many have been recorded the
+    # rest may be answered 429 instead: the split depends on timing, the one stored copy does not.
+    assert statuses[0] == 202 and set(statuses[1:]) <= {409, 429}
+    assert statuses.count(409) >= 10
     assert _consistent(server, [name]) == {name: 1}
 
 
