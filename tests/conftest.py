@@ -139,3 +139,16 @@ def build_results_release(hydrated_repo: ProjectPaths, results_version: str):
 @pytest.fixture(scope="session")
 def results_release(build_results_release) -> Path:
     return build_results_release.out
+
+
+def run_cli(args: list[str], root: Path, columns: int = 220):
+    """`python -m conflictnews.cli ARGS` in a fresh process with `root` as the project (what a user runs)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CONFLICTNEWS_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": str(columns)}
+    return subprocess.run(
+        [sys.executable, "-m", "conflictnews.cli", *args],
+        capture_output=True, text=True, env=env, cwd=root, check=False,
+    )

@@ -8,10 +8,8 @@ it must match its manifest).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -27,7 +25,7 @@ from conflictnews.models.result import RunResult, load_result, results_files
 from conflictnews.models.run import OutputDirs, is_committed_release, output_dirs, run_baseline
 from conflictnews.paths import ProjectPaths
 from conflictnews.readme import RESULTS_BLOCK
-from tests.conftest import REPO_ROOT, copy_project
+from tests.conftest import REPO_ROOT, copy_project, run_cli
 
 REPO = ProjectPaths(REPO_ROOT)
 CONFIGS = discover_configs([REPO.model_configs])
@@ -92,16 +90,8 @@ def test_neural_retraining_of_one_seed_reproduces_the_committed_predictions(
 
 
 # -- reproduce --check ---------------------------------------------------------------------------
-def _cli(args: list[str], root: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CONFLICTNEWS_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": "220"}
-    return subprocess.run(
-        [sys.executable, "-m", "conflictnews.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        check=False,
-    )
+def _cli(args: list[str], root: Path):
+    return run_cli(args, root, columns=220)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from conflictnews.models.report import render_results_table
 from conflictnews.models.result import load_result
 from conflictnews.models.run import run_baseline
 from conflictnews.paths import ProjectPaths
+from tests.conftest import run_cli
 from tests.models.synthetic import write_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -145,16 +143,8 @@ def test_save_dir_keeps_each_seed_loadable(
     assert model.predict(test) == stored
 
 
-def _cli(args: list[str], root: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CONFLICTNEWS_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "conflictnews.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        check=False,
-    )
+def _cli(args: list[str], root: Path):
+    return run_cli(args, root, columns=200)
 
 
 def test_cli_train_and_unknown_baseline_error(

@@ -294,18 +294,9 @@ def write_blind_variant(release: Path, out: Path | None = None) -> BlindReport:
 def render_blind_card(manifest: BlindManifest, has_datasheet: bool) -> str:
     """README.md of the variant: the hub's YAML header (same Features as the full release), then
     what is withheld, how it reads, and how the test split is scored."""
-    import jinja2
+    from conflictnews.dataset.card import card_data, card_environment, field_tables
 
-    from conflictnews.dataset.card import card_data, field_tables
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATE.parent),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
+    env = card_environment()
     stance_task = next(t for t in TASKS.values() if t.config == "stance")
     body = env.get_template(_TEMPLATE.name).render(
         version=manifest.version,

@@ -163,11 +163,9 @@ def _task_rows() -> list[Any]:
     return TASKS.values()
 
 
-def render_card(ctx: CardContext) -> str:
-    manifest = ctx.manifest
-    splits_info = manifest.splits
-    licences = Counter((source, licence) for _id, source, licence in ctx.articles)
-    env = jinja2.Environment(
+def card_environment() -> jinja2.Environment:
+    """The Jinja environment of the card templates in this package (strict: a missing value is an error)."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATE.parent),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -175,7 +173,13 @@ def render_card(ctx: CardContext) -> str:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    body = env.get_template(_TEMPLATE.name).render(
+
+
+def render_card(ctx: CardContext) -> str:
+    manifest = ctx.manifest
+    splits_info = manifest.splits
+    licences = Counter((source, licence) for _id, source, licence in ctx.articles)
+    body = card_environment().get_template(_TEMPLATE.name).render(
         version=ctx.version,
         n_articles=len(ctx.articles),
         n_tokens=f"{ctx.tokens:,}",
