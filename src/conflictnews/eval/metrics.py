@@ -23,9 +23,10 @@ Conventions (stated once, here):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -34,6 +35,29 @@ from conflictnews.io import ConflictNewsError
 # Tag prefix codes used by the vectorised IOB2 decoder.
 OUTSIDE, BEGIN, INSIDE = 0, 1, 2
 TP, FP, FN = 0, 1, 2
+
+
+class ScoreFunction(Protocol):
+    """Counts -> named scores; `names` lists them (main score first): `TaskSpec.metrics` reads it."""
+
+    names: tuple[str, ...]
+
+    def __call__(self, totals: np.ndarray, *args: Any, **kwargs: Any) -> dict[str, np.ndarray]: ...
+
+
+def reports(*names: str) -> Callable[[Callable[..., tuple[np.ndarray, ...]]], ScoreFunction]:
+    """Declare a score function's score names once: the function returns its values in this
+    order, the wrapper names them, and `fn.names` is what the task registry reports."""
+
+    def declare(fn: Callable[..., tuple[np.ndarray, ...]]) -> ScoreFunction:
+        @functools.wraps(fn)
+        def named(totals: np.ndarray, *args: Any, **kwargs: Any) -> dict[str, np.ndarray]:
+            return dict(zip(names, fn(totals, *args, **kwargs), strict=True))
+
+        named.names = names  # type: ignore[attr-defined]
+        return named  # type: ignore[return-value]
+
+    return declare
 
 
 # --------------------------------------------------------------------------------------------
@@ -233,11 +257,12 @@ def span_counts(
     return CountTable(counts=counts, labels=inventory.types, article_ids=article_ids)
 
 
-def span_scores(totals: np.ndarray) -> dict[str, np.ndarray]:
+@reports("f1", "precision", "recall")
+def span_scores(totals: np.ndarray) -> tuple[np.ndarray, ...]:
     """Micro P/R/F1 from (..., n_types, 3) counts."""
     summed = totals.sum(axis=-2)
     precision, recall, f1 = prf(summed[..., TP], summed[..., FP], summed[..., FN])
-    return {"f1": f1, "precision": precision, "recall": recall}
+    return f1, precision, recall
 
 
 def tp_fp_fn_per_type(totals: np.ndarray, labels: tuple[str, ...]) -> dict[str, dict[str, float]]:
@@ -271,27 +296,33 @@ def multilabel_counts(
     labels: tuple[str, ...],
 ) -> CountTable:
     """Per-article (tp, fp, fn) per label from (n_rows, n_labels) 0/1 indicator matrices."""
-    gold = gold.astype(bool)
-    pred = pred.astype(bool)
-    stats = np.stack([gold & pred, ~gold & pred, gold & ~pred], axis=-1).astype(np.int64)
+    stats = _multilabel_stats(gold, pred)
     counts = np.zeros((len(article_ids), *stats.shape[1:]), dtype=np.int64)
     np.add.at(counts, article_index, stats)
     return CountTable(counts=counts, labels=labels, article_ids=article_ids)
 
 
-def multilabel_scores(totals: np.ndarray) -> dict[str, np.ndarray]:
+def _multilabel_stats(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """(n_rows, n_labels, 3) 0/1 (tp, fp, fn) of each (row, label) decision."""
+    gold = np.asarray(gold).astype(bool)
+    pred = np.asarray(pred).astype(bool)
+    return np.stack([gold & pred, ~gold & pred, gold & ~pred], axis=-1).astype(np.int64)
+
+
+def multilabel_totals(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """(n_labels, 3) (tp, fp, fn) of a whole split, for `multilabel_scores` (no articles needed)."""
+    return _multilabel_stats(gold, pred).sum(axis=0)
+
+
+@reports("micro_f1", "macro_f1", "micro_precision", "micro_recall")
+def multilabel_scores(totals: np.ndarray) -> tuple[np.ndarray, ...]:
     """Micro P/R/F1 and macro F1 (over labels with tp+fp+fn > 0) from (..., n_labels, 3)."""
     summed = totals.sum(axis=-2)
     micro_p, micro_r, micro_f1 = prf(summed[..., TP], summed[..., FP], summed[..., FN])
     _, _, label_f1 = prf(totals[..., TP], totals[..., FP], totals[..., FN])
     present = totals.sum(axis=-1) > 0
     macro_f1 = _divide((label_f1 * present).sum(axis=-1), present.sum(axis=-1))
-    return {
-        "micro_f1": micro_f1,
-        "macro_f1": macro_f1,
-        "micro_precision": micro_p,
-        "micro_recall": micro_r,
-    }
+    return micro_f1, macro_f1, micro_p, micro_r
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,6 +345,12 @@ def confusion_counts(
     )
 
 
+def confusion_totals(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """(C, C) confusion matrix [gold, predicted] of class indices, for `stance_scores`."""
+    flat = np.asarray(gold, dtype=np.int64) * n_classes + np.asarray(pred, dtype=np.int64)
+    return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
 def confusion_class_prf(
     totals: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -325,20 +362,13 @@ def confusion_class_prf(
     return precision, recall, f1, gold
 
 
-def make_stance_scores(averaged: list[int]) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
+@reports("f_avg", "accuracy", "macro_f1")
+def stance_scores(totals: np.ndarray, averaged: list[int]) -> tuple[np.ndarray, ...]:
     """Scores of (..., C, C) confusion matrices; F_avg averages the F1 of the classes `averaged`."""
-
-    def scores(totals: np.ndarray) -> dict[str, np.ndarray]:
-        _, _, f1, _ = confusion_class_prf(totals)
-        correct = np.trace(totals, axis1=-2, axis2=-1)
-        total = totals.sum(axis=(-2, -1))
-        return {
-            "f_avg": f1[..., averaged].mean(axis=-1),
-            "accuracy": _divide(correct, total),
-            "macro_f1": f1.mean(axis=-1),
-        }
-
-    return scores
+    _, _, f1, _ = confusion_class_prf(totals)
+    correct = np.trace(totals, axis1=-2, axis2=-1)
+    total = totals.sum(axis=(-2, -1))
+    return f1[..., averaged].mean(axis=-1), _divide(correct, total), f1.mean(axis=-1)
 
 
 def confusion_per_type(totals: np.ndarray, labels: tuple[str, ...]) -> dict[str, dict[str, float]]:

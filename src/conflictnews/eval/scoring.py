@@ -8,6 +8,7 @@ to per-article counts (`metrics.CountTable`), and reports point estimates, per-t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,13 @@ from conflictnews.eval import metrics
 from conflictnews.eval.bootstrap import bootstrap_ci
 from conflictnews.eval.gold import Gold, load_gold
 from conflictnews.eval.predictions import PredictionSource, align_predictions
-from conflictnews.eval.tasks import STANCE_EXCLUDED_CLASS, TASKS, TaskKind, TaskSpec
+from conflictnews.eval.tasks import (
+    SCORE_FUNCTIONS,
+    STANCE_EXCLUDED_CLASS,
+    TASKS,
+    TaskKind,
+    TaskSpec,
+)
 from conflictnews.io import ConflictNewsError
 
 
@@ -90,22 +97,22 @@ def _single_counts(gold: Gold, pred: np.ndarray) -> metrics.CountTable:
     )
 
 
+def _counts_score_fn(gold: Gold) -> ScoreFn:
+    return SCORE_FUNCTIONS[gold.task.kind]
+
+
 def _stance_score_fn(gold: Gold) -> ScoreFn:
     averaged = [i for i, name in enumerate(gold.label_names) if name != STANCE_EXCLUDED_CLASS]
     if not averaged:
         raise ConflictNewsError(
             f"task {gold.task.name}: no class besides {STANCE_EXCLUDED_CLASS} to average"
         )
-    return metrics.make_stance_scores(averaged)
+    return functools.partial(SCORE_FUNCTIONS[gold.task.kind], averaged=averaged)
 
 
 SCORERS: dict[TaskKind, Scorer] = {
-    TaskKind.SEQUENCE: Scorer(
-        _sequence_counts, lambda _: metrics.span_scores, metrics.tp_fp_fn_per_type
-    ),
-    TaskKind.MULTILABEL: Scorer(
-        _multilabel_counts, lambda _: metrics.multilabel_scores, metrics.tp_fp_fn_per_type
-    ),
+    TaskKind.SEQUENCE: Scorer(_sequence_counts, _counts_score_fn, metrics.tp_fp_fn_per_type),
+    TaskKind.MULTILABEL: Scorer(_multilabel_counts, _counts_score_fn, metrics.tp_fp_fn_per_type),
     TaskKind.SINGLE_LABEL: Scorer(
         _single_counts, _stance_score_fn, metrics.confusion_per_type, has_confusion=True
     ),

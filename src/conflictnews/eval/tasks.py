@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from conflictnews.annotation import scheme
 from conflictnews.dataset.features import SPLITS
+from conflictnews.eval import metrics
 from conflictnews.io import ConflictNewsError
 
 
@@ -24,6 +25,14 @@ class TaskKind(StrEnum):
     SEQUENCE = "sequence"  # one IOB2 tag per token
     MULTILABEL = "multilabel"  # a (possibly empty) set of labels per row
     SINGLE_LABEL = "single_label"  # exactly one label per row
+
+
+# The score function of each kind; its declared names are the task's metrics (one definition).
+SCORE_FUNCTIONS: dict[TaskKind, metrics.ScoreFunction] = {
+    TaskKind.SEQUENCE: metrics.span_scores,
+    TaskKind.MULTILABEL: metrics.multilabel_scores,
+    TaskKind.SINGLE_LABEL: metrics.stance_scores,
+}
 
 
 class TaskSpec(BaseModel):
@@ -37,10 +46,24 @@ class TaskSpec(BaseModel):
     label_column: str
     kind: TaskKind
     main_score: str
-    metrics: tuple[str, ...]  # every score reported in TaskScore.scores (main_score first)
     higher_is_better: bool = True
     splits: tuple[str, ...] = SPLITS
     description: str
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Every score reported in TaskScore.scores (main_score first): the names the kind's
+        score function declares (`metrics.reports`), not a second list kept here."""
+        return SCORE_FUNCTIONS[self.kind].names
+
+    @model_validator(mode="after")
+    def _main_score_comes_first(self) -> TaskSpec:
+        if self.metrics[0] != self.main_score:
+            raise ValueError(
+                f"task {self.name}: main_score {self.main_score!r} is not the first score of its "
+                f"{self.kind} score function ({', '.join(self.metrics)})"
+            )
+        return self
 
 
 class TaskRegistry:
@@ -90,7 +113,6 @@ TASKS = TaskRegistry(
             label_column="ner_tags",
             kind=TaskKind.SEQUENCE,
             main_score="f1",
-            metrics=("f1", "precision", "recall"),
             description="Named entities (and nominal armed-actor mentions) as IOB2 tags; "
             "exact-span micro P/R/F1 (seqeval strict IOB2).",
         ),
@@ -101,7 +123,6 @@ TASKS = TaskRegistry(
             label_column="trigger_tags",
             kind=TaskKind.SEQUENCE,
             main_score="f1",
-            metrics=("f1", "precision", "recall"),
             description="Event trigger spans labelled with the 25 ACLED sub-event types as IOB2 tags; "
             "exact-span micro P/R/F1 (seqeval strict IOB2).",
         ),
@@ -112,7 +133,6 @@ TASKS = TaskRegistry(
             label_column="event_types",
             kind=TaskKind.MULTILABEL,
             main_score="micro_f1",
-            metrics=("micro_f1", "macro_f1", "micro_precision", "micro_recall"),
             description="Which ACLED sub-event types a sentence reports (multi-label, possibly none); "
             "micro F1, and macro F1 over the labels present in gold or predictions.",
         ),
@@ -133,7 +153,6 @@ TASKS = TaskRegistry(
             label_column="label",
             kind=TaskKind.SINGLE_LABEL,
             main_score="f_avg",
-            metrics=("f_avg", "accuracy", "macro_f1"),
             description="Stance of a holder actor towards a target actor in context: SUPPORTS, OPPOSES or "
             "NONE; F_avg = mean F1 of SUPPORTS and OPPOSES (SemEval-2016 task 6).",
         ),

@@ -33,6 +33,7 @@ import numpy as np
 from datasets import Dataset
 from pydantic import field_validator
 
+from conflictnews.eval import metrics
 from conflictnews.eval.tasks import STANCE_EXCLUDED_CLASS, TaskKind
 from conflictnews.io import ConflictNewsError, read_json, write_json
 from conflictnews.models.base import Baseline, Params, decode_labels, repair_iob2
@@ -559,14 +560,13 @@ def _sigmoid(logits: list[np.ndarray]) -> np.ndarray:
 
 def tune_threshold(probabilities: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """The grid threshold with the best micro-F1 of `probabilities >= t` against the multi-hot
-    `truth`; ties go to the threshold nearest 0.5."""
-    from sklearn.metrics import f1_score
+    `truth`; ties go to the threshold nearest 0.5. The score is the task's own (eval.metrics)."""
 
-    return best_on_grid(
-        THRESHOLD_GRID,
-        lambda t: f1_score(truth, probabilities >= t, average="micro", zero_division=0.0),
-        nearest=0.5,
-    )
+    def micro_f1(threshold: float) -> float:
+        totals = metrics.multilabel_totals(truth, probabilities >= threshold)
+        return metrics.multilabel_scores(totals)["micro_f1"]
+
+    return best_on_grid(THRESHOLD_GRID, micro_f1, nearest=0.5)
 
 
 def shifted_argmax(scores: np.ndarray, labels: list[str], none_offset: float) -> list[str]:
@@ -582,21 +582,17 @@ def tune_none_offset(
 ) -> tuple[float, float]:
     """The grid offset of the NONE logit with the best F_avg (mean F1 of the classes other than
     NONE, the stance task's main score) of the shifted argmax against `truth`; ties go to the
-    offset nearest `prior_offset`."""
-    from sklearn.metrics import f1_score
+    offset nearest `prior_offset`. The score is the task's own (eval.metrics)."""
+    index = {label: i for i, label in enumerate(labels)}
+    gold = [index[label] for label in truth]
+    relations = [i for i, label in enumerate(labels) if label != STANCE_EXCLUDED_CLASS]
 
-    relations = [label for label in labels if label != STANCE_EXCLUDED_CLASS]
-    return best_on_grid(
-        NONE_OFFSET_GRID,
-        lambda offset: f1_score(
-            truth,
-            shifted_argmax(scores, labels, offset),
-            labels=relations,
-            average="macro",
-            zero_division=0.0,
-        ),
-        nearest=prior_offset,
-    )
+    def f_avg(offset: float) -> float:
+        predicted = [index[label] for label in shifted_argmax(scores, labels, offset)]
+        confusion = metrics.confusion_totals(gold, predicted, len(labels))
+        return metrics.stance_scores(confusion, averaged=relations)["f_avg"]
+
+    return best_on_grid(NONE_OFFSET_GRID, f_avg, nearest=prior_offset)
 
 
 class MiniLMPair(_MiniLM):
