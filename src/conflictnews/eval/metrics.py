@@ -175,23 +175,27 @@ def first_token_mask(lengths: np.ndarray) -> np.ndarray:
     return mask
 
 
+def _continues(tags: np.ndarray, lengths: np.ndarray, inventory: TagInventory) -> np.ndarray:
+    """Bool per token: it continues a span, i.e. it is I-X and the previous token of the same
+    sentence has type X (B-X or I-X). The one statement of strict IOB2; everything below uses it."""
+    prefix = inventory.prefix[tags]
+    typ = inventory.type_index[tags]
+    first = first_token_mask(lengths)
+    previous = np.full_like(typ, -1)
+    previous[1:] = typ[:-1]
+    return (prefix == INSIDE) & ~first & (previous == typ)
+
+
 def decode_spans(tags: np.ndarray, lengths: np.ndarray, inventory: TagInventory) -> Spans:
     """Strict IOB2 spans of all sentences at once (`tags` is the concatenation of tag ids).
 
-    A token continues a span iff it is I-X and the previous token of the same sentence has type X
-    (B-X or I-X). Runs of continuing tokens hang off a head token; the run is a span iff its head
+    Runs of continuing tokens (`_continues`) hang off a head token; the run is a span iff its head
     is B-X - so an I-X after O (or after another type) and the I-X tokens following it are in no
     span, exactly seqeval's strict mode.
     """
     prefix = inventory.prefix[tags]
     typ = inventory.type_index[tags]
-    first = first_token_mask(lengths)
-    previous = np.empty_like(typ)
-    if len(typ):
-        previous[0] = -1
-        previous[1:] = typ[:-1]
-    continues = (prefix == INSIDE) & ~first & (previous == typ)
-    heads = np.flatnonzero(~continues)
+    heads = np.flatnonzero(~_continues(tags, lengths, inventory))
     ends = np.empty_like(heads)
     ends[:-1] = heads[1:]
     if len(heads):
@@ -201,18 +205,47 @@ def decode_spans(tags: np.ndarray, lengths: np.ndarray, inventory: TagInventory)
     return Spans(start=start, end=ends[is_span], type_index=typ[start])
 
 
+def _orphans(tags: np.ndarray, lengths: np.ndarray, inventory: TagInventory) -> np.ndarray:
+    """Bool per token: an I-X that continues no span (it follows neither B-X nor I-X)."""
+    return (inventory.prefix[tags] == INSIDE) & ~_continues(tags, lengths, inventory)
+
+
 def invalid_iob2_rows(tags: np.ndarray, lengths: np.ndarray, inventory: TagInventory) -> np.ndarray:
     """Row indices with an I-X that does not follow B-X or I-X in the same sentence."""
-    prefix = inventory.prefix[tags]
-    typ = inventory.type_index[tags]
-    first = first_token_mask(lengths)
-    previous = np.full_like(typ, -1)
-    previous[1:] = typ[:-1]
-    bad = (prefix == INSIDE) & (first | (previous != typ))
+    bad = _orphans(tags, lengths, inventory)
     if not bad.any():
         return np.zeros(0, dtype=np.int64)
     row_of_token = np.repeat(np.arange(len(lengths)), lengths)
     return np.unique(row_of_token[bad])
+
+
+def _sentence_ids(tags: list[str]) -> tuple[np.ndarray, np.ndarray, TagInventory]:
+    names = tuple(dict.fromkeys(tags))
+    index = {name: i for i, name in enumerate(names)}
+    ids = np.array([index[tag] for tag in tags], dtype=np.int64)
+    return ids, np.array([len(tags)], dtype=np.int64), TagInventory.from_names(names)
+
+
+def iob2_spans(tags: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end exclusive, type) of one sentence's tag strings, decoded as the scorer does."""
+    if not tags:
+        return []
+    ids, lengths, inventory = _sentence_ids(tags)
+    spans = decode_spans(ids, lengths, inventory)
+    return [
+        (int(start), int(end), inventory.types[typ])
+        for start, end, typ in zip(spans.start, spans.end, spans.type_index, strict=True)
+    ]
+
+
+def repair_iob2(tags: list[str]) -> list[str]:
+    """Make one sentence's tags valid IOB2: an I-X that follows neither B-X nor I-X becomes B-X
+    (so a model's orphan run counts as the span it meant instead of as no span)."""
+    if not tags:
+        return []
+    ids, lengths, inventory = _sentence_ids(tags)
+    orphan = _orphans(ids, lengths, inventory)
+    return [f"B-{tag[2:]}" if o else tag for tag, o in zip(tags, orphan.tolist(), strict=True)]
 
 
 def span_counts(

@@ -17,6 +17,7 @@ from typing import Any
 from datasets import Dataset, Features
 
 from conflictnews.dataset.features import CONFIGS, SPLITS
+from conflictnews.eval.metrics import iob2_spans
 from conflictnews.io import canonical_json
 
 _VOCAB = [
@@ -200,17 +201,6 @@ def _relabel(rows: list[dict[str, Any]], config: str, fraction: float, seed: int
             row["event_types"] = []
 
 
-def _spans(tags: list[str]) -> list[tuple[int, int, str]]:
-    spans, start, label = [], None, None
-    for i, tag in enumerate([*tags, "O"]):
-        if start is not None and not tag.startswith("I-"):
-            spans.append((start, i, label))
-            start = None
-        if tag.startswith("B-"):
-            start, label = i, tag[2:]
-    return spans
-
-
 def noisy_predictions(
     task: str, split: Dataset, noise: float, seed: int = 0
 ) -> list[dict[str, Any]]:
@@ -230,7 +220,7 @@ def noisy_predictions(
         if spec.kind == "sequence":
             tags = ["O"] * len(gold)
             labels = sorted({n[2:] for n in names if n != "O"})
-            for start, end, label in _spans([names[g] for g in gold]):
+            for start, end, label in iob2_spans([names[g] for g in gold]):
                 roll = rng.random()
                 if roll < noise / 2:
                     continue

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 from datasets import Dataset
 from pydantic import BaseModel, ConfigDict
 
+# repair_iob2 is eval's (the one strict-IOB2 rule); the models import it from here.
+from conflictnews.eval.metrics import repair_iob2  # noqa: F401
 from conflictnews.eval.predictions import PREDICTION_FIELDS
 from conflictnews.eval.tasks import TASKS, TaskKind, TaskSpec
 from conflictnews.io import ConflictNewsError, read_json, write_json
@@ -209,18 +211,6 @@ def certain_scores(kind: TaskKind, value: Any, labels: list[str]) -> Any:
 def format_predictions(task: TaskSpec, ids: list[str], values: list[Any]) -> list[dict[str, Any]]:
     field = PREDICTION_FIELDS[task.kind]
     return [{"id": row_id, field: value} for row_id, value in zip(ids, values, strict=True)]
-
-
-def repair_iob2(tags: list[str]) -> list[str]:
-    """Make a tag sequence valid IOB2: an ``I-X`` that does not follow ``B-X``/``I-X`` becomes ``B-X``."""
-    repaired: list[str] = []
-    previous = "O"
-    for tag in tags:
-        if tag.startswith("I-") and previous[2:] != tag[2:]:
-            tag = "B-" + tag[2:]
-        repaired.append(tag)
-        previous = tag
-    return repaired
 
 
 # The libraries a result's numbers depend on, recorded in it. Per family, so an upgrade of torch
