@@ -89,3 +89,25 @@ def test_tuning_scores_are_the_task_scores() -> None:
     assert metrics.multilabel_scores(totals)["micro_f1"] == f1_score(
         truth, probabilities >= threshold, average="micro"
     )
+
+
+def test_task_metrics_are_the_score_functions_names() -> None:
+    """TaskSpec.metrics is read from the score function (one list), and a main score that is not
+    that function's first score is refused when the task is declared."""
+    from pydantic import ValidationError
+
+    from conflictnews.eval.tasks import SCORE_FUNCTIONS, TASKS, TaskKind, TaskSpec
+
+    for spec in TASKS.values():
+        assert spec.metrics == SCORE_FUNCTIONS[spec.kind].names
+        assert spec.metrics[0] == spec.main_score
+    with pytest.raises(ValidationError, match="main_score 'accuracy' is not the first score"):
+        TaskSpec(
+            name="x",
+            config="stance",
+            input_columns=("text",),
+            label_column="label",
+            kind=TaskKind.SINGLE_LABEL,
+            main_score="accuracy",
+            description="",
+        )
