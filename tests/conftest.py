@@ -152,3 +152,18 @@ def run_cli(args: list[str], root: Path, columns: int = 220):
         [sys.executable, "-m", "conflictnews.cli", *args],
         capture_output=True, text=True, env=env, cwd=root, check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def trained(release_0_1_0: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """models/trained/ of a scratch project: each layer's classical baseline trained on 0.1.0 (once per session)."""
+    from conflictnews.models.run import run_baseline
+    from tests.models.synthetic import write_config
+
+    root = tmp_path_factory.mktemp("trained-project")
+    (root / "models" / "configs").mkdir(parents=True)
+    for task, name in (("entities", "crf"), ("triggers", "crf"), ("event_types", "tfidf_logreg"),
+                       ("stance", "tfidf_logreg_markers")):
+        config = write_config(root / "models" / "configs", task, name, n_resamples=10)
+        run_baseline(config, str(release_0_1_0), out=root / "models", paths=ProjectPaths(root))
+    return root / "models" / "trained"

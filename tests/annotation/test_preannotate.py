@@ -18,23 +18,6 @@ from conflictnews.paths import ProjectPaths
 
 from ..conftest import REPO_ROOT, SEED_ID
 
-SAVED = [("entities", "crf"), ("triggers", "crf"), ("event_types", "tfidf_logreg"),
-         ("stance", "tfidf_logreg_markers")]
-
-
-@pytest.fixture(scope="module")
-def trained(release_0_1_0: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """models/trained/ of a scratch project: each layer's classical baseline trained on 0.1.0."""
-    from conflictnews.models.run import run_baseline
-    from tests.models.synthetic import write_config
-
-    root = tmp_path_factory.mktemp("project")
-    (root / "models" / "configs").mkdir(parents=True)
-    for task, name in SAVED:
-        config = write_config(root / "models" / "configs", task, name, n_resamples=10)
-        run_baseline(config, str(release_0_1_0), out=root / "models", paths=ProjectPaths(root))
-    return root / "models" / "trained"
-
 
 def _config(tmp_path: Path, trained: Path, body: str) -> Path:
     path = tmp_path / "preannotation.toml"

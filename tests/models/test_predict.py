@@ -14,23 +14,6 @@ from conflictnews.cli import app, run
 from conflictnews.corpus.records import Article
 from conflictnews.io import read_json, write_json
 from conflictnews.models.predict import normalised_surface, same_actor
-from conflictnews.paths import ProjectPaths
-
-SAVED = [("entities", "crf"), ("triggers", "crf"), ("event_types", "tfidf_logreg"),
-         ("stance", "tfidf_logreg_markers")]
-
-
-@pytest.fixture(scope="module")
-def trained(release_0_1_0: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conflictnews.models.run import run_baseline
-    from tests.models.synthetic import write_config
-
-    root = tmp_path_factory.mktemp("project")
-    (root / "models" / "configs").mkdir(parents=True)
-    for task, name in SAVED:
-        config = write_config(root / "models" / "configs", task, name, n_resamples=10)
-        run_baseline(config, str(release_0_1_0), out=root / "models", paths=ProjectPaths(root))
-    return root / "models" / "trained"
 
 
 def test_predict_on_a_folder_writes_the_good_files_and_names_the_broken_ones(
