@@ -189,13 +189,18 @@ def select_command(
     min_words: Annotated[int, typer.Option("--min-words", help="Shortest eligible article (words).")] = 80,
     max_words: Annotated[int, typer.Option("--max-words", help="Longest eligible article (words).")] = 700,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Source file to pin (default: the one last hydrated from).")] = None,
+    exclude: Annotated[list[Path], typer.Option("--exclude", help="Earlier selection file whose articles are not eligible again (repeatable).")] = [],  # noqa: B006 (typer reads the default)
+    oversample: Annotated[Path | None, typer.Option("--oversample", help="Keyword query (TOML) whose matching articles are oversampled within each stratum; needs hydrated texts.")] = None,
 ) -> None:
     """Select articles for annotation, stratified by outlet and label; write the selection file."""
     from conflictnews.corpus import fakes
-    from conflictnews.corpus.selection import Rule, select, write_selection
+    from conflictnews.corpus.selection import Rule, read_query, select, selection_ids, write_selection
 
     paths = ProjectPaths.discover()
-    records = load_articles(paths.articles)
+    query = read_query(oversample) if oversample is not None else None
+    earlier = {path.stem: selection_ids(path) for path in exclude}
+    cache = TextCache.for_project(paths.root)
+    records = load_articles(paths.articles, hydrate_from=cache if query is not None else None)
     if collection != fakes.COLLECTION:
         raise ConflictNewsError(f"selection needs a source for collection {collection!r}; known: {fakes.COLLECTION}")
     try:
@@ -204,11 +209,14 @@ def select_command(
         _print_problems(exc.summary, exc.problems)
         raise ConflictNewsError(exc.summary) from exc
     selection = select(records, collection=collection, n=n, double=double, seed=seed, source=source,
-                       name=out.stem, rule=Rule(min_words=min_words, max_words=max_words))
+                       name=out.stem, rule=Rule(min_words=min_words, max_words=max_words), earlier=earlier, query=query)
     write_selection(selection, out)
-    table = Table("outlet", "label", "eligible", "selected", "double", title=f"{out} ({collection}, seed {seed})")
+    hit_columns = ("eligible_query_hits", "selected_query_hits") if query is not None else ()
+    table = Table("outlet", "label", "eligible", "selected", "double", *hit_columns,
+                  title=f"{out} ({collection}, seed {seed})")
     for s in selection.strata:
-        table.add_row(s["outlet"], s["label"], str(s["eligible"]), str(s["selected"]), str(s["double"]))
+        table.add_row(s["outlet"], s["label"], str(s["eligible"]), str(s["selected"]), str(s["double"]),
+                      *(str(s[c]) for c in hit_columns))
     console.print(table)
     excluded = ", ".join(f"{k} {v}" for k, v in selection.population["excluded"].items())
     console.print(f"{len(selection.selected)} selected ({len(selection.double_ids)} double) from "
