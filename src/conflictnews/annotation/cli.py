@@ -42,6 +42,7 @@ from conflictnews.annotation.render import (
     splice_tables,
     write_rendered,
 )
+from conflictnews.annotation.packet_cli import register as register_packets
 from conflictnews.annotation.review_cli import register
 from conflictnews.corpus.hydrate import TextCache
 from conflictnews.corpus.records import Article
@@ -486,3 +487,4 @@ def render_command(
 
 
 register(app)
+register_packets(app)

@@ -300,6 +300,33 @@ def existing_tasks(client: LabelStudio, project_id: int) -> dict[str, list[TaskR
     return tasks
 
 
+def annotators_of_passes(
+    conn: Connection, title: str, article_ids: list[str], *, skip_pass: int
+) -> dict[str, set[str]]:
+    """E-mails of who annotated each article in the pass projects of `title` other than `skip_pass`.
+
+    What `annotate packet-submit` checks so an annotator never makes two passes of one article.
+    """
+    wanted = set(article_ids)
+    found: dict[str, set[str]] = {article_id: set() for article_id in article_ids}
+    client = connect(conn)
+    with api_errors(conn, "read the pass projects"):
+        emails = {int(u.id): (u.email or "").lower() for u in client.users.list()}
+        for annotation_pass, project in pass_projects(client, title):
+            if annotation_pass == skip_pass:
+                continue
+            for task in client.tasks.list(project=project.id, fields="all", page_size=500):
+                article_id = str((task.data or {}).get("article_id"))
+                if article_id not in wanted:
+                    continue
+                for annotation in task.annotations or []:
+                    user = annotation.get("completed_by")
+                    user_id = user.get("id") if isinstance(user, dict) else user
+                    if user_id is not None:
+                        found[article_id].add(emails.get(int(user_id), str(user_id)))
+    return found
+
+
 def task_data(article: Article) -> dict[str, str]:
     return {
         "text": article.require_text(),
