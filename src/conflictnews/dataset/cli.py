@@ -142,3 +142,8 @@ def import_conll_command(
     for name, (scheme, converted) in report.conversions.items():
         if scheme != "IOB2":
             console.print(f"{name}: {scheme} tags, {converted} sentence(s) converted to IOB2", soft_wrap=True)
+
+
+from conflictnews.dataset.split_cli import register as _register_split  # noqa: E402 (the command group is complete only here)
+
+_register_split(app)
