@@ -3,6 +3,7 @@ reproduced from the committed stand-off records (no CSV needed: word counts are 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from fractions import Fraction
@@ -114,3 +115,81 @@ def test_cli_select_pins_the_csv(project_copy, fakes_csv, tmp_path, monkeypatch)
     result = CliRunner().invoke(app, [*args, "--csv", str(fakes_csv)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == PILOT.read_bytes()
+
+
+# --- expansion-v0.3.0: earlier selections excluded, a recorded keyword query oversampled -------
+
+EXPANSION = REPO_ROOT / "corpus" / "selections" / "expansion-v0.3.0.json"
+QUERY = REPO_ROOT / "corpus" / "selections" / "queries" / "undercovered-events-v1.toml"
+
+
+@pytest.fixture(scope="module")
+def hydrated_records(hydrated_repo):
+    from conflictnews.corpus.hydrate import TextCache
+
+    return load_articles(hydrated_repo.articles, hydrate_from=TextCache.for_project(hydrated_repo.root))
+
+
+def _expansion(records, query, seed=30):
+    from conflictnews.corpus.selection import selection_ids
+
+    expansion = json.loads(EXPANSION.read_text(encoding="utf-8"))
+    return select(records, collection="fa-kes", n=299, double=0, seed=seed, source=expansion["source"],
+                  name="expansion-v0.3.0", earlier={"pilot-v0.2.0": selection_ids(PILOT)}, query=query)
+
+
+def test_committed_expansion_is_reproduced_and_adds_only_new_articles(hydrated_records) -> None:
+    from conflictnews.corpus.selection import read_query
+
+    selection = _expansion(hydrated_records, read_query(QUERY))
+    assert canonical_json(selection.as_json()) == EXPANSION.read_text(encoding="utf-8")
+    pilot_ids = {e["id"] for e in json.loads(PILOT.read_text())["articles"]}
+    assert not pilot_ids & {c.id for c in selection.selected}
+    assert selection.population["excluded"]["earlier_selection"] == 100
+    assert selection.as_json()["rule"]["oversample"]["sha256"] == hashlib.sha256(QUERY.read_bytes()).hexdigest()
+
+
+def test_the_query_oversamples_matching_articles_within_strata(hydrated_records) -> None:
+    """Over 20 seeds, a matching article is drawn about `weight` times as often (odds) as a non-matching one,
+    while the per-stratum allocation stays the same as without the query."""
+    from conflictnews.corpus.selection import read_query
+
+    query = read_query(QUERY)
+    with_query, without = Counter(), Counter()
+    texts = {r.id: r.text for r in hydrated_records}
+    pool = None
+    for seed in range(20):
+        chosen = _expansion(hydrated_records, query, seed)
+        plain = _expansion(hydrated_records, None, seed)
+        assert Counter(c.stratum for c in chosen.selected) == Counter(c.stratum for c in plain.selected)
+        hits = {c.id for c in chosen.selected if c.hits}
+        with_query["hit"] += len(hits)
+        with_query["all"] += len(chosen.selected)
+        pool = pool or [c for c in candidates(hydrated_records, "fa-kes", Rule(), query=query,
+                                              excluded_ids=frozenset(e["id"] for e in json.loads(PILOT.read_text())["articles"]))[0]]
+        without["hit"] += sum(1 for c in plain.selected if query.hits(texts[c.id]))
+    share_pool = sum(1 for c in pool if c.hits) / len(pool)
+    assert with_query["hit"] / with_query["all"] > share_pool + 0.05  # oversampled
+    assert abs(without["hit"] / with_query["all"] - share_pool) < 0.04  # unweighted draw: the pool's share
+
+
+def test_bad_query_files_are_refused(tmp_path) -> None:
+    from conflictnews.corpus.selection import read_query
+
+    bad = tmp_path / "q.toml"
+    bad.write_text('name = "q"\nweight = 3\n[[group]]\nname = "x"\nsub_types = ["RIOTING"]\npattern = "riot"\n')
+    with pytest.raises(ConflictNewsError, match=r"q.toml: group 'x' names unknown sub-type\(s\) \['RIOTING'\]"):
+        read_query(bad)
+    bad.write_text('name = "q"\nweight = 1\n[[group]]\nname = "x"\npattern = "riot"\n')
+    with pytest.raises(ConflictNewsError, match="weight > 1"):
+        read_query(bad)
+    bad.write_text('name = "q"\nweight = 2\n[[group]]\nname = "x"\npattern = "(riot"\n')
+    with pytest.raises(ConflictNewsError, match="bad pattern"):
+        read_query(bad)
+
+
+def test_a_query_needs_hydrated_texts(records) -> None:
+    from conflictnews.corpus.selection import read_query
+
+    with pytest.raises(ConflictNewsError, match="no text to match the query"):
+        candidates(records, "fa-kes", Rule(), query=read_query(QUERY))
