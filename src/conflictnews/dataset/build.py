@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -73,10 +73,12 @@ from conflictnews.dataset.semver import parse_version
 from conflictnews.dataset.splits import (
     MIN_ARTICLES_FOR_HASH_SPLIT,
     SPLIT_PROPORTIONS,
+    DESIGNED,
     SPLIT_SALT,
     SplitMode,
     split_mode,
 )
+from conflictnews.dataset.split_file import SPLIT_FILE, designed_assignment
 from conflictnews.dataset.stats import (
     CorpusStats,
     article_counts,
@@ -142,6 +144,7 @@ class BuildPlan:
     skip_unhydrated: bool
     guidelines_version: str | None  # None: a release from before GUIDELINES_PINNED_FROM
     existing: tuple[tuple[Path, ReleaseManifest], ...]  # manifests of this version the build must reproduce
+    split_file_sha256: str | None = None  # designed split mode: the split file read
 
 
 def plan_build(
@@ -166,8 +169,20 @@ def plan_build(
     _refuse_foreign_folder(out)
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(inputs.jobs) >= PARALLEL_FROM else 1
-    return BuildPlan(paths, version, out, inputs, split_mode(len(inputs.jobs)), workers, chunk_size,
-                     allow_unannotated, skip_unhydrated, guidelines_version, existing)
+    mode = split_mode(len(inputs.jobs), version, (paths.root / SPLIT_FILE).is_file())
+    split_file_sha256 = None
+    if mode == DESIGNED:
+        inputs, split_file_sha256 = _with_designed_splits(paths, inputs)
+    return BuildPlan(paths, version, out, inputs, mode, workers, chunk_size,
+                     allow_unannotated, skip_unhydrated, guidelines_version, existing, split_file_sha256)
+
+
+def _with_designed_splits(paths: ProjectPaths, inputs: Inputs) -> tuple[Inputs, str]:
+    """Each job with its split from corpus/splits/splits.json (checked: split_file.designed_assignment)."""
+    ids = [job.article_file.stem for job in inputs.jobs]
+    assignment, sha256 = designed_assignment(paths.root, paths.releases, paths.annotations, ids)
+    jobs = [replace(job, split=assignment[job.article_file.stem]) for job in inputs.jobs]
+    return replace(inputs, jobs=jobs), sha256
 
 
 @dataclass
@@ -286,7 +301,7 @@ def release_manifest(plan: BuildPlan, converted: Converted) -> ReleaseManifest:
                              skip_unhydrated=True if plan.skip_unhydrated else None),
         excluded_articles=plan.inputs.unannotated if plan.allow_unannotated else [],
         excluded_unhydrated=plan.inputs.unhydrated if plan.skip_unhydrated else None,
-        splits=split_record(plan.mode, {a.id: a.split for a in articles}),
+        splits=split_record(plan.mode, {a.id: a.split for a in articles}, plan.split_file_sha256),
         configs=converted.configs,
         label_counts=label_count_table(converted.label_counts),
         stance_coverage=StanceCoverage(annotated=converted.annotated, in_stance_config=converted.labelled,
@@ -296,8 +311,11 @@ def release_manifest(plan: BuildPlan, converted: Converted) -> ReleaseManifest:
     )
 
 
-def split_record(mode: str, articles: Mapping[str, Any]) -> SplitsRecord:
-    """The manifest's `splits`: the rule's constants and each article's assignment."""
+def split_record(mode: str, articles: Mapping[str, Any], split_file_sha256: str | None = None) -> SplitsRecord:
+    """The manifest's `splits`: the rule's constants (or the split file read) and each article's assignment."""
+    if mode == DESIGNED:
+        return SplitsRecord(mode=mode, split_file=SPLIT_FILE.as_posix(), split_file_sha256=split_file_sha256,
+                            articles=dict(articles))
     return SplitsRecord(mode=mode, proportions=SPLIT_PROPORTIONS, min_articles_for_article_mode=MIN_ARTICLES_FOR_HASH_SPLIT,
                         salt=SPLIT_SALT, articles=dict(articles))
 

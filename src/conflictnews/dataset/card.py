@@ -24,7 +24,7 @@ from conflictnews.annotation import scheme
 from conflictnews.annotation.render import render_label_tables
 from conflictnews.dataset import features as F
 from conflictnews.dataset.manifest import ManifestBase, ReleaseManifest
-from conflictnews.dataset.splits import PARAGRAPH_BLOCKS
+from conflictnews.dataset.splits import DESIGNED, PARAGRAPH_BLOCKS
 from conflictnews.markdown import block_markers, splice_block  # noqa: F401  (re-exported)
 
 BASELINES_BLOCK = "baselines"
@@ -185,8 +185,11 @@ def render_card(ctx: CardContext) -> str:
         n_tokens=f"{ctx.tokens:,}",
         fallback=splits_info.mode == PARAGRAPH_BLOCKS,
         min_articles=splits_info.min_articles_for_article_mode,
-        proportions="/".join(f"{round(p * 100)}" for p in splits_info.proportions.values())
-        + " " + "/".join(splits_info.proportions),
+        designed=splits_info.mode == DESIGNED,
+        split_file=splits_info.split_file,
+        split_file_sha256=splits_info.split_file_sha256 or "",
+        proportions="/".join(f"{round(p * 100)}" for p in (splits_info.proportions or {}).values())
+        + " " + "/".join(splits_info.proportions or {}),
         salt=splits_info.salt,
         stance_classes=", ".join(f"`{c}`" for c in scheme.stance_classes()),
         stance_none=scheme.STANCE_NONE,

@@ -51,6 +51,7 @@ class ArticleJob:
     article_file: Path
     gold_file: Path
     cache_root: Path | None = None  # stand-off record: its text comes from this text cache
+    split: str | None = None  # designed split mode: the article's split in corpus/splits/splits.json
 
 
 @dataclass
@@ -119,7 +120,7 @@ def _convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
     sink = RowSink()
     infos = []
     for (job, article, gold), sentences in zip(loaded, all_sentences):
-        split = assign_article(article.id, article.paragraphs, mode)
+        split = assign_article(article.id, article.paragraphs, mode, job.split)
         add_article_rows(sink, article, gold, sentences, split, job.gold_file)
         infos.append(
             ArticleInfo(

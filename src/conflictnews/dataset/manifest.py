@@ -74,10 +74,15 @@ class BuildOptions(_Record):
 
 
 class SplitsRecord(_Record):
+    """`splits`: the mode and each article's split. Hash modes record their proportions and salt; the
+    designed mode (from 0.3.0) records the SHA-256 of the split file it read instead."""
+
     mode: str
-    proportions: dict[str, float]
-    min_articles_for_article_mode: int
-    salt: str
+    proportions: dict[str, float] | None = None
+    min_articles_for_article_mode: int | None = None
+    salt: str | None = None
+    split_file: str | None = None
+    split_file_sha256: str | None = None
     articles: dict[str, ArticleSplitRecord]
 
 

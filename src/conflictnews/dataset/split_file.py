@@ -99,3 +99,71 @@ def check_known(path: Path, split_file: SplitFile, known_ids: Iterable[str]) -> 
     if unknown:
         raise ConflictNewsError(f"{path}: {len(unknown)} unknown article id(s) (not in corpus/articles): "
                                 + ", ".join(unknown[:10]))
+
+
+# --- what a designed-split build checks ---------------------------------------------------------
+
+DOUBLE_ANNOTATED_SPLITS = ("test", "validation")
+
+
+def published_assignments(releases: Path) -> list[tuple[str, dict[str, str]]]:
+    """(release, article -> split) of every committed release whose articles are whole (not paragraph blocks)."""
+    found = []
+    for manifest_path in sorted(releases.glob("*/MANIFEST.json")):
+        splits = read_json(manifest_path).get("splits", {}).get("articles", {})
+        whole = {article_id: split for article_id, split in splits.items() if isinstance(split, str)}
+        if whole:
+            found.append((f"release {manifest_path.parent.name}", whole))
+    return found
+
+
+def independent_passes(annotations_dir: Path, article_id: str) -> dict[int, list[str]]:
+    """Annotators of each independent pass of an article (records with an `annotation_pass`)."""
+    from conflictnews.annotation.records import load_annotation
+
+    passes: dict[int, list[str]] = {}
+    folder = annotations_dir / article_id
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        record = load_annotation(path)
+        if record.status == "completed" and record.provenance.annotation_pass is not None:
+            passes.setdefault(record.provenance.annotation_pass, []).append(record.annotator)
+    return passes
+
+
+def single_annotated(annotations_dir: Path, assignment: Mapping[str, str], article_ids: Iterable[str]) -> list[str]:
+    """Test/validation articles among `article_ids` without two passes by two different annotators."""
+    missing = []
+    for article_id in sorted(article_ids):
+        if assignment.get(article_id) not in DOUBLE_ANNOTATED_SPLITS:
+            continue
+        passes = independent_passes(annotations_dir, article_id)
+        annotators = {a for names in passes.values() for a in names}
+        if len(passes) < 2 or len(annotators) < 2:
+            missing.append(f"{article_id} ({assignment[article_id]}): passes "
+                           + (", ".join(f"{k}: {', '.join(v)}" for k, v in sorted(passes.items())) or "none"))
+    return missing
+
+
+def designed_assignment(root: Path, releases: Path, annotations_dir: Path, article_ids: Iterable[str]) -> tuple[dict[str, str], str]:
+    """The split of each article to build, and the split file's SHA-256, after every check.
+
+    Refused (nothing is built), naming the file and articles: a malformed file, an id not in the
+    corpus, an article a committed release put elsewhere, an article to build the file does not
+    assign, a test or validation article with a single independent annotation.
+    """
+    from conflictnews.io import sha256_file
+
+    path = root / SPLIT_FILE
+    split_file = read_split_file(path)
+    check_known(path, split_file, (p.stem for p in (root / "corpus" / "articles").glob("*.json")))
+    check_append_only(path, split_file, published_assignments(releases))
+    ids = sorted(article_ids)
+    unassigned = [article_id for article_id in ids if article_id not in split_file.articles]
+    if unassigned:
+        raise ConflictNewsError(f"{path}: {len(unassigned)} article(s) to build have no split: {', '.join(unassigned[:10])}; "
+                                "add them with `conflictnews dataset split --selection FILE ...`")
+    single = single_annotated(annotations_dir, split_file.articles, ids)
+    if single:
+        raise ConflictNewsError(f"{len(single)} test/validation article(s) have fewer than two independent annotations "
+                                "(two passes by two annotators, corpus/annotations/<id>/):\n  " + "\n  ".join(single))
+    return {article_id: split_file.articles[article_id] for article_id in ids}, sha256_file(path)

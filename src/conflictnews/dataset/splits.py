@@ -1,4 +1,8 @@
-"""Train/validation/test assignment: per article by hash, or paragraph blocks while the corpus is small.
+"""Train/validation/test assignment: designed (from 0.3.0), per article by hash, or paragraph blocks.
+
+Designed mode (releases from DESIGNED_SPLIT_FROM on, in a project with a split file): an article's split is what the committed,
+append-only split file corpus/splits/splits.json says (dataset/split_file.py, rule in
+dataset/split_design.py); the build refuses an article the file does not assign.
 
 Article mode (the normal case, >= MIN_ARTICLES_FOR_HASH_SPLIT articles): an article's split is a
 pure function of its id: the first 64 bits of SHA-256(SPLIT_SALT + ":" + id), read as a fraction
@@ -27,9 +31,11 @@ SPLIT_PROPORTIONS: dict[str, float] = {"train": 0.8, "validation": 0.1, "test": 
 MIN_ARTICLES_FOR_HASH_SPLIT = 10
 SPLIT_SALT = "conflictnews-split-v1"
 
-SplitMode = Literal["article-hash", "paragraph-blocks"]
+SplitMode = Literal["article-hash", "paragraph-blocks", "designed"]
 ARTICLE_HASH: SplitMode = "article-hash"
 PARAGRAPH_BLOCKS: SplitMode = "paragraph-blocks"
+DESIGNED: SplitMode = "designed"
+DESIGNED_SPLIT_FROM = "0.3.0"  # first release whose split comes from corpus/splits/splits.json
 
 assert tuple(SPLIT_PROPORTIONS) == SPLITS and abs(sum(SPLIT_PROPORTIONS.values()) - 1.0) < 1e-9
 
@@ -65,7 +71,16 @@ class ArticleSplit:
         return {b.split: [b.first_paragraph, b.end_paragraph] for b in self.blocks}
 
 
-def split_mode(n_articles: int) -> SplitMode:
+def split_mode(n_articles: int, version: str | None = None, has_split_file: bool = False) -> SplitMode:
+    """The split mode of a release of `version` with `n_articles` articles.
+
+    Designed from DESIGNED_SPLIT_FROM on in a project that has a split file (the real corpus
+    commits one; a rebuild without it would not match the committed manifest and is refused).
+    """
+    from conflictnews.dataset.semver import SemVer
+
+    if has_split_file and version is not None and SemVer.parse(version) >= SemVer.parse(DESIGNED_SPLIT_FROM):
+        return DESIGNED
     return ARTICLE_HASH if n_articles >= MIN_ARTICLES_FOR_HASH_SPLIT else PARAGRAPH_BLOCKS
 
 
@@ -113,9 +128,18 @@ def paragraph_block_sizes(paragraphs: Sequence[tuple[int, int]]) -> list[int]:
     return [end - start for start, end in zip([0, *ends[:-1]], ends)]
 
 
-def assign_article(article_id: str, paragraphs: Sequence[tuple[int, int]], mode: SplitMode) -> ArticleSplit:
-    """Blocks of one article; `paragraphs` are its (start, end) paragraph offsets."""
+def assign_article(
+    article_id: str, paragraphs: Sequence[tuple[int, int]], mode: SplitMode, designed: str | None = None
+) -> ArticleSplit:
+    """Blocks of one article; `paragraphs` are its (start, end) paragraph offsets.
+
+    `designed` is the article's split in the split file (designed mode only).
+    """
     n = len(paragraphs)
+    if mode == DESIGNED:
+        if designed not in SPLITS:
+            raise ValueError(f"article {article_id}: designed split mode needs its split, got {designed!r}")
+        return ArticleSplit(article_id, (Block(designed, 0, n, 0, paragraphs[-1][1]),))
     if mode == ARTICLE_HASH:
         block = Block(hash_split(article_id), 0, n, 0, paragraphs[-1][1])
         return ArticleSplit(article_id, (block,))

@@ -1,0 +1,135 @@
+"""The designed, frozen split (corpus/splits/splits.json): the committed file, its rule, the CLI, the build."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conflictnews.annotation.records import load_annotation, load_gold, write_record
+from conflictnews.dataset.split_design import SplitCandidate, design_split
+from conflictnews.dataset.split_file import (
+    SPLIT_FILE,
+    SplitFile,
+    check_append_only,
+    published_assignments,
+    read_split_file,
+)
+from conflictnews.dataset.splits import ARTICLE_HASH, DESIGNED, split_mode
+from conflictnews.io import ConflictNewsError
+from tests.conftest import REPO_ROOT, copy_project, run_cli
+
+COMMITTED = REPO_ROOT / SPLIT_FILE
+EXPANSION = REPO_ROOT / "corpus" / "selections" / "expansion-v0.3.0.json"
+
+
+@pytest.fixture(scope="module")
+def committed() -> SplitFile:
+    return read_split_file(COMMITTED)
+
+
+def test_committed_file_keeps_every_published_split_and_meets_the_size_targets(committed) -> None:
+    manifest = json.loads((REPO_ROOT / "corpus" / "releases" / "0.2.1" / "MANIFEST.json").read_text())
+    assert {a: s for a, s in committed.articles.items() if a in manifest["splits"]["articles"]} == manifest["splits"]["articles"]
+    check_append_only(COMMITTED, committed, published_assignments(REPO_ROOT / "corpus" / "releases"))
+    counts = committed.counts()
+    assert counts["test"] >= 80 and counts["validation"] >= 40  # issue 12's targets
+    assert set(committed.articles) <= {p.stem for p in (REPO_ROOT / "corpus" / "articles").glob("*.json")}
+    assert [b.name for b in committed.batches] == ["existing", "expansion-v0.3.0"]
+
+
+def test_the_rule_reproduces_the_committed_expansion_batch(committed) -> None:
+    batch = committed.batches[1]
+    selection = json.loads(EXPANSION.read_text())
+    articles = {p.stem: json.loads(p.read_text())["source"] for p in (REPO_ROOT / "corpus" / "articles").glob("*.json")}
+    candidates = []
+    for entry in selection["articles"]:
+        record = load_annotation(REPO_ROOT / "corpus" / "preannotations" / f"{entry['id']}.json")
+        candidates.append(SplitCandidate(entry["id"], articles[entry["id"]], frozenset(s.label for s in record.events)))
+    again = design_split(candidates, test=batch.inputs["test"], validation=batch.inputs["validation"],
+                         seed=batch.inputs["seed"])
+    assert again == {a: s for a, s in committed.articles.items() if a in again}
+    assert Counter(again.values()) == Counter(batch.counts)
+    test_outlets = {articles[a] for a, s in again.items() if s == "test"}
+    assert test_outlets == {articles[a] for a in again}  # every outlet of the batch is in test
+
+
+def test_design_is_seeded_and_covers_rare_sub_types() -> None:
+    """Synthetic candidates: 2 outlets, one rare sub-type; the greedy puts the rare ones in test first."""
+    candidates = [SplitCandidate(f"a{i:02d}", "x" if i % 2 else "y", frozenset({"ARMED_CLASH"})) for i in range(20)]
+    candidates += [SplitCandidate("rare1", "x", frozenset({"ARRESTS"})), SplitCandidate("rare2", "y", frozenset({"ARRESTS"}))]
+    one = design_split(candidates, test=4, validation=4, seed=1)
+    assert one == design_split(list(reversed(candidates)), test=4, validation=4, seed=1)
+    assert one["rare1"] == "test" or one["rare2"] == "test"
+    assert Counter(one.values()) == {"test": 4, "validation": 4, "train": 14}
+    assert design_split(candidates, test=4, validation=4, seed=2) != one
+    with pytest.raises(ConflictNewsError, match="cannot place 20 test"):
+        design_split(candidates, test=20, validation=4, seed=1)
+
+
+def test_split_mode_is_designed_only_from_0_3_0_with_a_split_file() -> None:
+    assert split_mode(400, "0.3.0", has_split_file=True) == DESIGNED
+    assert split_mode(400, "0.2.1", has_split_file=True) == ARTICLE_HASH
+    assert split_mode(400, "0.3.0", has_split_file=False) == ARTICLE_HASH
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    return copy_project(tmp_path / "project")
+
+
+def test_cli_refuses_a_second_batch_of_the_same_articles(project) -> None:
+    result = run_cli(["dataset", "split", "--selection", str(EXPANSION), "--test", "80", "--validation", "28",
+                      "--seed", "30"], project.root)
+    assert result.returncode != 0 and "every article is already in" in result.stderr + result.stdout
+
+
+def test_a_moved_or_unknown_article_is_refused_by_name_and_nothing_is_built(project) -> None:
+    path = project.root / SPLIT_FILE
+    data = json.loads(path.read_text())
+    test_article = next(a for a, s in data["articles"].items() if s == "test" and a in
+                        json.loads((project.releases / "0.2.1" / "MANIFEST.json").read_text())["splits"]["articles"])
+    data["articles"][test_article] = "train"
+    path.write_text(json.dumps(data))
+    result = run_cli(["dataset", "build", "--version", "0.3.0", "--skip-unhydrated"], project.root)
+    assert result.returncode != 0
+    assert f"{test_article}: moved from test to train" in result.stderr + result.stdout
+    assert str(path) in result.stderr + result.stdout
+    assert not (project.releases / "0.3.0").exists()
+    data["articles"][test_article] = "test"
+    data["articles"]["ffffffffffffffff"] = "train"
+    path.write_text(json.dumps(data))
+    result = run_cli(["dataset", "build", "--version", "0.3.0", "--skip-unhydrated"], project.root)
+    assert result.returncode != 0 and "unknown article id(s)" in result.stderr + result.stdout
+    assert "ffffffffffffffff" in result.stderr + result.stdout and not (project.releases / "0.3.0").exists()
+
+
+def test_designed_build_needs_two_independent_passes_on_test_and_validation(hydrated_repo, tmp_path) -> None:
+    """A 0.3.0 build of the committed gold: refused while test/validation articles have one pass; with a
+    (synthetic, labelled) second pass for each, the build takes its splits from the file."""
+    from conflictnews.dataset.build import build_release
+
+    paths = copy_project(tmp_path / "p")
+    shutil.copytree(hydrated_repo.root / "corpus" / "cache", paths.root / "corpus" / "cache")
+    split_file = read_split_file(paths.root / SPLIT_FILE)
+    gold_ids = sorted(p.stem for p in paths.gold.glob("*.json"))
+    held_out = [a for a in gold_ids if split_file.articles.get(a) in ("test", "validation")]
+    with pytest.raises(ConflictNewsError, match="test/validation article\\(s\\) have fewer than two independent") as error:
+        build_release(paths, "0.3.0")
+    single = [a for a in held_out if a in str(error.value)]
+    assert single and not (paths.releases / "0.3.0").exists()
+    for article_id in single:  # SYNTHETIC second pass: the gold, as another annotator's pass 2
+        gold = load_gold(paths.gold / f"{article_id}.json")
+        record = load_annotation(next((paths.annotations / article_id).glob("*.json")))
+        second = record.model_copy(update={
+            "annotator": "synthetic-pass-2@conflictnews.test", "entities": gold.entities, "events": gold.events,
+            "stances": gold.stances, "provenance": record.provenance.model_copy(update={"annotation_pass": 2})})
+        write_record(paths.annotations / article_id / "synthetic-pass-2_at_conflictnews.test.json", second)
+    report = build_release(paths, "0.3.0")
+    assert report.manifest.splits.mode == DESIGNED
+    assert report.manifest.splits.articles == {a: split_file.articles[a] for a in gold_ids}
+    assert report.manifest.splits.split_file_sha256 is not None
+    assert "Mode: designed, frozen" in (report.out / "README.md").read_text()
