@@ -371,8 +371,33 @@ def lint_command(
                   "outside the allowlist")
 
 
+def ceiling_command(
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report (JSON) here.")] = None,
+) -> None:
+    """The annotator ceiling: each independent pass scored against the adjudicated gold, per benchmark task."""
+    from conflictnews.annotation.ceiling import compute_ceiling, independent_passes
+    from conflictnews.annotation.records import load_gold_records
+    from conflictnews.annotation.scheme import GUIDELINES_VERSION
+    from conflictnews.io import write_json
+
+    console = _console()
+    paths = ProjectPaths.discover()
+    gold = {a: g for a, g in load_gold_records(paths.gold).items() if g.guidelines_version == GUIDELINES_VERSION}
+    passes = independent_passes(_annotations(paths, None), AgreementScope.load(paths.annotation_dir / "agreement.toml"))
+    report = compute_ceiling(paths, gold, passes)
+    table = Table("pass", "annotators", "articles", *report.ceiling, title=f"annotator ceiling, {len(report.articles)} article(s)")
+    for p in report.passes:
+        table.add_row(str(p.annotation_pass), ", ".join(p.annotators), str(p.articles),
+                      *(f"{p.scores[t] * 100:.1f}" for t in report.ceiling))
+    table.add_row("ceiling (mean)", "", "", *(f"{v * 100:.1f}" for v in report.ceiling.values()))
+    console.print(table)
+    if json_out is not None:
+        write_json(json_out, report.as_json())
+
+
 def register(app: typer.Typer) -> None:
-    """Add `agreement`, `adjudicate` and `lint` to the `conflictnews annotate` command group."""
+    """Add `agreement`, `ceiling`, `adjudicate` and `lint` to the `conflictnews annotate` command group."""
     app.command("agreement")(agreement)
+    app.command("ceiling")(ceiling_command)
     app.command("adjudicate")(adjudicate_command)
     app.command("lint")(lint_command)
