@@ -46,6 +46,24 @@ def test_scope_compares_one_record_per_blind_pass(tmp_path: Path) -> None:
     assert "share 1 region id(s)" in reasons[("x4", None)]
 
 
+def test_a_revision_replaces_the_record_it_revises_in_its_pass() -> None:
+    """The 80 pilot articles revised to guidelines 1.1: the reviser's record (pass 1) revises annotator A's
+    (pass 1); with a blind pass 2, the revision and the blind pass are compared (synthetic records)."""
+    original = _record("y1", "a", 1)
+    revision = _record("y1", "reviser", 1).model_copy(
+        update={"provenance": Provenance(annotation_pass=1, revises="a")})
+    blind = _record("y1", "blind", 2)
+    scope = AgreementScope()
+    kept = scope.apply({"y1": [original, revision, blind]})
+    assert [r.annotator for r in kept["y1"]] == ["reviser", "blind"]
+    reasons = {(e.article_id, e.annotator): e.reason for e in scope.exclusions({"y1": [original, revision, blind]})}
+    assert reasons == {("y1", "a"): "revised by reviser in the same pass (the revision counts)"}
+    assert scope.apply({"y1": [original, revision]}) == {}  # one pass: nothing to compare
+    committed = load_annotations(REPO_ROOT / "corpus" / "annotations")
+    revisions = [r for records in committed.values() for r in records if r.provenance.revises]
+    assert len(revisions) == 80 and {r.provenance.revises for r in revisions} == {"annotator-a@conflictnews.invalid"}
+
+
 def test_old_toml_key_and_bad_toml_are_clear_errors(tmp_path: Path) -> None:
     assert AgreementScope.load(tmp_path / "absent.toml") == AgreementScope()
     bad = tmp_path / "agreement.toml"

@@ -519,11 +519,18 @@ def independence_exclusions(records: Sequence[AnnotationRecord]) -> list[Exclude
     Independence is read from each record: `provenance.annotation_pass` names the blind pass
     (its own Label Studio project) the annotation was made in. A record without a pass (a
     reviewer, the adjudicator) is not independent, and neither are two records of the same
-    pass (one project: their annotators could see each other's work).
+    pass (one project: their annotators could see each other's work), except that a record
+    another record of its pass revises (`provenance.revises`) is replaced by that revision.
     """
     by_pass: dict[int, list[AnnotationRecord]] = {}
     out = []
+    revised = {(r.provenance.annotation_pass, r.provenance.revises): r.annotator for r in records if r.provenance.revises}
     for record in records:
+        reviser = revised.get((record.provenance.annotation_pass, record.annotator))
+        if reviser is not None:
+            out.append(Excluded(article_id=record.article_id, annotator=record.annotator,
+                                reason=f"revised by {reviser} in the same pass (the revision counts)"))
+            continue
         k = record.provenance.annotation_pass
         if k is None:
             out.append(Excluded(article_id=record.article_id, annotator=record.annotator,

@@ -66,6 +66,9 @@ class Provenance(BaseModel):
     # (a reviewer, or a record pulled before passes existed).
     annotation_pass: int | None = Field(default=None, ge=1)
     project_title: str | None = None
+    # A revision of another annotator's record of the same pass (e.g. a guidelines revision): the
+    # annotator whose record this one supersedes. Agreement counts the revision, not both.
+    revises: str | None = None
 
 
 class AnnotationRecord(BaseModel):
