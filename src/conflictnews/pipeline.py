@@ -6,6 +6,7 @@ visible in one place:
 corpus  -> check every article and gold record (text hashes, offsets)
 dataset -> rebuild the newest committed release; it must match its committed MANIFEST.json
 train   -> train and evaluate every baseline config in models/configs/ on that release
+sizing  -> the test split's 95% CI half-widths of the classical baselines against their targets
 results -> regenerate the results table in README.md and in the release's dataset card
 
 `reproduce --check` runs the same corpus, dataset and train steps, trains into a scratch folder and
@@ -123,6 +124,48 @@ def train_baselines(ctx: Context) -> str:
     return f"{len(selected)} baseline config(s) trained and evaluated"
 
 
+# Issue 12: the test split is sized by measurement. A split can rank models on a task when the
+# classical baseline's 95% article-bootstrap CI on test is at most this wide on either side.
+CI_HALF_WIDTH_TARGETS: dict[str, float] = {"entities": 0.03, "triggers": 0.06, "event_types": 0.06, "stance": 0.08}
+SIZED_FAMILY = "classical"
+
+
+@dataclass(frozen=True)
+class Sizing:
+    task: str
+    name: str
+    half_width: float
+    target: float
+
+    @property
+    def met(self) -> bool:
+        return self.half_width <= self.target + 1e-12
+
+
+def split_sizing(results: list[RunResult]) -> list[Sizing]:
+    """Half-width of the test CI of each classical baseline, with its task's target."""
+    return [
+        Sizing(r.task, r.name, (r.summary.ci[1] - r.summary.ci[0]) / 2, CI_HALF_WIDTH_TARGETS[r.task])
+        for r in sorted(results, key=lambda r: (r.task, r.name))
+        if r.family == SIZED_FAMILY and r.task in CI_HALF_WIDTH_TARGETS
+    ]
+
+
+def report_sizing(ctx: Context) -> str:
+    sizing = split_sizing(ctx.results)
+    if not sizing:
+        return "no classical baseline trained in this run: not measured"
+    table = Table("task", "classical baseline", "95% CI half-width", "target", "met",
+                  title=f"test split sizing, release {ctx.version}")
+    for s in sizing:
+        table.add_row(s.task, s.name, f"{s.half_width * 100:.1f}", f"<= {s.target * 100:.0f}", "yes" if s.met else "NO")
+    console.print(table)
+    met = sum(s.met for s in sizing)
+    return f"{met} of {len(sizing)} CI half-width target(s) met" + (
+        "" if met == len(sizing) else ": " + ", ".join(f"{s.task} {s.half_width * 100:.1f} > {s.target * 100:.0f}"
+                                                      for s in sizing if not s.met))
+
+
 def committed_results_version(paths: ProjectPaths) -> str | None:
     """The release the committed results are for (what `--check` rebuilds by default), or None."""
     from conflictnews.models.report import load_results
@@ -166,6 +209,7 @@ STEPS: tuple[Step, ...] = (
     Step("corpus", "corpus/articles, corpus/gold", "-", check_corpus),
     Step("dataset", "corpus/*, DATASHEET.md, corpus/releases/<v>/MANIFEST.json", "corpus/releases/<v>/", build_dataset),
     Step("train", "models/configs/**/*.toml, corpus/releases/<v>/", "models/results/, models/cards/", train_baselines),
+    Step("sizing", "the trained classical baselines' test CIs", "-", report_sizing),
     Step("results", "models/results/", "README.md, corpus/releases/<v>/README.md", write_results_table),
 )
 CHECK_STEPS: tuple[Step, ...] = (
