@@ -133,3 +133,25 @@ def test_designed_build_needs_two_independent_passes_on_test_and_validation(hydr
     assert report.manifest.splits.articles == {a: split_file.articles[a] for a in gold_ids}
     assert report.manifest.splits.split_file_sha256 is not None
     assert "Mode: designed, frozen" in (report.out / "README.md").read_text()
+
+
+def test_a_gold_record_that_fails_the_lint_is_refused_by_file_and_nothing_is_built(tmp_path) -> None:
+    """From 0.3.0 on the build lints the gold: the seed gold with one self-stance (two mentions of the same actor)."""
+    from conflictnews.annotation.records import Stance, write_record
+    from conflictnews.dataset.build import build_release
+    from tests.conftest import SEED_ID
+
+    paths = copy_project(tmp_path / "p")
+    gold_file = paths.gold / f"{SEED_ID}.json"
+    gold = load_gold(gold_file)
+    by_text: dict[str, list] = {}
+    for span in gold.entities:
+        if span.label == "ARMED_GROUP":
+            by_text.setdefault(span.text, []).append(span)
+    first, second = next(spans for spans in by_text.values() if len(spans) > 1)[:2]
+    gold.stances.append(Stance(holder=first.id, target=second.id, label="OPPOSES", source=gold.stances[0].source))
+    write_record(gold_file, gold)
+    with pytest.raises(ConflictNewsError, match="gold lint violation") as error:
+        build_release(paths, "0.3.0", skip_unhydrated=True)
+    assert f"{gold_file}: sentence" in str(error.value) and "self" in str(error.value).lower()
+    assert not (paths.releases / "0.3.0").exists()

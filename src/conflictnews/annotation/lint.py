@@ -29,6 +29,7 @@ from conflictnews.annotation.records import GoldRecord, Span, Stance
 from conflictnews.annotation.scheme import GUIDELINES_VERSION
 from conflictnews.corpus.segment import Sentence
 from conflictnews.io import ConflictNewsError
+from conflictnews.paths import ProjectPaths
 
 ACTOR_LABELS = frozenset({"PERSON", "NORP", "ORG", "ARMED_GROUP", "GPE"})  # §5.1: the ends of a stance
 ALLOWLIST_NAME = "lint-allowlist.toml"
@@ -585,6 +586,42 @@ class LintReport:
             status = "not enforced" if not v.enforced else "allowed" if v.allowed else "enforced"
             out[v.rule][status] += 1
         return out
+
+
+def load_linted(paths: ProjectPaths, only: Sequence[str] | None = None) -> list[LintedArticle]:
+    """Gold records (all, or `only` these articles) with their hydrated text and sentences."""
+    from conflictnews.annotation.records import load_gold_records
+    from conflictnews.corpus.hydrate import TextCache
+    from conflictnews.corpus.segment import segment_many
+    from conflictnews.corpus.store import load_articles
+
+    golds = load_gold_records(paths.gold)
+    if only is not None:
+        unknown = sorted(set(only) - set(golds))
+        if unknown:
+            raise ConflictNewsError(f"no gold record of article(s) {', '.join(unknown)} in {paths.gold}")
+        golds = {a: golds[a] for a in only}
+    if not golds:
+        raise ConflictNewsError(f"no gold records in {paths.gold}")
+    articles = {a.id: a for a in load_articles(paths.articles, hydrate_from=TextCache.for_project(paths.root))}
+    orphans = sorted(set(golds) - set(articles))
+    if orphans:
+        raise ConflictNewsError(f"gold of article(s) not in {paths.articles}: {', '.join(orphans)}")
+    missing = sorted(a for a in golds if articles[a].text is None)
+    if missing:
+        raise ConflictNewsError(
+            f"{len(missing)} gold article(s) have no text to lint ({', '.join(missing[:5])}"
+            f"{', …' if len(missing) > 5 else ''}); hydrate them first: conflictnews corpus hydrate fakes --csv FA-KES-Dataset.csv"
+        )
+    ids = sorted(golds)
+    texts = [articles[a].require_text() for a in ids]
+    return [LintedArticle(golds[a], text, sentences) for a, text, sentences in zip(ids, texts, segment_many(texts))]
+
+
+def failing_lines(report: LintReport, gold_dir: Path) -> list[str]:
+    """One line per failing violation: the gold file, the sentence, the rule and what is wrong."""
+    return [f"{gold_dir / (v.article_id + '.json')}: sentence {v.sentence}: {v.rule}: {v.subject}: {v.message}"
+            for v in report.failing]
 
 
 def lint(articles: Iterable[LintedArticle], allowlist: Allowlist) -> LintReport:

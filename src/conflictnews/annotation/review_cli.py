@@ -291,33 +291,9 @@ def adjudicate_command(
 
 
 def _linted_articles(paths: ProjectPaths, article: str | None) -> list:
-    """Every gold record with its (hydrated) text and sentences; a record without text is an error."""
-    from conflictnews.annotation.lint import LintedArticle
-    from conflictnews.annotation.records import load_gold_records
-    from conflictnews.corpus.hydrate import TextCache
-    from conflictnews.corpus.segment import segment_many
-    from conflictnews.corpus.store import load_articles
+    from conflictnews.annotation.lint import load_linted
 
-    golds = load_gold_records(paths.gold)
-    if article is not None:
-        if article not in golds:
-            raise ConflictNewsError(f"no gold record of article {article!r} in {paths.gold}")
-        golds = {article: golds[article]}
-    if not golds:
-        raise ConflictNewsError(f"no gold records in {paths.gold}")
-    articles = {a.id: a for a in load_articles(paths.articles, hydrate_from=TextCache.for_project(paths.root))}
-    orphans = sorted(set(golds) - set(articles))
-    if orphans:
-        raise ConflictNewsError(f"gold of article(s) not in {paths.articles}: {', '.join(orphans)}")
-    missing = sorted(a for a in golds if articles[a].text is None)
-    if missing:
-        raise ConflictNewsError(
-            f"{len(missing)} gold article(s) have no text to lint ({', '.join(missing[:5])}"
-            f"{', …' if len(missing) > 5 else ''}); hydrate them first: conflictnews corpus hydrate fakes --csv FA-KES-Dataset.csv"
-        )
-    ids = sorted(golds)
-    texts = [articles[a].require_text() for a in ids]
-    return [LintedArticle(golds[a], text, sentences) for a, text, sentences in zip(ids, texts, segment_many(texts))]
+    return load_linted(paths, None if article is None else [article])
 
 
 def lint_command(

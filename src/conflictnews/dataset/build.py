@@ -69,7 +69,7 @@ from conflictnews.dataset.manifest import (
     diff_manifests,
     load_manifest,
 )
-from conflictnews.dataset.semver import parse_version
+from conflictnews.dataset.semver import SemVer, parse_version
 from conflictnews.dataset.splits import (
     MIN_ARTICLES_FOR_HASH_SPLIT,
     SPLIT_PROPORTIONS,
@@ -169,12 +169,30 @@ def plan_build(
     _refuse_foreign_folder(out)
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(inputs.jobs) >= PARALLEL_FROM else 1
+    if SemVer.parse(version) >= LINT_ENFORCED_FROM and (paths.annotation_dir / "GUIDELINES.md").is_file():
+        _check_lint(paths, [job.article_file.stem for job in inputs.jobs])
     mode = split_mode(len(inputs.jobs), version, (paths.root / SPLIT_FILE).is_file())
     split_file_sha256 = None
     if mode == DESIGNED:
         inputs, split_file_sha256 = _with_designed_splits(paths, inputs)
     return BuildPlan(paths, version, out, inputs, mode, workers, chunk_size,
                      allow_unannotated, skip_unhydrated, guidelines_version, existing, split_file_sha256)
+
+
+# From 0.3.0 on a release takes no gold record that fails the mechanical rules of the project's
+# guidelines (`annotate lint`; annotation/lint-allowlist.toml holds the reviewed exceptions). A
+# project without annotation/GUIDELINES.md (synthetic test corpora) has no rules to enforce.
+LINT_ENFORCED_FROM = SemVer.parse("0.3.0")
+
+
+def _check_lint(paths: ProjectPaths, article_ids: list[str]) -> None:
+    from conflictnews.annotation.lint import ALLOWLIST_NAME, Allowlist, failing_lines, lint, load_linted
+
+    report = lint(load_linted(paths, article_ids), Allowlist.load(paths.annotation_dir / ALLOWLIST_NAME))
+    if report.failing:
+        lines = failing_lines(report, paths.gold)
+        raise ConflictNewsError(f"{len(lines)} gold lint violation(s) (conflictnews annotate lint); nothing built:\n  "
+                                + "\n  ".join(lines))
 
 
 def _with_designed_splits(paths: ProjectPaths, inputs: Inputs) -> tuple[Inputs, str]:
