@@ -161,3 +161,17 @@ def test_blind_pass_through_label_studio(label_studio, project_title, corpus_cop
     record = load_annotation(corpus_copy.annotations / SEED_ID / "p1_at_conflictnews.test.json")
     assert record.provenance.annotation_pass == 2
     assert _keys(record) == _keys(seed_gold)
+
+
+def test_a_span_that_splits_a_word_is_a_problem(seed_item, tmp_path) -> None:
+    sentence = next(n for n, s in enumerate(seed_item.sentences, start=1)
+                    if "Syrian" in seed_item.text[s.start:s.end])
+    sheet = Worksheet(article_id=seed_item.article.id, text_sha256=seed_item.article.text_sha256,
+                      entities=[{"key": "e1", "sentence": sentence, "text": "Syria", "label": "GPE"}])
+    body = seed_item.text[seed_item.sentences[sentence - 1].start:seed_item.sentences[sentence - 1].end]
+    if body.find("Syria") == body.find("Syrian"):  # the first "Syria" is inside "Syrian"
+        with pytest.raises(ConflictNewsError, match="splits the word 'Syrian'"):
+            record_from_worksheet(tmp_path / "w.json", sheet, seed_item, annotator="a@x.invalid", annotation_pass=1)
+    sheet.entities[0].text = "Syri"
+    with pytest.raises(ConflictNewsError, match="splits the word"):
+        record_from_worksheet(tmp_path / "w.json", sheet, seed_item, annotator="a@x.invalid", annotation_pass=1)

@@ -245,6 +245,18 @@ def _resolve(bodies: Sequence[str], span: WorkSpan) -> tuple[int, int] | str:
             found = _count(body, span.text)
             return (f"{span.text!r} occurs {found} time(s) in sentence {span.sentence}, not {span.occurrence}: "
                     f"{body[:120]!r}")
+    end = at + len(span.text)
+    if (at > 0 and body[at - 1].isalnum() and body[at].isalnum()) or (
+        end < len(body) and body[end].isalnum() and body[end - 1].isalnum()
+    ):
+        word_start = at
+        while word_start > 0 and body[word_start - 1].isalnum():
+            word_start -= 1
+        word_end = end
+        while word_end < len(body) and body[word_end].isalnum():
+            word_end += 1
+        return (f"{span.text!r} (occurrence {span.occurrence}) splits the word {body[word_start:word_end]!r} in "
+                f"sentence {span.sentence}; spans start and end at word boundaries (count occurrences as substrings)")
     return span.sentence - 1, at
 
 
