@@ -5,7 +5,7 @@ fine-tuning of one task (one seed, its committed config) < 15 min on CPU (torch 
 
 The corpus is the newest local release (corpus/releases/X.Y.Z) or `--dataset`. Without either,
 release 0.1.0 is built into a scratch folder from the committed articles and gold; an article
-without committed gold (the seed article, until it is adjudicated) gets the dataset stage's
+without committed gold (the seed article, until it is adjudicated) gets the test support's
 SYNTHETIC seed gold (declared names located in the real text), and the output says so.
 Results, predictions and cards go to a scratch project, never to models/results/.
 
@@ -35,6 +35,9 @@ from conflictnews.models.run import run_baseline
 from conflictnews.paths import ProjectPaths
 
 REPO = Path(__file__).resolve().parents[1]
+# The SYNTHETIC generators are test code (tests/support/, never installed): import them from this checkout.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 SEED_ID = "a3c6742b60d1b01a"
 CLASSICAL_LIMIT_S = 120.0
 NEURAL_LIMIT_S = 15 * 60.0
@@ -47,7 +50,7 @@ def scratch_release(scratch: Path) -> tuple[Path, str]:
     from conflictnews.annotation.records import gold_path, write_record
     from conflictnews.corpus.store import load_articles
     from conflictnews.dataset.build import build_release
-    from conflictnews.dataset.synthetic import synthetic_seed_gold
+    from tests.support.synthetic_corpus import synthetic_seed_gold
 
     repo, paths = ProjectPaths(REPO), ProjectPaths(scratch)
     shutil.copytree(repo.articles, paths.articles)
@@ -74,7 +77,7 @@ def synthetic_release(scratch: Path, n_articles: int) -> tuple[Path, str]:
     from conflictnews.annotation.records import gold_path, load_gold, write_record
     from conflictnews.corpus.store import add_articles, load_articles
     from conflictnews.dataset.build import build_release
-    from conflictnews.dataset.synthetic import synthetic_corpus, synthetic_seed_gold
+    from tests.support.synthetic_corpus import synthetic_corpus, synthetic_seed_gold
 
     repo, paths = ProjectPaths(REPO), ProjectPaths(scratch)
     seed = next(a for a in load_articles(repo.articles) if a.id == SEED_ID)

@@ -1,7 +1,7 @@
 """Benchmark: `dataset build` on a SYNTHETIC corpus of 10,000 articles (~5M tokens).
 
 The corpus is recombined from the seed article's sentences and their gold spans
-(`conflictnews.dataset.synthetic`): the committed seed gold when `corpus/gold/<seed>.json`
+(`tests.support.synthetic_corpus`): the committed seed gold when `corpus/gold/<seed>.json`
 exists, else SYNTHETIC gold made by locating known names in the seed text. It is written to a
 scratch folder, never to the repository.
 
@@ -33,6 +33,9 @@ from conflictnews.corpus.store import add_articles, load_articles
 from conflictnews.paths import ProjectPaths
 
 REPO = Path(__file__).resolve().parents[1]
+# The SYNTHETIC generators are test code (tests/support/, never installed): import them from this checkout.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 SEED_ID = "a3c6742b60d1b01a"
 WALL_LIMIT_S = 30.0
 MEMORY_LIMIT_BYTES = 2 * 1024**3
@@ -41,7 +44,7 @@ IMPORT_CPU_S = 0.0
 
 def generate(root: Path, n_articles: int) -> str:
     """Write a synthetic corpus under `root`; return where the seed gold came from."""
-    from conflictnews.dataset.synthetic import synthetic_corpus, synthetic_seed_gold
+    from tests.support.synthetic_corpus import synthetic_corpus, synthetic_seed_gold
 
     repo = ProjectPaths(REPO)
     seed = next(a for a in load_articles(repo.articles) if a.id == SEED_ID)

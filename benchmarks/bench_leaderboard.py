@@ -1,7 +1,7 @@
 """Benchmark: the leaderboard server under load, on loopback.
 
 SYNTHETIC data: a release folder with a 10,000-sentence test split per config (random tokens and
-labels, see conflictnews/leaderboard/synthetic.py) and noisy copies of its gold as predictions.
+labels, see tests/support/synthetic_release.py) and noisy copies of its gold as predictions.
 
 0. One client at a time (3 submissions): the cost of one submission without queueing.
 1. Submissions: 20 concurrent clients each upload a bundle covering all 4 tasks, then poll until
@@ -39,7 +39,10 @@ from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
 from conflictnews.leaderboard.db import SCORED, Database, Evaluation, Score, Submission, utcnow
 from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.live import LiveServer
-from conflictnews.leaderboard.synthetic import (
+
+# The SYNTHETIC generators are test code (tests/support/, never installed): import them from this checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.synthetic_release import (
     build_synthetic_release,
     jsonl,
     noisy_predictions,

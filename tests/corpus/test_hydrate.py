@@ -29,9 +29,9 @@ from conflictnews.corpus.records import Article
 from conflictnews.corpus.segment import segment
 from conflictnews.corpus.store import add_articles, get_article, load_articles
 from conflictnews.dataset.build import build_release
-from conflictnews.dataset.synthetic import synthetic_seed_gold
 from conflictnews.io import ConflictNewsError, sha256_file
 from tests.conftest import REPO_ROOT, SEED_ID
+from tests.support.synthetic_corpus import synthetic_seed_gold
 
 from .conftest import column, read_rows, snapshot, write_rows
 

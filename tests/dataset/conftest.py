@@ -14,9 +14,9 @@ from conflictnews.annotation.records import GoldRecord, gold_path, write_record
 from conflictnews.corpus.records import Article
 from conflictnews.corpus.store import add_articles
 from conflictnews.dataset.build import BuildReport, build_release
-from conflictnews.dataset.synthetic import synthetic_corpus, synthetic_seed_gold
 from conflictnews.paths import ProjectPaths
 from tests.conftest import REPO_ROOT, SEED_ID
+from tests.support.synthetic_corpus import synthetic_corpus, synthetic_seed_gold
 
 MakeProject = Callable[..., ProjectPaths]
 

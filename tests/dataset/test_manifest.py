@@ -102,8 +102,8 @@ def test_synthetic_writers_go_through_the_release_writer(tmp_path):
     """Both SYNTHETIC writers (leaderboard, model tests) produce a typed release manifest whose files check."""
     from conflictnews.dataset.load import load_release
     from conflictnews.dataset.manifest import check_folder
-    from conflictnews.leaderboard.synthetic import build_synthetic_release
     from tests.models.synthetic import write_release
+    from tests.support.synthetic_release import build_synthetic_release
 
     board = build_synthetic_release(tmp_path / "board" / "0.1.0", "0.1.0", n_test=6, annotator_ceiling={"stance": 0.8})
     models = write_release(tmp_path / "models" / "0.0.1-synthetic")

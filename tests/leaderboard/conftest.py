@@ -1,7 +1,7 @@
 """Leaderboard fixtures: SYNTHETIC releases, bundles, and real uvicorn servers (SQLite / PostgreSQL).
 
 Until the real release (corpus/releases/0.1.0) carries enough test rows, the gold is a small
-SYNTHETIC release folder built here with the dataset's Features (see leaderboard/synthetic.py):
+SYNTHETIC release folder built here with the dataset's Features (see tests/support/synthetic_release.py):
 * 0.1.0 — 40 test rows per config over 8 articles;
 * 0.2.0 — the same ids and tokens, 30% of the test labels changed (a corrected release);
 * 0.3.0 — 4 more test rows (old submissions then miss ids).
@@ -30,7 +30,7 @@ from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
 from conflictnews.leaderboard.db import Database
 from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.live import LiveServer
-from conflictnews.leaderboard.synthetic import (
+from tests.support.synthetic_release import (
     build_synthetic_release,
     jsonl,
     noisy_predictions,

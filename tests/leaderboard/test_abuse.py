@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from conflictnews.leaderboard.db import Evaluation, Submission, User
 from conflictnews.leaderboard.live import LiveServer
-from conflictnews.leaderboard.synthetic import jsonl
+from tests.support.synthetic_release import jsonl
 
 from .conftest import Bundles, gold_label_strings, metadata_bytes, raw_zip, unique
 

@@ -28,8 +28,8 @@ from conflictnews.eval.tasks import TASKS
 from conflictnews.io import sha256_file
 from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
 from conflictnews.leaderboard.gold import GoldStore
-from conflictnews.leaderboard.synthetic import jsonl, synthetic_metadata
 from conflictnews.models.registry import get_baseline
+from tests.support.synthetic_release import jsonl, synthetic_metadata
 
 from .conftest import TASK_NAMES, start_server, unique
 

@@ -21,9 +21,9 @@ from conflictnews.leaderboard.bundle import read_bundle
 from conflictnews.leaderboard.db import Database, Evaluation, Score, Token
 from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.settings import Settings
-from conflictnews.leaderboard.synthetic import jsonl, noisy_predictions
 from conflictnews.leaderboard.worker import Worker, score_bundle
 from tests.conftest import REPO_ROOT
+from tests.support.synthetic_release import jsonl, noisy_predictions
 
 from .conftest import Bundles, start_server, unique
 
@@ -341,7 +341,7 @@ def test_a_bundle_on_the_real_seed_release(release_0_1_0: Path, tmp_path: Path) 
     seed_gold = GoldStore([releases])
     assert seed_gold.versions() == ["0.1.0"]
     from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
-    from conflictnews.leaderboard.synthetic import synthetic_metadata
+    from tests.support.synthetic_release import synthetic_metadata
 
     predictions = {}
     for task, config in (

@@ -145,7 +145,7 @@ def test_a_restart_loses_nothing_and_resumes_queued_jobs(
 def test_gold_is_read_from_the_configured_folder_never_a_stale_cache(tmp_path: Path) -> None:
     """Two folders both called 0.1.0 with different test splits: each store reads its own
     (the `datasets` cache keys local folders by name and relative paths, and is bypassed)."""
-    from conflictnews.leaderboard.synthetic import build_synthetic_release
+    from tests.support.synthetic_release import build_synthetic_release
 
     small = build_synthetic_release(tmp_path / "a" / "0.1.0", "0.1.0", n_test=12)
     large = build_synthetic_release(tmp_path / "b" / "0.1.0", "0.1.0", n_test=30)

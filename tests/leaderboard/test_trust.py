@@ -20,10 +20,10 @@ from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
 from conflictnews.leaderboard.db import Evaluation
 from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.settings import Settings
-from conflictnews.leaderboard.synthetic import build_synthetic_release, jsonl, synthetic_metadata
 from conflictnews.leaderboard.worker import Worker
+from tests.support.synthetic_release import build_synthetic_release, jsonl, synthetic_metadata
 
-from .conftest import TASK_NAMES, Bundles, raw_zip, metadata_bytes, start_server, unique
+from .conftest import TASK_NAMES, Bundles, metadata_bytes, raw_zip, start_server, unique
 
 N_RESAMPLES = 200  # conftest.start_server's default
 

@@ -12,7 +12,8 @@ Public API:
 * `card.splice_block(card_text, name, content)`: fill a `<!-- BEGIN name -->` block of the card.
 * `conll.import_conll(files, out, split=None)`: a CoNLL/IOB corpus as a local `entities` dataset.
 * `splits`: per-article hash splits, paragraph-block fallback below 10 articles.
-* `synthetic`: SYNTHETIC gold and corpora for tests and benchmarks (never released).
 
-Features of every config are declared once in `features.py`; row id formats are in `rows.py`.
+Features of every config are declared once in `features.py`; row id formats are in `rows.py`. The
+SYNTHETIC gold and corpora of the tests and benchmarks are test code (`tests/support/`), not part of
+the package.
 """

@@ -1,4 +1,4 @@
-"""SYNTHETIC gold and corpora, for tests and benchmarks only (never part of a release).
+"""SYNTHETIC gold and corpora, for tests and benchmarks only (never part of a release or the package).
 
 `synthetic_seed_gold` annotates the real seed article by locating a declared list of names,
 trigger words and stance pairs in its text (spans that do not fall on spaCy token boundaries
