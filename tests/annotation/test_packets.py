@@ -175,3 +175,52 @@ def test_a_span_that_splits_a_word_is_a_problem(seed_item, tmp_path) -> None:
     sheet.entities[0].text = "Syri"
     with pytest.raises(ConflictNewsError, match="splits the word"):
         record_from_worksheet(tmp_path / "w.json", sheet, seed_item, annotator="a@x.invalid", annotation_pass=1)
+
+
+def test_adjudication_packet_holds_the_agreed_items_and_lists_every_disagreement(hydrated_repo, tmp_path) -> None:
+    """A pilot double-annotated article (real passes of annotators A and B)."""
+    from conflictnews.annotation.packets import agreed_record, disagreement_text
+    from conflictnews.corpus.hydrate import TextCache
+    from conflictnews.corpus.store import get_article
+
+    article_id = "0f02a47690bae303"
+    article = get_article(hydrated_repo.articles, article_id, hydrate_from=TextCache.for_project(hydrated_repo.root))
+    item = PacketArticle(article, segment(article.text))
+    folder = hydrated_repo.annotations / article_id
+    first = load_annotation(folder / "annotator-a_at_conflictnews.invalid.json")
+    second = load_annotation(folder / "annotator-b_at_conflictnews.invalid.json")
+    agreed = agreed_record(first, second)
+    keys = lambda r: {(s.start, s.end, s.label) for s in (*r.entities, *r.events)}  # noqa: E731
+    assert keys(agreed) == keys(first) & keys(second)
+    text = disagreement_text(item, [first, second])
+    assert text.count("\n- ") >= len(keys(first) ^ keys(second))
+    for start, end, label in keys(first) ^ keys(second):
+        assert f"{article.text[start:end]!r} {label}: only" in text
+    manifest = write_packet(tmp_path / "adj", [item], guidelines="g", blind=False, readme="r",
+                            predictions={article_id: agreed}, model_version="agreed items",
+                            disagreements={article_id: text}, adjudicating=[first.annotator, second.annotator])
+    assert manifest.adjudicating == sorted([first.annotator, second.annotator])
+    assert packet_problems(tmp_path / "adj", read_manifest(tmp_path / "adj")) == []
+    with pytest.raises(ConflictNewsError, match="no other annotator's work"):
+        write_packet(tmp_path / "blind", [item], guidelines="g", blind=True, readme="r",
+                     disagreements={article_id: text})
+
+
+def test_a_review_project_pulls_without_a_pass(label_studio, project_title, corpus_copy, tmp_path_factory,
+                                                seed_item, seed_gold, monkeypatch) -> None:
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
+    monkeypatch.setenv("LABEL_STUDIO_USER_TOKEN", label_studio.token)
+    root, title = corpus_copy.root, f"{project_title}-review"
+    assert run_cli(["annotate", "push", "--project-title", title, "--article", SEED_ID], root).returncode == 0
+    packet = tmp_path_factory.mktemp("review") / "p"
+    assert run_cli(["annotate", "blind-packet", SEED_ID, "--out", str(packet)], root).returncode == 0
+    manifest = json.loads((packet / "packet.json").read_text())
+    manifest["blind"] = False  # the reviewer's own worksheet (a pass-1-style packet)
+    (packet / "packet.json").write_text(json.dumps(manifest))
+    _finish(packet, worksheet_from_record(seed_item, seed_gold))
+    submitted = run_cli(["annotate", "packet-submit", str(packet), "--annotator", "reviewer@conflictnews.test",
+                         "--project-title", title], root)
+    assert submitted.returncode == 0, submitted.stderr + submitted.stdout
+    assert run_cli(["annotate", "pull", "--project-title", title], root).returncode == 0
+    record = load_annotation(corpus_copy.annotations / SEED_ID / "reviewer_at_conflictnews.test.json")
+    assert record.provenance.annotation_pass is None and record.provenance.project_title == title

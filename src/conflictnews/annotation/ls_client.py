@@ -244,6 +244,14 @@ def ensure_project(
 # --- annotation passes ---------------------------------------------------------------------
 
 PASS_SUFFIX = "-pass-"
+# A project whose title ends so holds reviewers' (adjudicators') annotations, not an independent
+# pass: `pull` writes its records without an annotation pass, so agreement never counts them.
+REVIEW_SUFFIX = "-review"
+
+
+def is_review_project(title: str) -> bool:
+    return title.endswith(REVIEW_SUFFIX)
+
 
 
 def pass_title(title: str, annotation_pass: int) -> str:

@@ -41,6 +41,7 @@ from conflictnews.annotation.ls_client import (
     config_sha256,
     connect,
     content_of,
+    is_review_project,
     pass_projects,
     problem_lines,
     require_project,
@@ -224,7 +225,9 @@ def _merge(conversions: list[ExportConversion]) -> ExportConversion:
 
 
 def _with_pass(record: AnnotationRecord, annotation_pass: int, title: str) -> AnnotationRecord:
-    provenance = record.provenance.model_copy(update={"annotation_pass": annotation_pass, "project_title": title})
+    """The record with its pass and project; a review project's records get no pass (not independent)."""
+    recorded = None if is_review_project(title) else annotation_pass
+    provenance = record.provenance.model_copy(update={"annotation_pass": recorded, "project_title": title})
     return record.model_copy(update={"provenance": provenance})
 
 

@@ -1,9 +1,11 @@
-"""`conflictnews annotate packet | blind-packet | packet-check | packet-submit`: work packets.
+"""`conflictnews annotate packet | blind-packet | adjudication-packet | packet-check | packet-submit`.
 
 A packet (annotation/packets.py) is a folder an annotator works in without Label Studio's UI:
 numbered article texts, the guidelines, the scheme and one worksheet per article. `packet`
 fills the worksheets with pre-annotations to correct (pass 1); `blind-packet` leaves them empty
-and holds nothing else (an independent pass). `packet-submit` enters the finished worksheets
+and holds nothing else (an independent pass); `adjudication-packet` holds what two independent passes
+agree on and a list of their disagreements, for an adjudicator whose record goes to a review project
+(title ending `-review`: its records carry no pass). `packet-submit` enters the finished worksheets
 into the pass's Label Studio project as the annotator's annotations, from where `annotate pull`
 brings them into corpus/annotations/ like any other annotation.
 """
@@ -39,17 +41,23 @@ SelectionOption = Annotated[
 OutOption = Annotated[Path, typer.Option("--out", help="New folder to write the packet into (outside the repository).")]
 
 PURPOSE = {
-    True: ("blind packet",
+    "blind": ("blind packet",
            "An independent annotation: you annotate these articles from their text, the guidelines and the scheme "
            "alone.",
            "this packet holds no pre-annotation, no other annotator's work and no gold; do not look for any "
            "(not in the repository, not in Label Studio).",
            "There are no pre-annotations: every span is yours."),
-    False: ("pre-annotated packet",
+    "pass": ("pre-annotated packet",
             "A first annotation pass: the worksheets hold a model's pre-annotations.",
             "the worksheets and the texts are all you need.",
             "The worksheets start from a model's pre-annotations: they are corrections to check, never answers. "
             "Check every entry, delete the wrong ones, fix labels and extents, and add what the model missed."),
+    "adjudication": ("adjudication packet",
+                     "Adjudication: two independent passes of these articles are compared; you decide the gold.",
+                     "the worksheets hold what both passes agree on, and disagreements/<id>.md lists what only one "
+                     "pass marked.",
+                     "Check the agreed items too (both passes can be wrong), then add every disagreement item the "
+                     "text and the guidelines support, and anything both passes missed. Note your decisions."),
 }
 
 
@@ -79,12 +87,13 @@ def _refuse_inside_repository(out: Path, root: Path) -> None:
                                 "so it is written outside (e.g. /tmp/packets/NAME)")
 
 
-def _write(out: Path, items: list[PacketArticle], blind: bool, predictions_dir: Path | None) -> None:
+def _write(out: Path, items: list[PacketArticle], kind: str, predictions_dir: Path | None,
+           agreed: dict | None = None, disagreements: dict | None = None, adjudicating: list[str] | None = None) -> None:
     from conflictnews.annotation.records import load_annotation
 
     paths = ProjectPaths.discover()
     _refuse_inside_repository(out, paths.root)
-    predictions, versions = {}, set()
+    predictions, versions = dict(agreed or {}), set()
     if predictions_dir is not None:
         for item in items:
             path = predictions_dir / f"{item.article.id}.json"
@@ -92,13 +101,16 @@ def _write(out: Path, items: list[PacketArticle], blind: bool, predictions_dir: 
                 raise ConflictNewsError(f"{path}: no pre-annotation of article {item.article.id}")
             predictions[item.article.id] = load_annotation(path)
             versions.add(predictions[item.article.id].annotator)
-    kind, purpose, independence, predictions_note = PURPOSE[blind]
+    blind = kind == "blind"
+    kind, purpose, independence, predictions_note = PURPOSE[kind]
     readme = resources.files("conflictnews.annotation").joinpath("packet_README.md").read_text(encoding="utf-8")
     readme = readme.format(kind=kind, purpose=purpose, independence=independence, predictions_note=predictions_note,
                            guidelines_version=scheme.GUIDELINES_VERSION, folder_hint=str(out))
     guidelines = (paths.root / "annotation" / "GUIDELINES.md").read_text(encoding="utf-8")
     manifest = write_packet(out, items, guidelines=guidelines, blind=blind, readme=readme,
-                            predictions=predictions, model_version=", ".join(sorted(versions)) or None)
+                            predictions=predictions,
+                            model_version=", ".join(sorted(versions)) or ("agreed items" if agreed else None),
+                            disagreements=disagreements, adjudicating=adjudicating)
     console.print(f"wrote {kind} {out}: {len(manifest.articles)} article(s), guidelines {manifest.guidelines_version}")
 
 
@@ -113,12 +125,34 @@ def packet_command(
     """Write a pass-1 work packet: texts, guidelines, scheme and worksheets holding the pre-annotations to correct."""
     paths = ProjectPaths.discover()
     folder = None if predictions is None else predictions if predictions.is_absolute() else paths.root / predictions
-    _write(out, _packet_items(ids, selection), blind=False, predictions_dir=folder)
+    _write(out, _packet_items(ids, selection), "pass", predictions_dir=folder)
 
 
 def blind_packet_command(ids: IdsArgument = None, out: OutOption = ..., selection: SelectionOption = None) -> None:
     """Write a blind work packet for an independent pass: only the texts, the guidelines and the scheme."""
-    _write(out, _packet_items(ids, selection), blind=True, predictions_dir=None)
+    _write(out, _packet_items(ids, selection), "blind", predictions_dir=None)
+
+
+def adjudication_packet_command(ids: IdsArgument = None, out: OutOption = ..., selection: SelectionOption = None) -> None:
+    """Write an adjudication packet: worksheets with what two independent passes agree on, and their disagreements."""
+    from conflictnews.annotation.agreement import AgreementScope
+    from conflictnews.annotation.packets import agreed_record, disagreement_text
+    from conflictnews.annotation.records import load_annotations
+
+    paths = ProjectPaths.discover()
+    items = _packet_items(ids, selection)
+    kept = AgreementScope.load(paths.annotation_dir / "agreement.toml").apply(load_annotations(paths.annotations))
+    not_two = [f"{i.article.id} ({len(kept.get(i.article.id, []))})" for i in items if len(kept.get(i.article.id, [])) != 2]
+    if not_two:
+        raise ConflictNewsError("an adjudication packet needs exactly two independent passes per article; not so for: "
+                                + ", ".join(not_two) + " (see `conflictnews annotate agreement`)")
+    agreed, notes, annotators = {}, {}, set()
+    for item in items:
+        first, second = sorted(kept[item.article.id], key=lambda r: r.provenance.annotation_pass or 0)
+        agreed[item.article.id] = agreed_record(first, second)
+        notes[item.article.id] = disagreement_text(item, [first, second])
+        annotators |= {first.annotator, second.annotator}
+    _write(out, items, "adjudication", None, agreed=agreed, disagreements=notes, adjudicating=sorted(annotators))
 
 
 def packet_check_command(
@@ -191,5 +225,6 @@ def register(app: typer.Typer) -> None:
     """Add the work-packet commands to the `conflictnews annotate` command group."""
     app.command("packet")(packet_command)
     app.command("blind-packet")(blind_packet_command)
+    app.command("adjudication-packet")(adjudication_packet_command)
     app.command("packet-check")(packet_check_command)
     app.command("packet-submit")(packet_submit_command)

@@ -37,7 +37,8 @@ from conflictnews.io import ConflictNewsError, read_json, sha256_bytes, write_js
 
 PACKET_FORMAT = 1
 PACKET_FILE = "packet.json"
-PACKET_PARTS = frozenset({PACKET_FILE, "README.md", "GUIDELINES.md", "scheme.json", "articles", "worksheets"})
+PACKET_PARTS = frozenset({PACKET_FILE, "README.md", "GUIDELINES.md", "scheme.json", "articles", "worksheets",
+                          "disagreements"})
 
 
 class WorkSpan(BaseModel):
@@ -83,6 +84,7 @@ class PacketManifest(BaseModel):
     guidelines_version: str
     guidelines_sha256: str
     predictions: str | None = None  # model version of the pre-annotations (never in a blind packet)
+    adjudicating: list[str] | None = None  # an adjudication packet: the annotators of the passes compared
     articles: dict[str, str]  # article id -> text_sha256
 
 
@@ -168,6 +170,8 @@ def write_packet(
     readme: str,
     predictions: Mapping[str, AnnotationRecord] | None = None,
     model_version: str | None = None,
+    disagreements: Mapping[str, str] | None = None,
+    adjudicating: Sequence[str] | None = None,
 ) -> PacketManifest:
     """Write a packet folder. A blind packet refuses predictions; an existing packet is not overwritten."""
     if blind and predictions:
@@ -180,8 +184,11 @@ def write_packet(
         guidelines_version=scheme.GUIDELINES_VERSION,
         guidelines_sha256=sha256_bytes(guidelines.encode("utf-8")),
         predictions=None if blind else model_version,
+        adjudicating=sorted(adjudicating) if adjudicating else None,
         articles={item.article.id: item.article.text_sha256 for item in items},
     )
+    if blind and (disagreements or adjudicating):
+        raise ConflictNewsError("a blind packet holds no other annotator's work")
     (out / "articles").mkdir(parents=True)
     (out / "worksheets").mkdir()
     (out / "README.md").write_text(readme, encoding="utf-8")
@@ -191,7 +198,11 @@ def write_packet(
         (out / "articles" / f"{item.article.id}.txt").write_text(numbered_text(item), encoding="utf-8")
         record = (predictions or {}).get(item.article.id)
         write_json(out / "worksheets" / f"{item.article.id}.json", worksheet_from_record(item, record).model_dump())
-    write_json(out / PACKET_FILE, manifest.model_dump())
+    if disagreements:
+        (out / "disagreements").mkdir()
+        for article_id, text in disagreements.items():
+            (out / "disagreements" / f"{article_id}.md").write_text(text, encoding="utf-8")
+    write_json(out / PACKET_FILE, manifest.model_dump(exclude_none=True))
     return manifest
 
 
@@ -212,8 +223,13 @@ def packet_problems(packet: Path, manifest: PacketManifest) -> list[str]:
     """What a packet holds beyond its own parts (for a blind packet: anything that could leak)."""
     problems = [f"{packet / p.name}: not part of a packet" for p in packet.iterdir() if p.name not in PACKET_PARTS]
     expected = set(manifest.articles)
-    for folder, suffix in (("articles", ".txt"), ("worksheets", ".json")):
-        for path in sorted((packet / folder).iterdir()):
+    folders = [("articles", ".txt"), ("worksheets", ".json")]
+    if manifest.adjudicating:
+        folders.append(("disagreements", ".md"))
+    elif (packet / "disagreements").exists():
+        problems.append(f"{packet / 'disagreements'}: only an adjudication packet compares annotations")
+    for folder, suffix in folders:
+        for path in sorted((packet / folder).iterdir()) if (packet / folder).is_dir() else []:
             if path.suffix != suffix or path.stem not in expected:
                 problems.append(f"{path}: not one of the packet's articles")
     return problems
@@ -356,3 +372,59 @@ def record_from_worksheet(
         stances=stances,
         provenance=Provenance(tool="conflictnews-packet", annotation_pass=annotation_pass),
     ).sorted()
+
+
+# --- adjudication: what two passes agree on, and where they differ ---------------------------------
+
+
+def _located(record: AnnotationRecord) -> tuple[dict[tuple[str, int, int, str], Span], set[tuple[Any, ...]]]:
+    spans = {("entities", s.start, s.end, s.label): s for s in record.entities}
+    spans |= {("events", s.start, s.end, s.label): s for s in record.events}
+    by_id = record.span_by_id()
+    stances = {((by_id[r.holder].start, by_id[r.holder].end), (by_id[r.target].start, by_id[r.target].end), r.label)
+               for r in record.stances if r.holder in by_id and r.target in by_id}
+    return spans, stances
+
+
+def agreed_record(first: AnnotationRecord, second: AnnotationRecord) -> AnnotationRecord:
+    """What two passes agree on exactly: spans (offsets and label) and stances (end locations and label)."""
+    spans_a, stances_a = _located(first)
+    spans_b, stances_b = _located(second)
+    shared = {key: span for key, span in spans_a.items() if key in spans_b}
+    located = {(s.start, s.end): s for key, s in shared.items() if key[0] == "entities"}
+    stances = [Stance(holder=located[h].id, target=located[t].id, label=label)
+               for h, t, label in sorted(stances_a & stances_b) if h in located and t in located]
+    return first.model_copy(update={
+        "annotator": "agreed",
+        "entities": [s for k, s in shared.items() if k[0] == "entities"],
+        "events": [s for k, s in shared.items() if k[0] == "events"],
+        "stances": stances,
+    })
+
+
+def disagreement_text(item: PacketArticle, records: Sequence[AnnotationRecord]) -> str:
+    """A readable list of what the passes do not share, by sentence, for the adjudicator."""
+    located = [_located(r) for r in records]
+    lines = [f"# Disagreements in article {item.article.id}", "",
+             "The worksheet holds what every pass agrees on. Below: what only some passes marked. Add to the",
+             "worksheet what the text and the guidelines support; leave out the rest.", ""]
+
+    def where(start: int, end: int) -> str:
+        number = _sentence_of(item, start, end)
+        return f"[{number}] {item.text[start:end]!r}"
+
+    for layer in ("entities", "events"):
+        lines.append(f"## {layer}")
+        keys = set().union(*(set(k for k in spans if k[0] == layer) for spans, _ in located))
+        for key in sorted(keys, key=lambda k: (k[1], k[2], k[3])):
+            holders = [r.annotator for r, (spans, _) in zip(records, located) if key in spans]
+            if len(holders) < len(records):
+                lines.append(f"- {where(key[1], key[2])} {key[3]}: only {', '.join(holders)}")
+        lines.append("")
+    lines.append("## stances")
+    all_stances = set().union(*(stances for _, stances in located))
+    for h, t, label in sorted(all_stances):
+        holders = [r.annotator for r, (_, stances) in zip(records, located) if (h, t, label) in stances]
+        if len(holders) < len(records):
+            lines.append(f"- {where(*h)} {label} {where(*t)}: only {', '.join(holders)}")
+    return "\n".join(lines) + "\n"
