@@ -132,7 +132,11 @@ def test_designed_build_needs_two_independent_passes_on_test_and_validation(hydr
     assert report.manifest.splits.mode == DESIGNED
     assert report.manifest.splits.articles == {a: split_file.articles[a] for a in gold_ids}
     assert report.manifest.splits.split_file_sha256 is not None
-    assert "Mode: designed, frozen" in (report.out / "README.md").read_text()
+    card = (report.out / "README.md").read_text()
+    assert "Mode: designed, frozen" in card
+    # from 0.3.0 the release states its annotator ceiling (leaderboard/integrity.py reads it from the manifest)
+    assert set(report.manifest.annotator_ceiling) == {"entities", "triggers", "event_types", "stance"}
+    assert "**Annotator ceiling**" in card and "| stance |" in card
 
 
 def test_a_gold_record_that_fails_the_lint_is_refused_by_file_and_nothing_is_built(tmp_path) -> None:

@@ -359,7 +359,31 @@ def check_against_published(plan: BuildPlan, manifest: ReleaseManifest) -> Relea
     return as_published(manifest, [previous for _path, previous in plan.existing])
 
 
-def write_card(plan: BuildPlan, stage: Path, manifest: ReleaseManifest, converted: Converted) -> CorpusStats:
+# From 0.3.0 a release states the annotator ceiling of its double-annotated articles (card and
+# MANIFEST.json `annotator_ceiling`, which the leaderboard reads): annotation/ceiling.py.
+CEILING_FROM = SemVer.parse("0.3.0")
+
+
+def annotator_ceiling(plan: BuildPlan) -> Any:
+    """The ceiling report over the release's articles with two independent passes (None: none, or < 0.3.0)."""
+    if SemVer.parse(plan.version) < CEILING_FROM:
+        return None
+    from conflictnews.annotation.agreement import AgreementScope
+    from conflictnews.annotation.ceiling import compute_ceiling, independent_passes
+    from conflictnews.annotation.records import load_gold
+
+    ids = {job.article_file.stem for job in plan.inputs.jobs}
+    grouped = {a: r for a, r in load_annotations(plan.paths.annotations).items() if a in ids}
+    passes = {a: p for a, p in independent_passes(grouped, AgreementScope.load(
+        plan.paths.annotation_dir / "agreement.toml")).items() if len(p) >= 2}
+    if not passes:
+        return None
+    gold = {job.article_file.stem: load_gold(job.gold_file) for job in plan.inputs.jobs if job.article_file.stem in passes}
+    return compute_ceiling(plan.paths, gold, passes)
+
+
+def write_card(plan: BuildPlan, stage: Path, manifest: ReleaseManifest, converted: Converted,
+               ceiling: Any = None) -> CorpusStats:
     """Statistics figures, DATASHEET.md and README.md (the card) of the release."""
     t_stats = time.perf_counter()
     counted = article_counts(converted.articles)
@@ -381,7 +405,8 @@ def write_card(plan: BuildPlan, stage: Path, manifest: ReleaseManifest, converte
             has_datasheet=datasheet.exists(),
             agreement=agreement_summary(plan.paths, {a.id for a in articles}),
             tokens=converted.tokens,
-            extra={"standoff": standoff_summary(articles), "statistics": stats_markdown(stats)},
+            extra={"standoff": standoff_summary(articles), "statistics": stats_markdown(stats),
+                   "ceiling": None if ceiling is None else ceiling.as_json()},
         )
     )
     atomic_write_text(stage / "README.md", card)
@@ -415,9 +440,13 @@ def build_release(
     plan = plan_build(paths, version, **options)
     with staged_directory(plan.out) as stage:
         converted = convert_articles(plan, stage, on_chunk)
-        manifest = check_against_published(plan, release_manifest(plan, converted))
+        ceiling = annotator_ceiling(plan)
+        manifest = release_manifest(plan, converted)
+        if ceiling is not None:
+            manifest = manifest.model_copy(update={"annotator_ceiling": ceiling.ceiling})
+        manifest = check_against_published(plan, manifest)
         manifest.write(stage / MANIFEST_NAME)
-        stats = write_card(plan, stage, manifest, converted)
+        stats = write_card(plan, stage, manifest, converted, ceiling)
     converted.seconds["total"] = time.perf_counter() - started
     return BuildReport(plan.version, plan.out, manifest, unchanged=bool(plan.existing),
                        seconds=dict(converted.seconds), tokens=converted.tokens, stats=stats)

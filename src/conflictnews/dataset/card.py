@@ -214,6 +214,7 @@ def render_card(ctx: CardContext) -> str:
         changelog=changelog_entry(ctx.changelog, ctx.version),
         standoff=ctx.extra.get("standoff", []),
         statistics=ctx.extra.get("statistics", ""),
+        ceiling=ctx.extra.get("ceiling"),
     )
     header = card_data(manifest, len(ctx.articles)).to_yaml()
     return f"---\n{header}\n---\n\n{body}"
