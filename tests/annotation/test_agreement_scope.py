@@ -68,7 +68,7 @@ def test_old_toml_key_and_bad_toml_are_clear_errors(tmp_path: Path) -> None:
     assert AgreementScope.load(tmp_path / "absent.toml") == AgreementScope()
     bad = tmp_path / "agreement.toml"
     bad.write_text("excluded_articles = [", encoding="utf-8")
-    with pytest.raises(ConflictNewsError, match="agreement.toml: invalid TOML"):
+    with pytest.raises(ConflictNewsError, match=r"agreement\.toml: invalid TOML"):
         AgreementScope.load(bad)
     bad.write_text('independent_annotators = ["a"]\n', encoding="utf-8")
     with pytest.raises(ConflictNewsError, match="independent_annotators is no longer read"):
@@ -77,7 +77,10 @@ def test_old_toml_key_and_bad_toml_are_clear_errors(tmp_path: Path) -> None:
 
 def test_committed_records_carry_their_pass_and_give_the_committed_figures() -> None:
     """The migrated records (passes 1 and 2 for annotators A and B) select what the old toml did."""
-    grouped = load_annotations(REPO_ROOT / "corpus" / "annotations")
+    from conflictnews.corpus.selection import selection_ids
+
+    pilot_doubles = set(selection_ids(REPO_ROOT / "corpus" / "selections" / "pilot-v0.2.0.json", double_only=True))
+    grouped = {a: r for a, r in load_annotations(REPO_ROOT / "corpus" / "annotations").items() if a in pilot_doubles}
     scope = AgreementScope.load(REPO_ROOT / "annotation" / "agreement.toml")
     kept = scope.apply(grouped)
     assert scope.annotators(kept) == ["annotator-a@conflictnews.invalid", "annotator-b@conflictnews.invalid"]

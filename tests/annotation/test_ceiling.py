@@ -11,9 +11,13 @@ from conflictnews.annotation.records import load_annotations, load_gold_records
 
 @pytest.fixture(scope="module")
 def inputs(hydrated_repo):
+    """The 20 pilot double-annotated articles (the corpus has more double annotations as it grows)."""
+    from conflictnews.corpus.selection import selection_ids
+
+    doubles = set(selection_ids(hydrated_repo.root / "corpus" / "selections" / "pilot-v0.2.0.json", double_only=True))
     gold = load_gold_records(hydrated_repo.gold)
-    passes = independent_passes(load_annotations(hydrated_repo.annotations),
-                                AgreementScope.load(hydrated_repo.annotation_dir / "agreement.toml"))
+    grouped = {a: r for a, r in load_annotations(hydrated_repo.annotations).items() if a in doubles}
+    passes = independent_passes(grouped, AgreementScope.load(hydrated_repo.annotation_dir / "agreement.toml"))
     return hydrated_repo, gold, passes
 
 
