@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from conflictnews.dataset.features import SPLITS
-from conflictnews.io import ConflictNewsError, read_json, sha256_bytes
+from conflictnews.io import ConflictNewsError, sha256_bytes
 from conflictnews.paths import ProjectPaths
 
 console = Console()
@@ -35,7 +35,8 @@ def split_command(
                                  "(first batch only; default: the newest committed release).")
     ] = None,
 ) -> None:
-    """Assign a selection's new articles to train/validation/test (test and validation first) in corpus/splits/splits.json."""
+    """Assign a selection's new articles to train/validation/test (test and validation first) in
+    corpus/splits/splits.json."""
     from conflictnews.annotation.records import load_annotation
     from conflictnews.corpus.selection import read_selection
     from conflictnews.corpus.store import load_articles
@@ -58,8 +59,10 @@ def split_command(
         current = read_split_file(path)
     else:
         release = (paths.releases / existing_release) if existing_release else newest_release(paths.releases)
-        manifest = read_json(release / "MANIFEST.json")
-        assigned = {aid: s for aid, s in manifest["splits"]["articles"].items() if isinstance(s, str)}
+        from conflictnews.dataset.manifest import load_manifest
+
+        manifest = load_manifest(release / "MANIFEST.json")
+        assigned = {aid: s for aid, s in manifest.splits.articles.items() if isinstance(s, str)}
         current = SplitFile(articles=assigned, batches=[SplitBatch(
             name="existing", rule={"kept": f"the article-hash split of release {release.name}"},
             inputs={"release": release.name, "manifest_sha256": sha256_bytes((release / "MANIFEST.json").read_bytes())},
@@ -76,10 +79,14 @@ def split_command(
             missing.append(article_id)
             continue
         record = load_annotation(record_path)
-        candidates.append(SplitCandidate(article_id, articles[article_id].source, frozenset(s.label for s in record.events)))
+        candidates.append(
+            SplitCandidate(article_id, articles[article_id].source, frozenset(s.label for s in record.events))
+        )
     if missing:
-        raise ConflictNewsError(f"{len(missing)} article(s) without a pre-annotation in {folder}: "
-                                f"{', '.join(missing[:5])}; run `conflictnews annotate preannotate --selection {selection}`")
+        raise ConflictNewsError(
+            f"{len(missing)} article(s) without a pre-annotation in {folder}: "
+            f"{', '.join(missing[:5])}; run `conflictnews annotate preannotate --selection {selection}`"
+        )
     assigned = design_split(candidates, test=test, validation=validation, seed=seed)
     pre_versions = sorted({load_annotation(folder / f"{aid}.json").annotator for aid in new_ids})
     batch = SplitBatch(name=selection.stem, rule=RULE,

@@ -110,7 +110,9 @@ def published_assignments(releases: Path) -> list[tuple[str, dict[str, str]]]:
     """(release, article -> split) of every committed release whose articles are whole (not paragraph blocks)."""
     found = []
     for manifest_path in sorted(releases.glob("*/MANIFEST.json")):
-        splits = read_json(manifest_path).get("splits", {}).get("articles", {})
+        from conflictnews.dataset.manifest import load_manifest
+
+        splits = load_manifest(manifest_path).splits.articles
         whole = {article_id: split for article_id, split in splits.items() if isinstance(split, str)}
         if whole:
             found.append((f"release {manifest_path.parent.name}", whole))
@@ -144,7 +146,9 @@ def single_annotated(annotations_dir: Path, assignment: Mapping[str, str], artic
     return missing
 
 
-def designed_assignment(root: Path, releases: Path, annotations_dir: Path, article_ids: Iterable[str]) -> tuple[dict[str, str], str]:
+def designed_assignment(
+    root: Path, releases: Path, annotations_dir: Path, article_ids: Iterable[str]
+) -> tuple[dict[str, str], str]:
     """The split of each article to build, and the split file's SHA-256, after every check.
 
     Refused (nothing is built), naming the file and articles: a malformed file, an id not in the
@@ -160,8 +164,10 @@ def designed_assignment(root: Path, releases: Path, annotations_dir: Path, artic
     ids = sorted(article_ids)
     unassigned = [article_id for article_id in ids if article_id not in split_file.articles]
     if unassigned:
-        raise ConflictNewsError(f"{path}: {len(unassigned)} article(s) to build have no split: {', '.join(unassigned[:10])}; "
-                                "add them with `conflictnews dataset split --selection FILE ...`")
+        raise ConflictNewsError(
+            f"{path}: {len(unassigned)} article(s) to build have no split: {', '.join(unassigned[:10])}; "
+            "add them with `conflictnews dataset split --selection FILE ...`"
+        )
     single = single_annotated(annotations_dir, split_file.articles, ids)
     if single:
         raise ConflictNewsError(f"{len(single)} test/validation article(s) have fewer than two independent annotations "
