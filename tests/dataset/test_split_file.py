@@ -159,3 +159,19 @@ def test_a_gold_record_that_fails_the_lint_is_refused_by_file_and_nothing_is_bui
         build_release(paths, "0.3.0", skip_unhydrated=True)
     assert f"{gold_file}: sentence" in str(error.value) and "self" in str(error.value).lower()
     assert not (paths.releases / "0.3.0").exists()
+
+
+def test_a_published_version_rebuilds_from_its_own_articles_after_new_gold(hydrated_repo, tmp_path) -> None:
+    """New gold (here a SYNTHETIC gold made from an expansion article's pre-annotation) is not part of 0.2.1."""
+    from conflictnews.annotation.ceiling import as_gold
+    from conflictnews.dataset.build import build_release
+
+    paths = copy_project(tmp_path / "p")
+    shutil.copytree(hydrated_repo.root / "corpus" / "cache", paths.root / "corpus" / "cache")
+    new_id = json.loads(EXPANSION.read_text())["articles"][0]["id"]
+    pre = load_annotation(paths.root / "corpus" / "preannotations" / f"{new_id}.json")
+    spans = {s.id for s in pre.entities}
+    pre = pre.model_copy(update={"events": [], "stances": [r for r in pre.stances if r.holder in spans and r.target in spans]})
+    write_record(paths.gold / f"{new_id}.json", as_gold(pre))
+    report = build_release(paths, "0.2.1")
+    assert report.unchanged and new_id not in report.manifest.inputs.articles

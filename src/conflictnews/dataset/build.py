@@ -162,8 +162,11 @@ def plan_build(
     """Check the inputs and fix version, output folder, split mode and worker count (see `build_release`)."""
     version = parse_version(version)
     out = Path(out) if out is not None else paths.releases / version
-    inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated, only_articles,
-                            pinned=_published_gold(paths, version))
+    pinned = _published_gold(paths, version)
+    if only_articles is None and pinned is not None:
+        # a published version is rebuilt from its own inputs: articles annotated since are not part of it
+        only_articles = set(pinned)
+    inputs = collect_inputs(paths, allow_unannotated, skip_unhydrated, only_articles, pinned=pinned)
     guidelines_version = release_guidelines_version(version, [job.gold_file for job in inputs.jobs])
     existing = tuple(_existing_manifests(paths, version, out)) if check_existing else ()
     _refuse_foreign_folder(out)
