@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,20 +97,21 @@ def _scratch_project(paths: ProjectPaths, root: Path, golds: Sequence[GoldRecord
 
 def pooled_split(release: Path, config: str, cache_dir: Path) -> Any:
     """Every row of a config of a built release folder, all splits pooled, as one `datasets.Dataset`
-    (the parquet files carry their Features; a split with no rows has no file)."""
+    (the data files are the manifest's; they carry their Features)."""
     import datasets
 
-    from conflictnews.dataset.build import data_file
-    from conflictnews.dataset.features import SPLITS
+    from conflictnews.dataset.manifest import load_manifest
 
-    files = [str(release / data_file(config, split)) for split in SPLITS if (release / data_file(config, split)).is_file()]
+    manifest = load_manifest(release / "MANIFEST.json")
+    files = [str(release / data.file) for data in manifest.configs[config].values()]
     return datasets.Dataset.from_parquet(files, cache_dir=str(cache_dir))
 
 
-def _rows(paths: ProjectPaths, root: Path, golds: Sequence[GoldRecord]) -> dict[str, list[dict[str, Any]]]:
-    """Rows of each config (all splits) of a scratch release built from `golds`."""
-    from conflictnews.dataset.build import build_release
+Builder = Callable[..., Any]  # dataset.build.build_release (passed in: the build also calls this module)
 
+
+def _rows(paths: ProjectPaths, root: Path, golds: Sequence[GoldRecord], build_release: Builder) -> dict[str, list[dict[str, Any]]]:
+    """Rows of each config (all splits) of a scratch release built from `golds`."""
     scratch = _scratch_project(paths, root, golds)
     report = build_release(scratch, "0.0.0", out=root / "release", check_existing=False,
                            only_articles={g.article_id for g in golds})
@@ -155,8 +156,11 @@ def _score(task: str, gold_root: Path, predictions: list[dict[str, Any]], articl
 
 
 def compute_ceiling(paths: ProjectPaths, gold: Mapping[str, GoldRecord],
-                    passes: Mapping[str, Mapping[int, AnnotationRecord]]) -> CeilingReport:
-    """Score every pass of the articles in `passes` (article -> pass -> record) against `gold`."""
+                    passes: Mapping[str, Mapping[int, AnnotationRecord]], build_release: Builder) -> CeilingReport:
+    """Score every pass of the articles in `passes` (article -> pass -> record) against `gold`.
+
+    `build_release` is `conflictnews.dataset.build.build_release` (the builder of the scratch releases).
+    """
     import datasets
 
     datasets.disable_progress_bars()  # scratch releases: their loading is not the user's progress
@@ -166,12 +170,12 @@ def compute_ceiling(paths: ProjectPaths, gold: Mapping[str, GoldRecord],
     report = CeilingReport(articles, [])
     with tempfile.TemporaryDirectory(prefix="ceiling-") as tmp:
         gold_root = Path(tmp) / "gold"
-        gold_rows = _rows(paths, gold_root, [gold[a] for a in articles])
+        gold_rows = _rows(paths, gold_root, [gold[a] for a in articles], build_release)
         for annotation_pass in sorted({k for a in articles for k in passes[a]}):
             records = [passes[a][annotation_pass] for a in articles if annotation_pass in passes[a]]
             covered = {r.article_id for r in records}
             root = Path(tmp) / f"pass-{annotation_pass}"
-            pass_rows = _rows(paths, root, [as_gold(r) for r in records])
+            pass_rows = _rows(paths, root, [as_gold(r) for r in records], build_release)
             scores = {}
             for task, config in TASK_CONFIGS.items():
                 rows = [r for r in gold_rows[config] if r["article_id"] in covered]

@@ -38,8 +38,8 @@ from conflictnews.annotation.agreement import (
     compute_corpus_agreement,
 )
 from conflictnews.annotation.records import (
-    AnnotationRecord,
     GOLD_HISTORY_DIR,
+    AnnotationRecord,
     GoldRecord,
     gold_path,
     load_annotations,
@@ -163,7 +163,8 @@ def _print_adjudication(console: Console, result: Adjudication, path: Path) -> N
     for tie in result.ties:
         outcome = "kept" if tie.included else "left out"
         console.print(
-            f"tie {tie.votes}/{tie.of} {tie.item} ({', '.join(tie.annotators)}): {outcome}, casting vote {tie.casting_vote}"
+            f"tie {tie.votes}/{tie.of} {tie.item} ({', '.join(tie.annotators)}): {outcome}, "
+            f"casting vote {tie.casting_vote}"
         )
     if result.dropped:
         dropped = Table("layer", "kind", "item", "annotators", "reason", title="Not in the gold")
@@ -306,7 +307,8 @@ def lint_command(
         Path | None, typer.Option("--json", help="Also write every violation (JSON) here.")
     ] = None,
 ) -> None:
-    """Check the gold against the guidelines' mechanical rules; exit 1 on a violation not in annotation/lint-allowlist.toml."""
+    """Check the gold against the guidelines' mechanical rules; exit 1 on a violation not in
+    annotation/lint-allowlist.toml."""
     import json
 
     from conflictnews.annotation.lint import ALLOWLIST_NAME, RULES, Allowlist, lint
@@ -360,8 +362,12 @@ def ceiling_command(
     paths = ProjectPaths.discover()
     gold = {a: g for a, g in load_gold_records(paths.gold).items() if g.guidelines_version == GUIDELINES_VERSION}
     passes = independent_passes(_annotations(paths, None), AgreementScope.load(paths.annotation_dir / "agreement.toml"))
-    report = compute_ceiling(paths, gold, passes)
-    table = Table("pass", "annotators", "articles", *report.ceiling, title=f"annotator ceiling, {len(report.articles)} article(s)")
+    from conflictnews.dataset.build import build_release
+
+    report = compute_ceiling(paths, gold, passes, build_release)
+    table = Table(
+        "pass", "annotators", "articles", *report.ceiling, title=f"annotator ceiling, {len(report.articles)} article(s)"
+    )
     for p in report.passes:
         table.add_row(str(p.annotation_pass), ", ".join(p.annotators), str(p.articles),
                       *(f"{p.scores[t] * 100:.1f}" for t in report.ceiling))

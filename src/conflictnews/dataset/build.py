@@ -382,7 +382,7 @@ def annotator_ceiling(plan: BuildPlan) -> Any:
     if not passes:
         return None
     gold = {job.article_file.stem: load_gold(job.gold_file) for job in plan.inputs.jobs if job.article_file.stem in passes}
-    return compute_ceiling(plan.paths, gold, passes)
+    return compute_ceiling(plan.paths, gold, passes, build_release)
 
 
 def write_card(plan: BuildPlan, stage: Path, manifest: ReleaseManifest, converted: Converted,
