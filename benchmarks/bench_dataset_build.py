@@ -19,6 +19,7 @@ the neighbours than about the build, and CPU / 2 is what 2 idle cores would take
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -101,10 +102,8 @@ def _tree(pid: int) -> list[int]:
         current = todo.pop()
         pids.append(current)
         for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):
                 todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
     return pids
 
 
@@ -165,7 +164,9 @@ def main() -> int:
     print(f"articles        {result['articles']:,}")
     print(f"tokens          {result['tokens']:,}")
     print(f"rows            {result['rows']}")
-    print(f"wall            {wall:.2f} s  ({result['workers']} workers; machine load average before: {load_before:.1f})")
+    print(
+        f"wall            {wall:.2f} s  ({result['workers']} workers; machine load average before: {load_before:.1f})"
+    )
     print(f"cpu             {result['cpu_s']:.2f} s user+sys (idle 2-core estimate: {result['cpu_s'] / 2:.1f} s wall); "
           f"build process {result['parent_cpu_s']:.2f} s of it, of which imports {result['import_cpu_s']:.2f} s")
     print(f"articles/s      {result['articles'] / wall:,.0f}")

@@ -33,13 +33,17 @@ from conflictnews.corpus.store import load_articles
 from conflictnews.paths import ProjectPaths
 
 ROOT = Path(__file__).resolve().parents[1]
-CREDENTIALS = ls_server.Credentials("bench@conflictnews.test", "conflictnews-bench-pw", "conflictnews0bench0token000000000000000b")
+CREDENTIALS = ls_server.Credentials(
+    "bench@conflictnews.test", "conflictnews-bench-pw", "conflictnews0bench0token000000000000000b"
+)
 console = Console()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=ROOT.parent / "shared" / "external" / "fa-kes" / "FA-KES-Dataset.csv")
+    parser.add_argument(
+        "--csv", type=Path, default=ROOT.parent / "shared" / "external" / "fa-kes" / "FA-KES-Dataset.csv"
+    )
     parser.add_argument("--limit", type=int, default=None, help="Only the first N articles (quick runs).")
     parser.add_argument("--all", action="store_true", help="Every hydrated article, with or without a pre-annotation.")
     parser.add_argument("--batch-size", type=int, default=100)
@@ -75,7 +79,9 @@ def main() -> None:
             report = push(conn, articles, title="bench push", batch_size=args.batch_size,
                           predictions=[(r, r.annotator) for r in records])
             push_s = time.perf_counter() - t0
-            console.print(f"push: {len(report.imported)} tasks, {report.predictions_created} predictions in {push_s:.1f} s")
+            console.print(
+                f"push: {len(report.imported)} tasks, {report.predictions_created} predictions in {push_s:.1f} s"
+            )
             by_id = {a.id: a for a in articles}
             for record in track(records[: args.annotate], description="entering annotations", console=console):
                 submit(conn, record.model_copy(update={"annotator": "bench-annotator@conflictnews.test"}),

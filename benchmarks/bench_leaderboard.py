@@ -42,6 +42,9 @@ from conflictnews.leaderboard.live import LiveServer
 
 # The SYNTHETIC generators are test code (tests/support/, never installed): import them from this checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import contextlib
+from typing import Self
+
 from tests.support.synthetic_release import (
     build_synthetic_release,
     jsonl,
@@ -236,13 +239,11 @@ class PeakRss:
         while not self._stop.wait(0.05):
             total = 0
             for process in [root, *root.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     total += process.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass
             self.peak = max(self.peak, total)
 
-    def __enter__(self) -> PeakRss:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -400,12 +401,18 @@ def main() -> int:
 
             quiet, loud, peak, statuses = abuse_run(server, gold, args.abuse_uploads)
             extra = statistics.median(loud) - statistics.median(quiet)
-            print(f"\n3. normal uploads (all 4 tasks) alone and under 4 concurrent bomb senders:")
+            print("\n3. normal uploads (all 4 tasks) alone and under 4 concurrent bomb senders:")
             print(f"   alone:                  {figures(quiet)}")
             print(f"   with bombs:             {figures(loud)}")
             print(f"   bomb answers:           {dict(sorted(statuses.items()))}")
-            print(f"   median grows by {extra:+.3f} s (target < {ABUSE_EXTRA_S:.0f} s): {'PASS' if extra < ABUSE_EXTRA_S else 'FAIL'}")
-            print(f"   server peak RSS {peak / 2**20:.0f} MiB (target < {PEAK_RSS_MIB}): {'PASS' if peak < PEAK_RSS_MIB * 2**20 else 'FAIL'}")
+            print(
+                f"   median grows by {extra:+.3f} s (target < {ABUSE_EXTRA_S:.0f} s): "
+                f"{'PASS' if extra < ABUSE_EXTRA_S else 'FAIL'}"
+            )
+            print(
+                f"   server peak RSS {peak / 2**20:.0f} MiB (target < {PEAK_RSS_MIB}): "
+                f"{'PASS' if peak < PEAK_RSS_MIB * 2**20 else 'FAIL'}"
+            )
             abuse_ok = extra < ABUSE_EXTRA_S and peak < PEAK_RSS_MIB * 2**20
         finally:
             server.close()

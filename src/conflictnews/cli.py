@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any
+from typing import Any, ClassVar
 
 import typer
 from typer.core import TyperGroup
@@ -31,16 +31,24 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("corpus", "conflictnews.corpus.cli:app", "Articles: add, list, show."),
-    Stage("annotate", "conflictnews.annotation.app:annotate_app",
-          "Annotation: scheme, Label Studio round trip, agreement."),
+    Stage(
+        "annotate",
+        "conflictnews.annotation.app:annotate_app",
+        "Annotation: scheme, Label Studio round trip, agreement.",
+    ),
     Stage("dataset", "conflictnews.dataset.cli:app", "The versioned Hugging Face dataset."),
     Stage("eval", "conflictnews.eval.cli:app", "Tasks, metrics and scoring of predictions."),
     Stage("leaderboard", "conflictnews.leaderboard.cli:app", "Submissions, scoring, ranking, web page and API."),
     Stage("train", "conflictnews.models.cli:train", "Train and evaluate a baseline from its config file."),
     Stage("models", "conflictnews.models.cli:models_app", "Saved models: publish them on the Hugging Face Hub."),
-    Stage("predict", "conflictnews.models.predict_cli:predict",
-          "Entities, events and stances of any text, with scores, from the saved models."),
-    Stage("reproduce", "conflictnews.pipeline:reproduce", "Rebuild the dataset, retrain and re-evaluate every baseline."),
+    Stage(
+        "predict",
+        "conflictnews.models.predict_cli:predict",
+        "Entities, events and stances of any text, with scores, from the saved models.",
+    ),
+    Stage(
+        "reproduce", "conflictnews.pipeline:reproduce", "Rebuild the dataset, retrain and re-evaluate every baseline."
+    ),
 )
 
 
@@ -69,7 +77,7 @@ def load_stage(stage: Stage) -> Any:
 class LazyStages(TyperGroup):
     """A group whose stage subcommands are loaded on first use; its own help lists them unloaded."""
 
-    stages: dict[str, Stage] = {stage.name: stage for stage in STAGES}
+    stages: ClassVar[dict[str, Stage]] = {stage.name: stage for stage in STAGES}
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return [*self.stages, *(name for name in super().list_commands(ctx) if name not in self.stages)]

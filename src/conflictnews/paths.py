@@ -23,7 +23,7 @@ class ProjectPaths:
     root: Path
 
     @classmethod
-    def discover(cls) -> "ProjectPaths":
+    def discover(cls) -> ProjectPaths:
         return cls(find_root())
 
     @property

@@ -231,15 +231,27 @@ def run_steps(ctx: Context, steps: tuple[Step, ...] = STEPS) -> list[tuple[str, 
 
 
 def reproduce(
-    version: Annotated[str | None, typer.Option(help="Release to rebuild (default: the newest committed MANIFEST.json).")] = None,
-    task: Annotated[list[str], typer.Option(help="Only these tasks (repeatable).")] = [],
-    baseline: Annotated[list[str], typer.Option(help="Only these baselines, by config name or baseline name (repeatable).")] = [],
-    seeds: Annotated[int | None, typer.Option(help="Override the number of seeds of every config (e.g. 1 for a quick run).")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Retrain into a scratch folder and compare with the committed results (overwrites nothing; "
-        "default --version: the release they are for); exit 1 on a difference beyond a config's tolerance.")] = False,
+    version: Annotated[
+        str | None, typer.Option(help="Release to rebuild (default: the newest committed MANIFEST.json).")
+    ] = None,
+    task: Annotated[list[str] | None, typer.Option(help="Only these tasks (repeatable).")] = None,
+    baseline: Annotated[
+        list[str] | None, typer.Option(help="Only these baselines, by config name or baseline name (repeatable).")
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(help="Override the number of seeds of every config (e.g. 1 for a quick run).")
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Retrain into a scratch folder and compare with the committed results (overwrites nothing; "
+            "default --version: the release they are for); exit 1 on a difference beyond a config's tolerance.",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild the dataset, retrain and re-evaluate every baseline, print and write the results table."""
-    ctx = Context(ProjectPaths.discover(), version=version, tasks=task, baselines=baseline, seeds=seeds)
+    ctx = Context(ProjectPaths.discover(), version=version, tasks=task or [], baselines=baseline or [], seeds=seeds)
     if check:
         ctx.version = ctx.version or committed_results_version(ctx.paths)
         with tempfile.TemporaryDirectory(prefix="conflictnews-check-") as scratch:

@@ -28,8 +28,10 @@ def render_corpus_counts(paths: ProjectPaths) -> str:
     events = Counter(s.label for g in golds.values() for s in g.events)
     stances = Counter(r.label for g in golds.values() for r in g.stances)
     lines = [
-        f"{len(golds)} gold-annotated article(s) of {len(articles)} registered "
-        f"({', '.join(f'{source} {n}' for source, n in sorted(sources.items()))}).",
+        (
+            f"{len(golds)} gold-annotated article(s) of {len(articles)} registered "
+            f"({', '.join(f'{source} {n}' for source, n in sorted(sources.items()))})."
+        ),
         "",
         "| layer | label | count |",
         "| --- | --- | --- |",
@@ -39,8 +41,10 @@ def render_corpus_counts(paths: ProjectPaths) -> str:
     unused = [label for label in scheme.sub_event_labels() if not events[label]]
     lines += [f"| stance | `{label}` | {stances[label]} |" for label in scheme.stance_labels()]
     lines += [
-        f"| **total** | entities {sum(entities.values())}, event triggers {sum(events.values())}, "
-        f"stances {sum(stances.values())} | |",
+        (
+            f"| **total** | entities {sum(entities.values())}, event triggers {sum(events.values())}, "
+            f"stances {sum(stances.values())} | |"
+        ),
         "",
         f"Event types with no trigger yet: {', '.join(f'`{u}`' for u in unused) or 'none'}.",
     ]

@@ -233,7 +233,7 @@ def test_duplicates_and_cancelled_are_reported_not_silent() -> None:
 
 
 def test_bad_input_is_a_clear_error() -> None:
-    with pytest.raises(ConflictNewsError, match="b@example.org: article other0000000001"):
+    with pytest.raises(ConflictNewsError, match=r"b@example\.org: article other0000000001"):
         adjudicate([record(A), record(B, article_id="other0000000001")])
     with pytest.raises(ConflictNewsError, match="text hash"):
         adjudicate([record(A), record(B, text_sha256="f" * 64)])
@@ -421,7 +421,12 @@ def committed_copy(tmp_path, monkeypatch, repo_paths: ProjectPaths) -> ProjectPa
     annotation/ folder (the committed gold itself is never touched)."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'tmp'\n")
     paths = ProjectPaths(tmp_path)
-    for folder in (repo_paths.articles, repo_paths.annotations, repo_paths.gold, repo_paths.root / "corpus" / "selections"):
+    for folder in (
+        repo_paths.articles,
+        repo_paths.annotations,
+        repo_paths.gold,
+        repo_paths.root / "corpus" / "selections",
+    ):
         shutil.copytree(folder, paths.root / "corpus" / folder.name)
     shutil.copytree(repo_paths.annotation_dir, paths.annotation_dir)
     monkeypatch.setenv("CONFLICTNEWS_ROOT", str(tmp_path))

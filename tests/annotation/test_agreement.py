@@ -229,14 +229,14 @@ def test_bad_input_is_a_clear_error() -> None:
         compute_agreement([record(A), record(B, article_id="other0000000001")])
     with pytest.raises(ConflictNewsError, match="text hash"):
         compute_agreement([record(A), record(B, text_sha256="1" * 64)])
-    with pytest.raises(ConflictNewsError, match="more than one record by a@example.org"):
+    with pytest.raises(ConflictNewsError, match=r"more than one record by a@example\.org"):
         compute_agreement([record(A), record(A)])
     broken = record(
         B,
         entities=[span("b1", 0, 4, "ORG")],
         stances=[Stance(holder="b1", target="gone", label="OPPOSES")],
     )
-    with pytest.raises(ConflictNewsError, match="annotator b@example.org.*'gone'"):
+    with pytest.raises(ConflictNewsError, match=r"annotator b@example\.org.*'gone'"):
         compute_agreement([record(A), broken])
 
 

@@ -70,7 +70,7 @@ def test_blind_passes_add_annotator_push_overlap_pull_agreement(
     refused = invoke("push", "--project-title", project_title, "--overlap", str(too_many), *c)
     assert isinstance(refused.exception, ConflictNewsError)
     assert f"--overlap {too_many} needs {too_many} annotators" in str(refused.exception)
-    assert not [p for p in client.projects.list(title=project_title)]  # nothing created
+    assert not list(client.projects.list(title=project_title))  # nothing created
 
     out = ok(invoke("push", "--project-title", project_title, "--overlap", "2", "--article", SEED_ID, *c))
     assert f"project '{pass_title(project_title, 2)}'" in out and "2 blind passes" in out
@@ -91,8 +91,10 @@ def test_blind_passes_add_annotator_push_overlap_pull_agreement(
     assert task2["data"]["article_id"] == SEED_ID
     seen = second.get(f"/api/tasks/{task2['id']}").json()  # the task as annotator 2's UI loads it
     assert seen["annotations"] == [] and seen["data"]["article_id"] == SEED_ID
-    made2 = second.post(f"/api/tasks/{task2['id']}/annotations/?project={projects[1].id}",
-                        json={"result": record_to_results(seed_record(seed_article, a2, "y"))[:5], "project": projects[1].id})
+    made2 = second.post(
+        f"/api/tasks/{task2['id']}/annotations/?project={projects[1].id}",
+        json={"result": record_to_results(seed_record(seed_article, a2, "y"))[:5], "project": projects[1].id},
+    )
     assert made2.status_code == 201, made2.text
 
     # the Community limit, measured: one project with maximum_annotations=2 shows annotator 1's
@@ -101,7 +103,9 @@ def test_blind_passes_add_annotator_push_overlap_pull_agreement(
                                     maximum_annotations=2, show_collab_predictions=False)
     client.projects.import_tasks(shared.id, request=[{"data": {"text": "Aleppo."}}])
     (shared_task,) = list(client.tasks.list(project=shared.id, fields="task_only"))
-    first.post(f"/api/tasks/{shared_task.id}/annotations/?project={shared.id}", json={"result": [], "project": shared.id})
+    first.post(
+        f"/api/tasks/{shared_task.id}/annotations/?project={shared.id}", json={"result": [], "project": shared.id}
+    )
     leaked = second.get(f"/api/tasks/{shared_task.id}").json()["annotations"]
     assert [a["completed_by"]["email"] for a in leaked] == [a1]
     first.close(), second.close()
@@ -171,7 +175,9 @@ def test_push_refuses_a_project_of_another_scheme_version(
     client = connect(label_studio)
     old = render_label_config().replace("scheme v1.0.0;", "scheme v0.9.0;")
     created = client.projects.create(title=project_title, label_config=old)
-    with pytest.raises(ConflictNewsError, match=r"uses scheme v0\.9\.0, but this is scheme v1\.0\.0; nothing was changed"):
+    with pytest.raises(
+        ConflictNewsError, match=r"uses scheme v0\.9\.0, but this is scheme v1\.0\.0; nothing was changed"
+    ):
         push(label_studio, [seed_article], title=project_title)
     after = client.projects.get(created.id)
     assert after.label_config.strip() == old.strip()

@@ -28,11 +28,11 @@ from conflictnews.annotation.records import (
     load_gold,
     write_record,
 )
+from conflictnews.annotation.review_cli import register
 from conflictnews.annotation.scheme import GUIDELINES_VERSION
 from conflictnews.corpus.hydrate import TextCache
-from conflictnews.corpus.store import get_article
-from conflictnews.annotation.review_cli import register
 from conflictnews.corpus.segment import segment
+from conflictnews.corpus.store import get_article
 from conflictnews.io import ConflictNewsError
 from conflictnews.paths import ProjectPaths
 from tests.conftest import REPO_ROOT, copy_project
@@ -50,7 +50,7 @@ def _plain_guidelines() -> str:
 @pytest.mark.parametrize(("code", "n", "example"), EXAMPLES, ids=[f"{c}-{n}" for c, n, _ in EXAMPLES])
 def test_rule_flags_exactly_its_violating_examples(code, n, example) -> None:
     gold, text = example_record(example)
-    found = [v for v in lint_article(LintedArticle(gold, text, segment(text)), [RULES[code]])]
+    found = list(lint_article(LintedArticle(gold, text, segment(text)), [RULES[code]]))
     assert bool(found) == example.violates, (example.marked, found)
     assert all(v.rule == code and v.article_id == gold.article_id and v.sentence == 0 for v in found)
 
@@ -132,8 +132,11 @@ def test_the_revision_fixed_what_the_lint_finds_in_the_pre_revision_pilot(linted
     car_bomb = next(v for v in before if v.rule == "weapon-noun-trigger" and "went off" in v.message)
     assert car_bomb.subject.startswith("'car bomb")
     allowed = {(e.article, e.rule) for e in Allowlist.load(linted_copy.annotation_dir / "lint-allowlist.toml").entries}
-    after = [v for a in articles
-             for v in lint_article(LintedArticle(load_gold(gold_path(linted_copy.gold, a)), texts[a], segment(texts[a])))]
+    after = [
+        v
+        for a in articles
+        for v in lint_article(LintedArticle(load_gold(gold_path(linted_copy.gold, a)), texts[a], segment(texts[a])))
+    ]
     assert [(v.article_id, v.rule) for v in after if (v.article_id, v.rule) not in allowed] == []
 
 
@@ -168,10 +171,21 @@ def test_a_violation_in_a_current_record_fails_until_allowlisted(linted_copy: Pr
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ('[[allow]]\nrule = "no-such-rule"\narticle = "a"\nsentence = 0\nsubject = "x"\nreason = "long enough reason"\n',
-         "unknown rule 'no-such-rule'"),
-        ('[[allow]]\nrule = "vague-date"\narticle = "a"\nsentence = 0\nsubject = "x"\nreason = ""\n', "entry 1: reason"),
-        ('[[allow]]\nrule = "vague-date"\narticle = "a"\nsubject = "x"\nreason = "long enough reason"\n', "entry 1: sentence"),
+        (
+            (
+                '[[allow]]\nrule = "no-such-rule"\narticle = "a"\nsentence = 0\nsubject = "x"\n'
+                'reason = "long enough reason"\n'
+            ),
+            "unknown rule 'no-such-rule'",
+        ),
+        (
+            '[[allow]]\nrule = "vague-date"\narticle = "a"\nsentence = 0\nsubject = "x"\nreason = ""\n',
+            "entry 1: reason",
+        ),
+        (
+            '[[allow]]\nrule = "vague-date"\narticle = "a"\nsubject = "x"\nreason = "long enough reason"\n',
+            "entry 1: sentence",
+        ),
         ('[[allows]]\n', "unknown key(s) ['allows']"),
     ],
 )

@@ -49,7 +49,8 @@ def test_preannotation_from_saved_models_is_fast_and_valid(
         "two mentions of the same actor hold no stance toward each other"
     # trained on the article's train blocks, the CRF recovers much of the article's gold entities
     gold = load_gold(REPO_ROOT / "corpus" / "gold" / f"{SEED_ID}.json")
-    keys = lambda spans: {(s.start, s.end, s.label) for s in spans}
+    def keys(spans):
+        return {(s.start, s.end, s.label) for s in spans}
     score = f1_score(keys(gold.entities), keys(record.entities))
     assert score.value is not None and score.value > 0.5
 
@@ -74,7 +75,10 @@ def test_preannotation_quality_counts_exact_matches_per_layer() -> None:
         return AnnotationRecord(article_id="x", text_sha256="0" * 64, annotator="a", scheme_version="1.0.0",
                                 entities=entities, stances=stances)
 
-    russia, assad = Span(id="r", start=0, end=6, label="GPE", text="Russia"), Span(id="a", start=13, end=18, label="PERSON", text="Assad")
+    russia, assad = (
+        Span(id="r", start=0, end=6, label="GPE", text="Russia"),
+        Span(id="a", start=13, end=18, label="PERSON", text="Assad"),
+    )
     wrong = Span(id="w", start=13, end=18, label="ORG", text="Assad")
     gold = record([russia, assad], [Stance(holder="r", target="a", label="SUPPORTS")])
     pre = record([Span(id="p1", start=0, end=6, label="GPE", text="Russia"), wrong],

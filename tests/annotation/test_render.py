@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from typer.testing import CliRunner
 
 from conflictnews.annotation.cli import app

@@ -150,10 +150,10 @@ def test_a_clean_export_converts_with_provenance_and_reconciling_counts() -> Non
 
 
 def test_left_relations_are_reversed_and_undirected_ones_rejected() -> None:
-    results = good_results()[:-1] + [relation("e4", "e3", direction="left")]
+    results = [*good_results()[:-1], relation("e4", "e3", direction="left")]
     out = convert_export([task([annotation(results)])], ARTICLES, INFO)
     assert out.ok and out.records[0].stances == [Stance(holder="e3", target="e4", label="OPPOSES")]
-    results = good_results()[:-1] + [relation("e3", "e4", direction="bi")]
+    results = [*good_results()[:-1], relation("e3", "e4", direction="bi")]
     out = convert_export([task([annotation(results)])], ARTICLES, INFO)
     assert [p.message for p in out.problems] == [
         "relation direction 'bi'; a stance must be directed"

@@ -168,7 +168,9 @@ def test_non_utf8_bytes_are_refused_by_row_and_id(fakes_csv: Path, tmp_path: Pat
     with pytest.raises(FakesError) as exc:
         import_fakes(broken, paths.articles)
     [problem] = exc.value.problems
-    assert problem.startswith(f"row 5 (unit_id {unit_id}, id ") and "article_content: bytes that are not UTF-8" in problem
+    assert (
+        problem.startswith(f"row 5 (unit_id {unit_id}, id ") and "article_content: bytes that are not UTF-8" in problem
+    )
     assert snapshot(paths.articles) == {}
 
 

@@ -152,7 +152,9 @@ def test_damaged_texts_hydrate_from_a_copy_with_the_lost_characters(project_copy
     assert len(damaged) == 39
     header, rows = read_rows(fakes_csv)
     first, second = row_keys(damaged[0])[0][0], row_keys(damaged[1])[0][0]
-    rows[first - 1][column("article_content")] = rows[first - 1][column("article_content")].replace(REPLACEMENT, "\u2019")
+    rows[first - 1][column("article_content")] = rows[first - 1][column("article_content")].replace(
+        REPLACEMENT, "\u2019"
+    )
     text = write_rows(tmp_path / "restored.csv", header, rows).read_bytes()
     raw = rows[second - 1][column("article_content")].encode("utf-8")
     restored = tmp_path / "restored.csv"
@@ -203,10 +205,10 @@ def test_download_checks_md5_and_writes_atomically(tmp_path) -> None:
     body = b"unit_id,article_title\n1,synthetic\n"  # SYNTHETIC bytes
     got = download_fakes(tmp_path / "dl", client=_zenodo({ZENODO_FILE: body}))
     assert got.path.read_bytes() == body and not got.reused
-    with pytest.raises(ConflictNewsError, match="MD5 .* is not the published 0{32}; nothing written"):
+    with pytest.raises(ConflictNewsError, match=r"MD5 .* is not the published 0{32}; nothing written"):
         download_fakes(tmp_path / "dl2", client=_zenodo({ZENODO_FILE: body}, md5="0" * 32))
     assert not (tmp_path / "dl2").exists()
-    with pytest.raises(ConflictNewsError, match="cannot reach zenodo.org .*pass --csv PATH"):
+    with pytest.raises(ConflictNewsError, match=r"cannot reach zenodo\.org .*pass --csv PATH"):
         download_fakes(tmp_path / "dl3", client=_zenodo({}, fail=httpx.ConnectError))
     assert not (tmp_path / "dl3").exists()
 
@@ -219,9 +221,18 @@ def _synthetic_gold(article: Article) -> GoldRecord:
     text = article.require_text()
     token = next(t for s in segment(text) for t in s.tokens if t.text in {"Syria", "Aleppo", "Damascus"})
     span = Span(id="syn-e000", start=token.start, end=token.end, label="GPE", text=token.text, source="synthetic")
-    return GoldRecord(article_id=article.id, text_sha256=article.text_sha256, scheme_version=SCHEME_VERSION,
-                      guidelines_version=GUIDELINES_VERSION, entities=[span], events=[], stances=[], annotators=["synthetic"], rule="synthetic",
-                      provenance=Provenance(tool="synthetic"))
+    return GoldRecord(
+        article_id=article.id,
+        text_sha256=article.text_sha256,
+        scheme_version=SCHEME_VERSION,
+        guidelines_version=GUIDELINES_VERSION,
+        entities=[span],
+        events=[],
+        stances=[],
+        annotators=["synthetic"],
+        rule="synthetic",
+        provenance=Provenance(tool="synthetic"),
+    )
 
 
 def test_build_uses_hydrated_text_and_names_missing_ids(project_copy, fakes_csv, seed_article) -> None:

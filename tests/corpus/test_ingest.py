@@ -73,13 +73,20 @@ def test_whitespace_variants_share_an_id(tmp_path: Path) -> None:
 def test_json_jsonl_and_csv_with_mapping(tmp_path: Path) -> None:
     # synthetic records
     records = [
-        {"title": "One", "source": "S", "licence": "CC BY 4.0", "text": "Rebels captured the town.", "published": "2017-04-05"},
+        {
+            "title": "One",
+            "source": "S",
+            "licence": "CC BY 4.0",
+            "text": "Rebels captured the town.",
+            "published": "2017-04-05",
+        },
         {"title": "Two", "source": "S", "licence": "CC BY 4.0", "text": "The army withdrew from Hama."},
     ]
     (tmp_path / "a.json").write_text(json.dumps(records), encoding="utf-8")
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
     (tmp_path / "a.csv").write_text(
-        "headline,body,outlet\nOne,Rebels captured the town.,S\nTwo,\"The army withdrew from Hama.\",S\n", encoding="utf-8"
+        'headline,body,outlet\nOne,Rebels captured the town.,S\nTwo,"The army withdrew from Hama.",S\n',
+        encoding="utf-8",
     )
     from_json = read_articles(tmp_path / "a.json")
     from_jsonl = read_articles(tmp_path / "a.jsonl")
@@ -94,13 +101,21 @@ def test_json_jsonl_and_csv_with_mapping(tmp_path: Path) -> None:
     ("name", "content", "message"),
     [
         ("bad.json", b'{"title": "x",', "malformed JSON at line 1"),
-        ("bad.jsonl", b'{"title": "x", "source": "s", "licence": "l", "text": "t"}\n{oops}\n', "line 2: malformed JSON"),
+        (
+            "bad.jsonl",
+            b'{"title": "x", "source": "s", "licence": "l", "text": "t"}\n{oops}\n',
+            "line 2: malformed JSON",
+        ),
         ("empty.json", b'{"title": "x", "source": "s", "licence": "l", "text": "   "}', "empty or missing text"),
         ("latin1.txt", "Caf\u00e9 in Aleppo\n".encode("latin-1"), "not valid UTF-8 (byte 3, line 1)"),
         ("short.csv", b"title,text\nx\n", "row 2"),
         ("long.csv", b"title,text,source,licence\nx,t,s,l,extra\n", "row 2: more fields than the header"),
         ("nocol.csv", b"title,body\nx,y\n", "no text column 'text'"),
-        ("date.json", b'{"title": "x", "source": "s", "licence": "l", "text": "t", "published": "30/11/2024"}', "published"),
+        (
+            "date.json",
+            b'{"title": "x", "source": "s", "licence": "l", "text": "t", "published": "30/11/2024"}',
+            "published",
+        ),
         ("doc.pdf", b"%PDF", "unsupported format '.pdf'"),
     ],
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from conflictnews.corpus.records import Article
 from conflictnews.corpus.segment import segment
 
@@ -16,7 +18,7 @@ def test_tokens_and_sentences_index_the_text(seed_article: Article) -> None:
             assert token.text.strip() == token.text and token.text
         assert text[sentence.start : sentence.end].startswith(sentence.tokens[0].text)
     # sentence order follows the text, never overlapping
-    assert all(a.end <= b.start for a, b in zip(sentences, sentences[1:]))
+    assert all(a.end <= b.start for a, b in pairwise(sentences))
 
 
 def test_headings_are_not_glued_to_the_next_paragraph(seed_article: Article) -> None:

@@ -165,8 +165,15 @@ def test_the_query_oversamples_matching_articles_within_strata(hydrated_records)
         hits = {c.id for c in chosen.selected if c.hits}
         with_query["hit"] += len(hits)
         with_query["all"] += len(chosen.selected)
-        pool = pool or [c for c in candidates(hydrated_records, "fa-kes", Rule(), query=query,
-                                              excluded_ids=frozenset(e["id"] for e in json.loads(PILOT.read_text())["articles"]))[0]]
+        pool = pool or list(
+            candidates(
+                hydrated_records,
+                "fa-kes",
+                Rule(),
+                query=query,
+                excluded_ids=frozenset(e["id"] for e in json.loads(PILOT.read_text())["articles"]),
+            )[0]
+        )
         without["hit"] += sum(1 for c in plain.selected if query.hits(texts[c.id]))
     share_pool = sum(1 for c in pool if c.hits) / len(pool)
     assert with_query["hit"] / with_query["all"] > share_pool + 0.05  # oversampled

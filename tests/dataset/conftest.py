@@ -49,7 +49,9 @@ def make_project(tmp_path: Path, seed_article: Article, seed_gold: GoldRecord) -
     """`make_project(gold=..., articles=..., golds=...)`: the seed article (+ extras) in a fresh root."""
     counter = iter(range(1000))
 
-    def make(gold: GoldRecord | None = seed_gold, articles: list[Article] = (), golds: list[GoldRecord] = ()) -> ProjectPaths:
+    def make(
+        gold: GoldRecord | None = seed_gold, articles: list[Article] = (), golds: list[GoldRecord] = ()
+    ) -> ProjectPaths:
         root = tmp_path / f"project{next(counter)}"
         return new_project(root, [seed_article, *articles], ([gold] if gold else []) + list(golds))
 
@@ -57,7 +59,9 @@ def make_project(tmp_path: Path, seed_article: Article, seed_gold: GoldRecord) -
 
 
 @pytest.fixture(scope="session")
-def seed_project(tmp_path_factory: pytest.TempPathFactory, seed_article: Article, seed_gold: GoldRecord) -> ProjectPaths:
+def seed_project(
+    tmp_path_factory: pytest.TempPathFactory, seed_article: Article, seed_gold: GoldRecord
+) -> ProjectPaths:
     return new_project(tmp_path_factory.mktemp("seed-project"), [seed_article], [seed_gold])
 
 
@@ -67,7 +71,9 @@ def seed_release(seed_project: ProjectPaths) -> BuildReport:
     return build_release(seed_project, "0.1.0")
 
 
-def small_corpus(seed_article: Article, seed_gold: GoldRecord, n: int, seed: int = 0) -> list[tuple[Article, GoldRecord]]:
+def small_corpus(
+    seed_article: Article, seed_gold: GoldRecord, n: int, seed: int = 0
+) -> list[tuple[Article, GoldRecord]]:
     """SYNTHETIC articles recombined from the seed's sentences (for article-mode splits)."""
     return list(synthetic_corpus(seed_article, seed_gold, n, sentences_per_article=6, seed=seed))
 

@@ -24,7 +24,9 @@ def _span(gold, text: str):
 
 def test_article_without_gold_is_an_error_naming_the_file(make_project):
     paths = make_project(gold=None)
-    with pytest.raises(ConflictNewsError, match=rf"{SEED_ID}\.json: article {SEED_ID} has no gold record.*--allow-unannotated"):
+    with pytest.raises(
+        ConflictNewsError, match=rf"{SEED_ID}\.json: article {SEED_ID} has no gold record.*--allow-unannotated"
+    ):
         build_release(paths, "0.1.0")
     assert not (paths.releases / "0.1.0").exists()
 
@@ -70,7 +72,8 @@ def test_gold_failing_record_validation(make_project):
          r"entities span 'syn-e000' \[0:6\] 'Syrian': label 'WEAPON' is not in the scheme"),
         (lambda g: {"entities": [g.entities[0].model_copy(update={"text": "Syria"}), *g.entities[1:]]},
          r"span 'syn-e000' \[0:6\] 'Syria': text does not match the article, which has 'Syrian'"),
-        (lambda g: {"entities": [*g.entities, Span(id="x1", start=0, end=13, label="ARMED_GROUP", text="Syrian rebels")]},
+        (lambda g: {"entities": [*g.entities,
+                                 Span(id="x1", start=0, end=13, label="ARMED_GROUP", text="Syrian rebels")]},
          r"overlapping entities spans span 'syn-e000' \[0:6\] 'Syrian' and span 'x1' \[0:13\] 'Syrian rebels'"),
         (lambda g: {"events": [*g.events, g.events[0].model_copy(update={"id": g.entities[0].id})]},
          r"span id\(s\) used more than once: \['syn-e000'\]"),
@@ -133,7 +136,9 @@ def test_existing_version_with_other_content_is_refused(make_project, seed_gold)
     from conflictnews.annotation.records import write_record
 
     write_record(gold_path(paths.gold, SEED_ID), changed)
-    with pytest.raises(ConflictNewsError, match=r"MANIFEST\.json: version 0\.1\.0 already exists with other content \(gold changed: 1"):
+    with pytest.raises(
+        ConflictNewsError, match=r"MANIFEST\.json: version 0\.1\.0 already exists with other content \(gold changed: 1"
+    ):
         build_release(paths, "0.1.0")
     assert {p: p.read_bytes() for p in first.out.rglob("*") if p.is_file()} == before
     _no_staging_left(paths)

@@ -63,7 +63,7 @@ def test_entities_rows_are_the_seed_sentences(seed_release, seed_article):
         rows += _table(seed_release.out, "entities", split).to_pylist()
     rows.sort(key=lambda r: r["sentence_index"])
     assert [r["sentence_index"] for r in rows] == list(range(len(sentences)))
-    for row, sentence in zip(rows, sentences):
+    for row, sentence in zip(rows, sentences, strict=True):
         assert row["tokens"] == [t.text for t in sentence.tokens]
         assert len(row["ner_tags"]) == len(row["tokens"])
 

@@ -22,7 +22,7 @@ def test_yaml_header_has_what_the_hub_reads(card_text, seed_release):
     assert data["language"] == ["en"] and data["size_categories"] == ["n<1K"]
     configs = {c["config_name"]: c["data_files"] for c in data["configs"]}
     assert set(configs) == set(F.CONFIGS)
-    for name, files in configs.items():
+    for files in configs.values():
         assert [f["split"] for f in files] == list(F.SPLITS)
         assert all((seed_release.out / f["path"]).exists() for f in files)
     infos = {i["config_name"]: i for i in data["dataset_info"]}

@@ -49,7 +49,9 @@ def test_verify_failure_raises(project):
 def test_import_conll_command(tmp_path: Path):
     path = tmp_path / "toy.conll"
     path.write_text("Aleppo B-LOC\nfell O\n", encoding="utf-8")
-    result = runner.invoke(app, ["dataset", "import-conll", str(path), "--out", str(tmp_path / "out"), "--split", "test"])
+    result = runner.invoke(
+        app, ["dataset", "import-conll", str(path), "--out", str(tmp_path / "out"), "--split", "test"]
+    )
     assert result.exit_code == 0, result.output
     assert "test 1 sentences" in " ".join(result.output.split())
     assert (tmp_path / "out" / "data" / "entities" / "test-00000-of-00001.parquet").exists()

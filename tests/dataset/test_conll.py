@@ -167,7 +167,7 @@ def test_malformed_iobes_names_file_and_line(tmp_path: Path, tags: str, problem:
 def test_mixed_iobes_and_bilou_is_refused(tmp_path: Path):
     path = tmp_path / "x.train"
     path.write_text("a S-PER\n\nb U-PER\n", encoding="utf-8")
-    with pytest.raises(ConflictNewsError, match="mixes IOBES .* and BILOU"):
+    with pytest.raises(ConflictNewsError, match=r"mixes IOBES .* and BILOU"):
         read_conll(path)
 
 

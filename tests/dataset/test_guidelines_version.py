@@ -111,7 +111,9 @@ def test_a_new_release_records_its_one_version(make_project, seed_article, commi
 
 
 @pytest.mark.parametrize("version", ["0.2.0", "0.3.0"])
-def test_a_gold_record_without_a_version_is_an_error_naming_the_file(make_project, committed_seed_gold, version) -> None:
+def test_a_gold_record_without_a_version_is_an_error_naming_the_file(
+    make_project, committed_seed_gold, version
+) -> None:
     paths = make_project(gold=committed_seed_gold)
     path = gold_path(paths.gold, SEED_ID)
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -128,6 +130,8 @@ def test_an_unknown_version_is_an_error_naming_the_file(make_project, committed_
     path = gold_path(paths.gold, SEED_ID)
     write_record(path, committed_seed_gold)
     path.write_text(path.read_text(encoding="utf-8").replace(f'"{GUIDELINES_VERSION}"', '"0.9"'), encoding="utf-8")
-    with pytest.raises(ConflictNewsError, match=r"invalid annotation record \(guidelines_version: .*unknown guidelines version '0.9'") as err:
+    with pytest.raises(
+        ConflictNewsError, match=r"invalid annotation record \(guidelines_version: .*unknown guidelines version '0.9'"
+    ) as err:
         load_gold(path)
     assert str(path) in str(err.value)

@@ -56,7 +56,9 @@ def test_a_missing_field_is_named_with_the_file(tmp_path):
     data = _committed()
     del data["stance_coverage"]["annotated"]
     path = _write(tmp_path, data)
-    with pytest.raises(ConflictNewsError, match=r"MANIFEST\.json: malformed .*stance_coverage\.annotated: field required"):
+    with pytest.raises(
+        ConflictNewsError, match=r"MANIFEST\.json: malformed .*stance_coverage\.annotated: field required"
+    ):
         load_manifest(path)
     assert str(path) in _error(path)
 

@@ -32,7 +32,7 @@ class RecordingHfApi:
 
     def _record(self, name: str, *args, **kwargs) -> None:
         inspect.signature(getattr(HfApi, name)).bind(None, *args, **kwargs)  # raises on a wrong call
-        self.calls.append((name, {**dict(zip(("repo_id",), args)), **kwargs}))
+        self.calls.append((name, {**dict(zip(("repo_id",), args, strict=False)), **kwargs}))
 
     def create_repo(self, *args, **kwargs):
         self._record("create_repo", *args, **kwargs)
@@ -69,7 +69,9 @@ def test_push_uploads_the_folder_and_tags_the_commit(release):
 def test_push_refuses_a_folder_that_does_not_match_its_manifest(release):
     (release / "data" / "stance" / "test-00000-of-00001.parquet").write_bytes(b"not parquet")
     api = RecordingHfApi()
-    with pytest.raises(ConflictNewsError, match=r"does not match its manifest \(data/stance/test-00000-of-00001\.parquet"):
+    with pytest.raises(
+        ConflictNewsError, match=r"does not match its manifest \(data/stance/test-00000-of-00001\.parquet"
+    ):
         push_release(release, "org/name", "0.1.0", api=api)
     assert api.calls == []
 
@@ -89,5 +91,5 @@ def test_hub_errors_become_one_line(release):
         def create_tag(self, *args, **kwargs):
             raise RuntimeError("409 Conflict: tag v0.1.0 already exists")
 
-    with pytest.raises(ConflictNewsError, match="push of .* to org/name failed: RuntimeError: 409 Conflict"):
+    with pytest.raises(ConflictNewsError, match=r"push of .* to org/name failed: RuntimeError: 409 Conflict"):
         push_release(release, "org/name", "0.1.0", api=Failing())

@@ -33,7 +33,8 @@ def committed() -> SplitFile:
 
 def test_committed_file_keeps_every_published_split_and_meets_the_size_targets(committed) -> None:
     manifest = json.loads((REPO_ROOT / "corpus" / "releases" / "0.2.1" / "MANIFEST.json").read_text())
-    assert {a: s for a, s in committed.articles.items() if a in manifest["splits"]["articles"]} == manifest["splits"]["articles"]
+    published = manifest["splits"]["articles"]
+    assert {a: s for a, s in committed.articles.items() if a in published} == published
     check_append_only(COMMITTED, committed, published_assignments(REPO_ROOT / "corpus" / "releases"))
     counts = committed.counts()
     assert counts["test"] >= 80 and counts["validation"] >= 40  # issue 12's targets
@@ -60,7 +61,10 @@ def test_the_rule_reproduces_the_committed_expansion_batch(committed) -> None:
 def test_design_is_seeded_and_covers_rare_sub_types() -> None:
     """Synthetic candidates: 2 outlets, one rare sub-type; the greedy puts the rare ones in test first."""
     candidates = [SplitCandidate(f"a{i:02d}", "x" if i % 2 else "y", frozenset({"ARMED_CLASH"})) for i in range(20)]
-    candidates += [SplitCandidate("rare1", "x", frozenset({"ARRESTS"})), SplitCandidate("rare2", "y", frozenset({"ARRESTS"}))]
+    candidates += [
+        SplitCandidate("rare1", "x", frozenset({"ARRESTS"})),
+        SplitCandidate("rare2", "y", frozenset({"ARRESTS"})),
+    ]
     one = design_split(candidates, test=4, validation=4, seed=1)
     assert one == design_split(list(reversed(candidates)), test=4, validation=4, seed=1)
     assert one["rare1"] == "test" or one["rare2"] == "test"
@@ -117,7 +121,9 @@ def test_designed_build_needs_two_independent_passes_on_test_and_validation(hydr
     split_file = read_split_file(paths.root / SPLIT_FILE)
     gold_ids = sorted(p.stem for p in paths.gold.glob("*.json"))
     held_out = [a for a in gold_ids if split_file.articles.get(a) in ("test", "validation")]
-    with pytest.raises(ConflictNewsError, match="test/validation article\\(s\\) have fewer than two independent") as error:
+    with pytest.raises(
+        ConflictNewsError, match=r"test/validation article\(s\) have fewer than two independent"
+    ) as error:
         build_release(paths, "0.3.0")
     single = [a for a in held_out if a in str(error.value)]
     assert single and not (paths.releases / "0.3.0").exists()
@@ -171,7 +177,8 @@ def test_a_published_version_rebuilds_from_its_own_articles_after_new_gold(hydra
     new_id = json.loads(EXPANSION.read_text())["articles"][0]["id"]
     pre = load_annotation(paths.root / "corpus" / "preannotations" / f"{new_id}.json")
     spans = {s.id for s in pre.entities}
-    pre = pre.model_copy(update={"events": [], "stances": [r for r in pre.stances if r.holder in spans and r.target in spans]})
+    kept = [r for r in pre.stances if r.holder in spans and r.target in spans]
+    pre = pre.model_copy(update={"events": [], "stances": kept})
     write_record(paths.gold / f"{new_id}.json", as_gold(pre))
     report = build_release(paths, "0.2.1")
     assert report.unchanged and new_id not in report.manifest.inputs.articles

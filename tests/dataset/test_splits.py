@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_seed_blocks_are_contiguous_and_about_80_10_10(seed_article):
     assert [b.split for b in split.blocks] == list(SPLITS)
     assert split.blocks[0].first_paragraph == 0
     assert split.blocks[-1].end_paragraph == len(seed_article.paragraphs)
-    for left, right in zip(split.blocks, split.blocks[1:]):
+    for left, right in pairwise(split.blocks):
         assert left.end_paragraph == right.first_paragraph
     length = len(seed_article.text)
     shares = [(b.end - b.start) / length for b in split.blocks]

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from datetime import date
 
-import matplotlib
+import matplotlib as mpl
 import pytest
 from PIL import Image
 
@@ -125,10 +125,10 @@ def test_png_bytes_are_deterministic_and_ignore_user_rc(real_release, tmp_path):
     """Same tables -> same bytes, whatever the process's rcParams (restored afterwards)."""
     stats = real_release.stats
     first = {spec.file: (real_release.out / spec.file).read_bytes() for spec in FIGURES}
-    with matplotlib.rc_context({"font.size": 20, "axes.facecolor": "black", "font.family": "serif",
+    with mpl.rc_context({"font.size": 20, "axes.facecolor": "black", "font.family": "serif",
                                 "figure.dpi": 300, "savefig.dpi": 50}):
         assert write_figures(stats, tmp_path) == [spec.file for spec in FIGURES]
-        assert matplotlib.rcParams["font.size"] == 20  # the user's settings are back
+        assert mpl.rcParams["font.size"] == 20  # the user's settings are back
     for spec in FIGURES:
         assert (tmp_path / spec.file).read_bytes() == first[spec.file], spec.file
     spec = FIGURES[1]
@@ -141,7 +141,10 @@ def _with_outlets(corpus):
     """The SYNTHETIC articles, given two outlets and three publication years (ids do not change)."""
     out = []
     for i, (article, gold) in enumerate(corpus):
-        meta = {"source": ["Outlet A", "Outlet | B"][i % 2], "published": [date(2023, 5, 1), date(2024, 1, 2), None][i % 3]}
+        meta = {
+            "source": ["Outlet A", "Outlet | B"][i % 2],
+            "published": [date(2023, 5, 1), date(2024, 1, 2), None][i % 3],
+        }
         out.append((article.model_copy(update=meta), gold))
     return out
 
@@ -223,5 +226,8 @@ def test_figure_size_depends_only_on_the_tables(real_release):
     [table] = real_release.stats.tables["entities"]
     doubled = CountTable(table.title, table.label_header, table.columns,
                          tuple((label, tuple(2 * v for v in values)) for label, values in table.rows), True, True, True)
-    with Image.open(io.BytesIO(render_png(spec, [table]))) as a, Image.open(io.BytesIO(render_png(spec, [doubled]))) as b:
+    with (
+        Image.open(io.BytesIO(render_png(spec, [table]))) as a,
+        Image.open(io.BytesIO(render_png(spec, [doubled]))) as b,
+    ):
         assert a.size == b.size

@@ -82,7 +82,7 @@ def test_missing_ids(toy_entities):
 
 
 def test_unknown_ids(toy_entities):
-    records = _records(toy_entities) + [{"id": "zz", "tags": ["O"]}, {"id": "yy", "tags": []}]
+    records = [*_records(toy_entities), {"id": "zz", "tags": ["O"]}, {"id": "yy", "tags": []}]
     assert "2 ids not in the split (unknown): zz, yy" in _error(toy_entities, "entities", records)
 
 
@@ -184,12 +184,12 @@ def test_empty_file(tmp_path, toy_entities):
     ],
 )
 def test_wrong_record_shape(toy_entities, record, fragment):
-    records = [record] + _records(toy_entities)[1:]
+    records = [record, *_records(toy_entities)[1:]]
     assert fragment in _error(toy_entities, "entities", records)
 
 
 def test_several_problems_reported_together(toy_entities):
-    records = _with(_records(toy_entities), s2=None) + [{"id": "zz", "tags": ["O"]}]
+    records = [*_with(_records(toy_entities), s2=None), {"id": "zz", "tags": ["O"]}]
     message = _error(toy_entities, "entities", records)
     assert "unknown): zz" in message and "missing ids): s2" in message
 

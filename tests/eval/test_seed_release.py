@@ -17,7 +17,6 @@ from conflictnews.dataset.load import load_release
 from conflictnews.eval.predictions import write_predictions
 from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
-from tests.conftest import REPO_ROOT, SEED_ID
 from tests.eval.conftest import gold_records
 
 FIELDS = {"sequence": "tags", "multilabel": "labels", "single_label": "label"}

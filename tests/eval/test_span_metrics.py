@@ -85,7 +85,7 @@ def test_conlleval_example_identical_output():
     tp, fp, fn = _micro(table)
     assert (tp + fn, tp + fp, tp) == (5, 5, 5)
     totals = table.totals()
-    assert dict(zip(table.labels, (totals[:, TP] + totals[:, FN]).tolist())) == {"NP": 4, "VP": 1}
+    assert dict(zip(table.labels, (totals[:, TP] + totals[:, FN]).tolist(), strict=True)) == {"NP": 4, "VP": 1}
     assert _ours(table) == (1.0, 1.0, 1.0)
 
 
@@ -168,7 +168,7 @@ def _random_sequences(
 ) -> tuple[list[list[str]], list[list[str]], list[str]]:
     rng = random.Random(seed)
     y_true, y_pred, articles = [], [], []
-    for i in range(n):
+    for _i in range(n):
         length = rng.randint(0, 12)
         if valid:
             gold = random_tags(rng, length, TYPES)

@@ -198,14 +198,14 @@ def test_missing_duplicate_unknown_ids_get_422_naming_ids_not_labels(
     leaks = gold_label_strings(gold)
     cases = {
         "missing": (records[:-2], [records[-1]["id"], records[-2]["id"]]),
-        "duplicate": (records + [records[0]], [records[0]["id"]]),
-        "unknown": (records + [{"id": "no-such-row", "tags": ["O"]}], ["no-such-row"]),
+        "duplicate": ([*records, records[0]], [records[0]["id"]]),
+        "unknown": ([*records, {"id": "no-such-row", "tags": ["O"]}], ["no-such-row"]),
         "wrong length": (
-            [{**records[0], "tags": records[0]["tags"] + ["O"]}] + records[1:],
+            [{**records[0], "tags": records[0]["tags"] + ["O"]}, *records[1:]],
             [records[0]["id"]],
         ),
         "unknown label": (
-            [{**records[0], "tags": ["B-WEATHER"] * len(records[0]["tags"])}] + records[1:],
+            [{**records[0], "tags": ["B-WEATHER"] * len(records[0]["tags"])}, *records[1:]],
             ["B-WEATHER"],
         ),
     }
@@ -315,7 +315,7 @@ def test_20_concurrent_submissions_are_all_stored_once_and_scored(
     ]
     ids = [r.json()["id"] for r in responses]
     assert len(set(ids)) == 20
-    assert _consistent(server, names) == {n: 1 for n in names}
+    assert _consistent(server, names) == dict.fromkeys(names, 1)
     views = [server.wait(i, timeout=180) for i in ids]
     assert all(v["state"] == "scored" for v in views)
     assert all(len(v["scores"]) == 4 for v in views)

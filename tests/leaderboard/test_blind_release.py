@@ -90,12 +90,12 @@ def _decoded(path: Path) -> datasets.Dataset:
 
 def _label_strings(full: datasets.Dataset, config: str) -> list[str]:
     """Test labels of the full build as they could be serialised in a leaked text file."""
-    found = []
-    for column in withheld_columns(config):
-        for value in full[column]:
-            if value not in (None, [], NO_LABEL):
-                found.append(json.dumps(value, ensure_ascii=False))
-    return found
+    return [
+        json.dumps(value, ensure_ascii=False)
+        for column in withheld_columns(config)
+        for value in full[column]
+        if value not in (None, [], NO_LABEL)
+    ]
 
 
 def _nested_values(value: Any) -> list[Any]:
@@ -144,7 +144,7 @@ def test_blind_variant_files_hold_no_test_label(blind: dict[str, Path]) -> None:
                     else:
                         assert value == []  # documents: no annotation layers
             leaks = _label_strings(full_test, config)
-            assert leaks or config == "documents" and not full_test.num_rows
+            assert leaks or (config == "documents" and not full_test.num_rows)
             for name, text in texts.items():
                 assert not [s for s in leaks if len(s) > 8 and s in text], (config, name)
     # What the full manifest derives from the test labels is not in the blind one.

@@ -223,7 +223,9 @@ def test_export_writes_markdown_and_json(
 ) -> None:
     db = _scored_database(db_url, bundles, gold)
     out = tmp_path / "export"
-    result = invoke("export", "--version", "0.1.0", "--out", str(out), "--database-url", db_url, "--gold", str(releases))
+    result = invoke(
+        "export", "--version", "0.1.0", "--out", str(out), "--database-url", db_url, "--gold", str(releases)
+    )
     assert result.exit_code == 0, result.output
     table = json.loads((out / "leaderboard.json").read_text())
     assert table["dataset_version"] == "0.1.0" and len(table["rows"]) == 3

@@ -386,9 +386,9 @@ def test_readme_example_bundle_is_complete_and_valid() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## The leaderboard") :]
     section = section[: section.index("\n## ", 5)]
-    example = re.search(r"```json\n(.*?)```", section, re.S).group(1)
+    example = re.search(r"```json\n(.*?)```", section, re.DOTALL).group(1)
     assert set(json.loads(example)) == set(SubmissionMeta.model_fields)
     parse_metadata(example.encode(), "README.md")
     assert "leaderboard import-baselines" in section
     for task in TASK_NAMES:
-        assert re.search(rf"^{task}\.jsonl\s+\{{", section, re.M), task
+        assert re.search(rf"^{task}\.jsonl\s+\{{", section, re.MULTILINE), task

@@ -176,7 +176,9 @@ def rescoring_problems(results_dir: Path, releases: dict[str, Path]) -> list[str
         [stored] = [run.score for run in result.runs if run.seed == result.predictions_seed]
         main = result.summary.main_score
         if score.main_value != result.summary.value or score.main_value != stored["main_value"]:
-            problems.append(f"{path}: {main} {score.main_value!r} from the predictions, {result.summary.value!r} stored")
+            problems.append(
+                f"{path}: {main} {score.main_value!r} from the predictions, {result.summary.value!r} stored"
+            )
         ci = tuple(score.ci[main]) if score.ci.get(main) else None
         if ci != result.summary.ci:
             problems.append(f"{path}: CI {ci} from the predictions, {result.summary.ci} stored")
@@ -185,7 +187,9 @@ def rescoring_problems(results_dir: Path, releases: dict[str, Path]) -> list[str
     return problems
 
 
-def test_committed_scores_are_the_scores_of_the_committed_predictions(results_release: Path, results_version: str) -> None:
+def test_committed_scores_are_the_scores_of_the_committed_predictions(
+    results_release: Path, results_version: str
+) -> None:
     assert rescoring_problems(REPO.model_results, {results_version: results_release}) == []
     # ... and the README table is what the project's renderer makes of them.
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")

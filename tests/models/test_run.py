@@ -180,7 +180,7 @@ def test_missing_release_is_a_clear_error(tmp_project: ProjectPaths) -> None:
 
     config = write_config(tmp_project.model_configs, "entities", "crf")
     with pytest.raises(
-        ConflictNewsError, match="no release manifest under .*conflictnews dataset build"
+        ConflictNewsError, match=r"no release manifest under .*conflictnews dataset build"
     ):
         run_baseline(config, paths=tmp_project)
     with pytest.raises(ConflictNewsError, match="no such folder"):

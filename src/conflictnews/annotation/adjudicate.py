@@ -379,7 +379,8 @@ def _single(records: list[AnnotationRecord], reviewer: str | None, _assigned: bo
     return vote(records, "single", reviewer)
 
 
-Rule = Callable[[list[AnnotationRecord], str | None, bool], Adjudication]  # records, reviewer, article assigned to the reviewer
+# (records, reviewer, whether the article is assigned to the reviewer) -> the adjudication
+Rule = Callable[[list[AnnotationRecord], str | None, bool], Adjudication]
 
 RULES: dict[str, Rule] = {
     "reviewer-else-majority": _reviewer_else_majority,

@@ -337,7 +337,7 @@ def alpha_score(matrix: Sequence[Sequence[str | None]]) -> Score:
     ``n`` = the pairable units (coded by at least two annotators), the only ones alpha uses.
     """
     rows = [list(row) for row in matrix]
-    units = list(zip(*rows)) if rows else []
+    units = list(zip(*rows, strict=False)) if rows else []
     pairable = [u for u in units if sum(v is not None for v in u) >= 2]
     if len(rows) < 2 or not pairable:
         return Score(value=None, n=0, reason="no unit coded by two or more annotators")
@@ -524,7 +524,9 @@ def independence_exclusions(records: Sequence[AnnotationRecord]) -> list[Exclude
     """
     by_pass: dict[int, list[AnnotationRecord]] = {}
     out = []
-    revised = {(r.provenance.annotation_pass, r.provenance.revises): r.annotator for r in records if r.provenance.revises}
+    revised = {
+        (r.provenance.annotation_pass, r.provenance.revises): r.annotator for r in records if r.provenance.revises
+    }
     for record in records:
         reviser = revised.get((record.provenance.annotation_pass, record.annotator))
         if reviser is not None:

@@ -83,7 +83,9 @@ def _entry_articles(entry: ReviewAssignment, n: int, path: Path, paths: ProjectP
         return entry.articles
     selection = paths.root / "corpus" / "selections" / f"{entry.selection}.json"
     if not selection.exists():
-        raise ConflictNewsError(f"{path}: [[review]] entry {n}: no selection {entry.selection!r} ({selection} is missing)")
+        raise ConflictNewsError(
+            f"{path}: [[review]] entry {n}: no selection {entry.selection!r} ({selection} is missing)"
+        )
     return selection_ids(selection, double_only=True)
 
 
@@ -97,7 +99,9 @@ def load_assignments(paths: ProjectPaths) -> ReviewAssignments:
     for n, entry in enumerate(_entries(path), start=1):
         for article in _entry_articles(entry, n, path, paths):
             if article not in known:
-                raise ConflictNewsError(f"{path}: [[review]] entry {n} ({entry.reviewer}): no article {article!r} in {paths.articles}")
+                raise ConflictNewsError(
+                    f"{path}: [[review]] entry {n} ({entry.reviewer}): no article {article!r} in {paths.articles}"
+                )
             if article in by_article:
                 raise ConflictNewsError(
                     f"{path}: [[review]] entry {n}: article {article} is assigned to {by_article[article]} "

@@ -80,16 +80,18 @@ class LintedArticle:
 
 
 # §4.2: the words naming a weapon, and the event words that name its use next to it.
-WEAPON_HEADS = frozenset(
-    ["bomb", "bombs", "device", "devices", "ied", "ieds", "explosive", "explosives", "mine", "mines", "shell", "shells", "rocket", "rockets", "missile", "missiles", "mortar", "mortars", "rounds", "grenade", "grenades"]
-)
+WEAPON_HEADS = frozenset([
+    "bomb", "bombs", "device", "devices", "ied", "ieds", "explosive", "explosives", "mine", "mines", "shell", "shells",
+    "rocket", "rockets", "missile", "missiles", "mortar", "mortars", "rounds", "grenade", "grenades",
+])
 _EVENT_AFTER = re.compile(
     r"^[\s\"“”‘’']+(?:\S+\s+){0,2}?(went off|gone off|goes off|go off|exploded|explodes|exploding|was detonated|"
     r"were detonated|detonated|blew up|hit|hits|struck|landed)\b",
     re.IGNORECASE,
 )
 _EVENT_BEFORE = re.compile(
-    r"\b(detonated|detonating|dropped|dropping|drop|drops|fired|firing|fire|fires)\b(?:\s+\S+){0,2}?[\s\"“”‘’']+$", re.IGNORECASE
+    r"\b(detonated|detonating|dropped|dropping|drop|drops|fired|firing|fire|fires)\b(?:\s+\S+){0,2}?[\s\"“”‘’']+$",
+    re.IGNORECASE,
 )
 
 
@@ -231,7 +233,10 @@ def _close(article: LintedArticle, offset: int, span: Span, allowed: frozenset[s
             and not set(words) & (_FUNCTION_WORDS - {"the", "a", "an"} - allowed))
 
 
-_FUNCTION_WORDS = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "by", "for", "from", "with", "and", "or", "its", "their", "his", "her", "drove"])
+_FUNCTION_WORDS = frozenset([
+    "a", "an", "the", "of", "in", "on", "at", "to", "by", "for", "from", "with", "and", "or", "its", "their", "his",
+    "her", "drove",
+])
 
 
 def _possessor_of(article: LintedArticle, span: Span, head: Span, possessed: bool = False) -> bool:
@@ -260,7 +265,9 @@ def _next_actor(article: LintedArticle, offset: int, limit: int, through_possess
     _MAX_GAP words on, in the same sentence (a by-agent: through possessors to their head)."""
     following = _actors_after(article, offset, limit)
     # a by-agent may follow an unannotated conjunct: "backed by regime and [Russian] air strikes"
-    if not following or not _close(article, offset, following[0], frozenset({"and"}) if through_possessor else frozenset()):
+    if not following or not _close(
+        article, offset, following[0], frozenset({"and"}) if through_possessor else frozenset()
+    ):
         return None
     return _head_actor(article, following[0], limit) if through_possessor else following[0]
 
@@ -296,7 +303,9 @@ def _implied_stances(article: LintedArticle) -> Iterator[_Implied]:
             label = "OPPOSES" if prefix.group(1).lower() == "anti" else "SUPPORTS"
             yield _Implied(group, span, label, f"{prefix.group(0)}{span.text}")
         by_agent = _BY_AGENT.match(text[span.end : sentence.end])
-        if by_agent and (backer := _next_actor(article, span.end + by_agent.end(), sentence.end, through_possessor=True)):
+        if by_agent and (
+            backer := _next_actor(article, span.end + by_agent.end(), sentence.end, through_possessor=True)
+        ):
             for agent in _coordinated(article, backer, sentence.end):
                 yield _Implied(agent, span, "SUPPORTS", f"{by_agent.group(0).strip(' ,-–—')} {agent.text}")
 
@@ -350,7 +359,8 @@ RULES: dict[str, LintRule] = _rules(
     LintRule(
         "weapon-noun-trigger",
         "§4.2 The event word, not the weapon",
-        "a trigger on a weapon noun when an event word (went off, exploded, detonated, hit, dropped, fired) stands next to it",
+        "a trigger on a weapon noun when an event word (went off, exploded, detonated, hit, dropped, fired) "
+        "stands next to it",
         check_weapon_trigger,
         (
             Example("a {car bomb}REMOTE_EXPLOSIVE_LANDMINE_IED went off", True),
@@ -442,8 +452,11 @@ RULES: dict[str, LintRule] = _rules(
             Example("Anti-[Damascus]GPE [militants]ARMED_GROUP", False, (("militants", "Damascus", "OPPOSES"),)),
             Example("[western]NORP-backed [rebels]ARMED_GROUP", True),
             Example("[western]NORP-backed [rebels]ARMED_GROUP", False, (("western", "rebels", "SUPPORTS"),)),
-            Example("[government forces]ARMED_GROUP backed by [Russia]GPE and [Iran]GPE", True,
-                    (("Russia", "government forces", "SUPPORTS"),)),
+            Example(
+                "[government forces]ARMED_GROUP backed by [Russia]GPE and [Iran]GPE",
+                True,
+                (("Russia", "government forces", "SUPPORTS"),),
+            ),
             Example(
                 "[government forces]ARMED_GROUP backed by [Russia]GPE and [Iran]GPE",
                 False,
@@ -484,21 +497,19 @@ def lint_article(article: LintedArticle, rules: Iterable[LintRule] | None = None
     """Every rule's findings on one article, in rule then text order."""
     gold = article.gold
     enforced = gold.guidelines_version == GUIDELINES_VERSION
-    out = []
-    for rule in RULES.values() if rules is None else rules:
-        for finding in sorted(rule.check(article), key=lambda f: (f.at, f.subject)):
-            out.append(
-                Violation(
-                    rule=rule.code,
-                    article_id=gold.article_id,
-                    sentence=article.sentence_index(finding.at),
-                    subject=finding.subject,
-                    message=finding.message,
-                    guidelines_version=gold.guidelines_version,
-                    enforced=enforced,
-                )
-            )
-    return out
+    return [
+        Violation(
+            rule=rule.code,
+            article_id=gold.article_id,
+            sentence=article.sentence_index(finding.at),
+            subject=finding.subject,
+            message=finding.message,
+            guidelines_version=gold.guidelines_version,
+            enforced=enforced,
+        )
+        for rule in (RULES.values() if rules is None else rules)
+        for finding in sorted(rule.check(article), key=lambda f: (f.at, f.subject))
+    ]
 
 
 # ------------------------------------------------------------------------------------ allowlist
@@ -535,7 +546,9 @@ class Allowlist:
         except tomllib.TOMLDecodeError as exc:
             raise ConflictNewsError(f"{path}: not valid TOML ({exc})") from exc
         if set(data) - {"allow"}:
-            raise ConflictNewsError(f"{path}: unknown key(s) {sorted(set(data) - {'allow'})}; expected [[allow]] entries")
+            raise ConflictNewsError(
+                f"{path}: unknown key(s) {sorted(set(data) - {'allow'})}; expected [[allow]] entries"
+            )
         entries: list[AllowEntry] = []
         for n, raw in enumerate(data.get("allow", []), start=1):
             try:
@@ -545,7 +558,9 @@ class Allowlist:
                 where = ".".join(str(p) for p in first["loc"]) or "entry"
                 raise ConflictNewsError(f"{path}: [[allow]] entry {n}: {where}: {first['msg']}") from exc
             if entry.rule not in RULES:
-                raise ConflictNewsError(f"{path}: [[allow]] entry {n}: unknown rule {entry.rule!r}; rules: {', '.join(RULES)}")
+                raise ConflictNewsError(
+                    f"{path}: [[allow]] entry {n}: unknown rule {entry.rule!r}; rules: {', '.join(RULES)}"
+                )
             if any(e.key == entry.key for e in entries):
                 raise ConflictNewsError(f"{path}: [[allow]] entry {n} repeats an earlier entry")
             entries.append(entry)
@@ -611,11 +626,15 @@ def load_linted(paths: ProjectPaths, only: Sequence[str] | None = None) -> list[
     if missing:
         raise ConflictNewsError(
             f"{len(missing)} gold article(s) have no text to lint ({', '.join(missing[:5])}"
-            f"{', …' if len(missing) > 5 else ''}); hydrate them first: conflictnews corpus hydrate fakes --csv FA-KES-Dataset.csv"
+            f"{', …' if len(missing) > 5 else ''}); "
+            "hydrate them first: conflictnews corpus hydrate fakes --csv FA-KES-Dataset.csv"
         )
     ids = sorted(golds)
     texts = [articles[a].require_text() for a in ids]
-    return [LintedArticle(golds[a], text, sentences) for a, text, sentences in zip(ids, texts, segment_many(texts))]
+    return [
+        LintedArticle(golds[a], text, sentences)
+        for a, text, sentences in zip(ids, texts, segment_many(texts), strict=True)
+    ]
 
 
 def failing_lines(report: LintReport, gold_dir: Path) -> list[str]:

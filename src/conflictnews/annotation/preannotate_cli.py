@@ -29,7 +29,7 @@ def _selected_ids(selection: Path | None, articles: list[str]) -> list[str]:
 def preannotate_command(
     config: Annotated[Path, typer.Option(help="Which saved model per layer.")] = Path("annotation/preannotation.toml"),
     selection: Annotated[Path | None, typer.Option(help="A selection file (corpus/selections/*.json).")] = None,
-    article: Annotated[list[str], typer.Option(help="Article ids (repeatable).")] = [],
+    article: Annotated[list[str] | None, typer.Option(help="Article ids (repeatable).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for one record per article.")] = Path("corpus/preannotations"),
 ) -> None:
     """Pre-annotate articles with the saved models (models/trained/, see the config) and write one
@@ -43,7 +43,7 @@ def preannotate_command(
     models = load_preannotator(read_config(config_path, paths))
     version = models.model_version
     cache = TextCache.for_project(paths.root)
-    ids = _selected_ids(selection, article)
+    ids = _selected_ids(selection, article or [])
     target = out if out.is_absolute() else paths.root / out
     counts = {"entities": 0, "events": 0, "stances": 0}
     for article_id in track(ids, description="pre-annotating", console=console):
@@ -56,7 +56,9 @@ def preannotate_command(
 
 
 def quality_command(
-    preannotations: Annotated[Path, typer.Option(help="Folder of pre-annotation records.")] = Path("corpus/preannotations"),
+    preannotations: Annotated[Path, typer.Option(help="Folder of pre-annotation records.")] = Path(
+        "corpus/preannotations"
+    ),
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON.")] = None,
 ) -> None:
     """Precision and recall of the pre-annotations against the adjudicated gold, per layer."""
@@ -77,7 +79,10 @@ def quality_command(
     quality = preannotation_quality(pairs)
     table = Table("layer", "predicted", "gold", "correct", "precision", "recall",
                   title=f"pre-annotation vs gold, {len(pairs)} article(s)")
-    fmt = lambda v: "–" if v is None else f"{v:.3f}"
+
+    def fmt(v: float | None) -> str:
+        return "–" if v is None else f"{v:.3f}"
+
     for q in quality:
         table.add_row(q.layer, str(q.predicted), str(q.gold), str(q.correct), fmt(q.precision), fmt(q.recall))
     console.print(table)

@@ -86,7 +86,7 @@ class AnnotationRecord(BaseModel):
     stances: list[Stance] = Field(default_factory=list)
     provenance: Provenance = Field(default_factory=Provenance)
 
-    def sorted(self) -> "AnnotationRecord":
+    def sorted(self) -> AnnotationRecord:
         """Stable ordering for diff-friendly files."""
         return self.model_copy(
             update={
@@ -168,7 +168,8 @@ def load_gold(path: Path) -> GoldRecord:
     if isinstance(data, dict) and "guidelines_version" not in data:
         raise ConflictNewsError(
             f"{path}: gold record of article {data.get('article_id', path.stem)!r} has no guidelines_version; "
-            f"add the version of annotation/GUIDELINES.md its annotation follows (one of {', '.join(GUIDELINES_VERSIONS)})"
+            "add the version of annotation/GUIDELINES.md its annotation follows "
+            f"(one of {', '.join(GUIDELINES_VERSIONS)})"
         )
     return _load(path, GoldRecord, data)  # type: ignore[return-value]
 

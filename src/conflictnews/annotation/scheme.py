@@ -69,21 +69,23 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
         "Nationalities, religious or political groups, as adjectives or group nouns "
         "(Syrian, Kurdish, Russian), also when the adjective denotes the state.",
         "NORP",
-        "#06d6a0", "n",
+        "#06d6a0",
+        "n",
     ),
     EntityType(
         "ORG",
-        "Named organisations that are not armed actors: ministries, agencies, news agencies, "
-        "NGOs, councils.",
+        "Named organisations that are not armed actors: ministries, agencies, news agencies, NGOs, councils.",
         "ORG",
-        "#118ab2", "o",
+        "#118ab2",
+        "o",
     ),
     EntityType(
         "ARMED_GROUP",
         "State forces and non-state armed groups, by name (HTS, the Syrian army) or by a nominal "
         "mention of a specific armed actor (the army, rebel fighters, government forces).",
         "ORG",
-        "#ef476f", "a",
+        "#ef476f",
+        "a",
     ),
     EntityType("GPE", "Countries, cities, provinces and governorates (geo-political entities).", "GPE", "#8338ec", "g"),
     EntityType("LOC", "Non-GPE locations: regions, fronts, bodies of water, mountain ranges.", "LOC", "#3a86ff", "l"),
@@ -91,9 +93,12 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
         "FAC",
         "Facilities: airports, airbases, highways, squares, bridges, buildings.",
         "FAC",
-        "#fb5607", "f",
+        "#fb5607",
+        "f",
     ),
-    EntityType("DATE", "Absolute or relative dates and periods (Saturday, 2015, eight years ago).", "DATE", "#adb5bd", "d"),
+    EntityType(
+        "DATE", "Absolute or relative dates and periods (Saturday, 2015, eight years ago).", "DATE", "#adb5bd", "d"
+    ),
 )
 
 EVENT_TYPES: tuple[EventType, ...] = (
@@ -113,13 +118,20 @@ SUB_EVENT_TYPES: tuple[SubEventType, ...] = (
     SubEventType("AIR_DRONE_STRIKE", "Air/drone strike", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+a"),
     SubEventType("SUICIDE_BOMB", "Suicide bomb", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+b"),
     SubEventType(
-        "SHELLING_ARTILLERY_MISSILE_ATTACK", "Shelling/artillery/missile attack", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+s"
+        "SHELLING_ARTILLERY_MISSILE_ATTACK",
+        "Shelling/artillery/missile attack",
+        "EXPLOSIONS_REMOTE_VIOLENCE",
+        "shift+s",
     ),
-    SubEventType("REMOTE_EXPLOSIVE_LANDMINE_IED", "Remote explosive/landmine/IED", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+i"),
+    SubEventType(
+        "REMOTE_EXPLOSIVE_LANDMINE_IED", "Remote explosive/landmine/IED", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+i"
+    ),
     SubEventType("GRENADE", "Grenade", "EXPLOSIONS_REMOTE_VIOLENCE", "shift+r"),
     SubEventType("SEXUAL_VIOLENCE", "Sexual violence", "VIOLENCE_AGAINST_CIVILIANS", "shift+x"),
     SubEventType("ATTACK", "Attack", "VIOLENCE_AGAINST_CIVILIANS", "shift+t"),
-    SubEventType("ABDUCTION_FORCED_DISAPPEARANCE", "Abduction/forced disappearance", "VIOLENCE_AGAINST_CIVILIANS", "shift+d"),
+    SubEventType(
+        "ABDUCTION_FORCED_DISAPPEARANCE", "Abduction/forced disappearance", "VIOLENCE_AGAINST_CIVILIANS", "shift+d"
+    ),
     SubEventType("PEACEFUL_PROTEST", "Peaceful protest", "PROTESTS", "shift+p"),
     SubEventType("PROTEST_WITH_INTERVENTION", "Protest with intervention", "PROTESTS", "shift+v"),
     SubEventType("EXCESSIVE_FORCE_AGAINST_PROTESTERS", "Excessive force against protesters", "PROTESTS", "shift+f"),
@@ -129,15 +141,21 @@ SUB_EVENT_TYPES: tuple[SubEventType, ...] = (
     SubEventType("ARRESTS", "Arrests", "STRATEGIC_DEVELOPMENTS", "shift+j"),
     SubEventType("CHANGE_TO_GROUP_ACTIVITY", "Change to group/activity", "STRATEGIC_DEVELOPMENTS", "shift+y"),
     SubEventType("DISRUPTED_WEAPONS_USE", "Disrupted weapons use", "STRATEGIC_DEVELOPMENTS", "shift+u"),
-    SubEventType("HEADQUARTERS_OR_BASE_ESTABLISHED", "Headquarters or base established", "STRATEGIC_DEVELOPMENTS", "shift+h"),
+    SubEventType(
+        "HEADQUARTERS_OR_BASE_ESTABLISHED", "Headquarters or base established", "STRATEGIC_DEVELOPMENTS", "shift+h"
+    ),
     SubEventType("LOOTING_PROPERTY_DESTRUCTION", "Looting/property destruction", "STRATEGIC_DEVELOPMENTS", "shift+l"),
-    SubEventType("NON_VIOLENT_TRANSFER_OF_TERRITORY", "Non-violent transfer of territory", "STRATEGIC_DEVELOPMENTS", "shift+k"),
+    SubEventType(
+        "NON_VIOLENT_TRANSFER_OF_TERRITORY", "Non-violent transfer of territory", "STRATEGIC_DEVELOPMENTS", "shift+k"
+    ),
     SubEventType("OTHER", "Other", "STRATEGIC_DEVELOPMENTS", "shift+q"),
 )
 
 STANCE_LABELS: tuple[StanceLabel, ...] = (
     StanceLabel("SUPPORTS", "The holder expresses or acts out support for the target (backing, pledges, praise)."),
-    StanceLabel("OPPOSES", "The holder expresses or acts out opposition to the target (accusations, threats, attacks)."),
+    StanceLabel(
+        "OPPOSES", "The holder expresses or acts out opposition to the target (accusations, threats, attacks)."
+    ),
 )
 # The stance dataset's negative class: an actor pair with no annotated relation.
 STANCE_NONE = "NONE"
@@ -149,7 +167,9 @@ ACTOR_TYPES: tuple[str, ...] = ("PERSON", "NORP", "ORG", "ARMED_GROUP", "GPE")
 # `<Relation>` label cannot carry a hotkey in Label Studio 1.x, so the on-screen help names this one.
 RELATION_HOTKEY = "alt+r"
 # Label Studio's own shortcuts, which no label hotkey may take (checked below).
-LABEL_STUDIO_RESERVED_KEYS = frozenset({"u", "backspace", "escape", "enter", "alt+r", "alt+h", "alt+l", "alt+m", "alt+."})
+LABEL_STUDIO_RESERVED_KEYS = frozenset(
+    {"u", "backspace", "escape", "enter", "alt+r", "alt+h", "alt+l", "alt+m", "alt+."}
+)
 
 # Label Studio control names: the `from_name` of each region layer in a pulled annotation.
 ENTITY_CONTROL = "entity"

@@ -34,19 +34,25 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 @app.command("add")
 def add(
     path: Annotated[Path, typer.Argument(help=f"Article file: {', '.join(sorted(READERS))}.")],
-    licence: Annotated[str | None, typer.Option(help="Licence of the text(s), e.g. '© Al Jazeera; quoted for research'.")] = None,
+    licence: Annotated[
+        str | None, typer.Option(help="Licence of the text(s), e.g. '© Al Jazeera; quoted for research'.")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Outlet, if the file does not say.")] = None,
-    set_field: Annotated[list[str], typer.Option("--set", help="FIELD=VALUE for every article (repeatable).")] = [],
-    map_column: Annotated[list[str], typer.Option("--map", help="FIELD=COLUMN for CSV/JSON input (repeatable).")] = [],
+    set_field: Annotated[
+        list[str] | None, typer.Option("--set", help="FIELD=VALUE for every article (repeatable).")
+    ] = None,
+    map_column: Annotated[
+        list[str] | None, typer.Option("--map", help="FIELD=COLUMN for CSV/JSON input (repeatable).")
+    ] = None,
 ) -> None:
     """Ingest articles; the same text added twice is a no-op (ids derive from content)."""
     paths = ProjectPaths.discover()
-    defaults = _pairs(set_field, "--set")
+    defaults = _pairs(set_field or [], "--set")
     if licence:
         defaults["licence"] = licence
     if source:
         defaults["source"] = source
-    articles = read_articles(path, defaults, _pairs(map_column, "--map"))
+    articles = read_articles(path, defaults, _pairs(map_column or [], "--map"))
     result = add_articles(paths.articles, articles)
     for article in result.added:
         console.print(f"added   {article.id}  {article.title}")
@@ -143,7 +149,9 @@ def import_fakes_command(
 @hydrate_app.command("fakes")
 def hydrate_fakes_command(
     csv_path: Annotated[Path | None, typer.Option("--csv", help="A copy of FA-KES-Dataset.csv.")] = None,
-    download: Annotated[bool, typer.Option("--download", help="Fetch FA-KES-Dataset.csv from Zenodo (online).")] = False,
+    download: Annotated[
+        bool, typer.Option("--download", help="Fetch FA-KES-Dataset.csv from Zenodo (online).")
+    ] = False,
 ) -> None:
     """Put the text of every FA-KES record in corpus/cache/text/, each checked against its record's hash."""
     from conflictnews.corpus.fakes import FakesError, download_fakes, hydrate_fakes
@@ -185,12 +193,26 @@ def select_command(
     n: Annotated[int, typer.Option("--n", help="Articles to select.")],
     double: Annotated[int, typer.Option("--double", help="Of those, how many to annotate twice.")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the numpy Generator.")] = ...,
-    out: Annotated[Path, typer.Option("--out", help="Selection file to write, e.g. corpus/selections/pilot-v0.2.0.json.")] = ...,
+    out: Annotated[
+        Path, typer.Option("--out", help="Selection file to write, e.g. corpus/selections/pilot-v0.2.0.json.")
+    ] = ...,
     min_words: Annotated[int, typer.Option("--min-words", help="Shortest eligible article (words).")] = 80,
     max_words: Annotated[int, typer.Option("--max-words", help="Longest eligible article (words).")] = 700,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Source file to pin (default: the one last hydrated from).")] = None,
-    exclude: Annotated[list[Path], typer.Option("--exclude", help="Earlier selection file whose articles are not eligible again (repeatable).")] = [],  # noqa: B006 (typer reads the default)
-    oversample: Annotated[Path | None, typer.Option("--oversample", help="Keyword query (TOML) whose matching articles are oversampled within each stratum; needs hydrated texts.")] = None,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Source file to pin (default: the one last hydrated from).")
+    ] = None,
+    exclude: Annotated[
+        list[Path] | None,
+        typer.Option("--exclude", help="Earlier selection file whose articles are not eligible again (repeatable)."),
+    ] = None,
+    oversample: Annotated[
+        Path | None,
+        typer.Option(
+            "--oversample",
+            help="Keyword query (TOML) whose matching articles are oversampled within each stratum; "
+            "needs hydrated texts.",
+        ),
+    ] = None,
 ) -> None:
     """Select articles for annotation, stratified by outlet and label; write the selection file."""
     from conflictnews.corpus import fakes
@@ -198,7 +220,7 @@ def select_command(
 
     paths = ProjectPaths.discover()
     query = read_query(oversample) if oversample is not None else None
-    earlier = {path.stem: selection_ids(path) for path in exclude}
+    earlier = {path.stem: selection_ids(path) for path in exclude or []}
     cache = TextCache.for_project(paths.root)
     records = load_articles(paths.articles, hydrate_from=cache if query is not None else None)
     if collection != fakes.COLLECTION:

@@ -153,7 +153,7 @@ def hydrate_texts(
     normalised = [normalise_text(s.text) for s in sources]
     hashes = [sha256_text(t) for t in normalised]
     exact: dict[str, str] = {}
-    for digest, text in zip(hashes, normalised):
+    for digest, text in zip(hashes, normalised, strict=True):
         exact.setdefault(digest, text)
     folded: dict[str, str] | None = None
     folded_hashes: list[str] = []

@@ -29,7 +29,9 @@ def reader(*suffixes: str) -> Callable[[Reader], Reader]:
     return register
 
 
-def read_articles(path: Path, defaults: dict[str, str] | None = None, mapping: dict[str, str] | None = None) -> list[Article]:
+def read_articles(
+    path: Path, defaults: dict[str, str] | None = None, mapping: dict[str, str] | None = None
+) -> list[Article]:
     """Read every article in `path` with the reader registered for its suffix."""
     path = Path(path)
     if not path.is_file():

@@ -63,7 +63,7 @@ class Article(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _hash_matches(self) -> "Article":
+    def _hash_matches(self) -> Article:
         if self.text is not None:
             if not self.text.strip():
                 raise ValueError("text is empty")
@@ -76,7 +76,7 @@ class Article(BaseModel):
         return self
 
     @classmethod
-    def create(cls, *, text: str, **fields: object) -> "Article":
+    def create(cls, *, text: str, **fields: object) -> Article:
         """Normalise `text` and derive id and hash; raise ConflictNewsError on empty text."""
         normalised = normalise_text(text)
         if not normalised:

@@ -70,13 +70,13 @@ def segment_many(texts: list[str], batch_size: int = 256) -> list[list[Sentence]
             paragraphs.append(text[start:end])
     result: list[list[Sentence]] = [[] for _ in texts]
     docs = nlp.pipe(paragraphs, batch_size=batch_size)
-    for (article_index, paragraph_index, offset), paragraph, doc in zip(jobs, paragraphs, docs):
+    for (article_index, paragraph_index, offset), paragraph, doc in zip(jobs, paragraphs, docs, strict=True):
         sentences = result[article_index]
         # Token attributes as one array (no spaCy Token objects: ~2x faster on big builds);
         # a sentence starts at token 0 and wherever the sentencizer set SENT_START = 1.
         starts = [0] + [i for i, flag in enumerate(doc.to_array(SENT_START).tolist()) if flag == 1 and i]
         rows = doc.to_array([IDX, LENGTH, IS_SPACE]).tolist() if len(doc) else []
-        for first, end in zip(starts, [*starts[1:], len(rows)]):
+        for first, end in zip(starts, [*starts[1:], len(rows)], strict=True):
             tokens = tuple(
                 Token(offset + idx, offset + idx + length, paragraph[idx : idx + length])
                 for idx, length, is_space in rows[first:end]

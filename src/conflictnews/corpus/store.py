@@ -42,8 +42,9 @@ def load_articles(articles_dir: Path, hydrate_from: TextCache | None = None) -> 
     """
     if not articles_dir.is_dir():
         return []
-    articles = [load_article(p) for p in sorted(articles_dir.glob("*.json"))]
-    for path, article in zip(sorted(articles_dir.glob("*.json")), articles):
+    files = sorted(articles_dir.glob("*.json"))
+    articles = [load_article(p) for p in files]
+    for path, article in zip(files, articles, strict=True):
         if path.stem != article.id:
             raise ConflictNewsError(f"{path}: file name does not match article id {article.id}")
     if hydrate_from is not None:

@@ -66,4 +66,7 @@ def iob_to_spans(sentence: Sentence, tags: Sequence[str], doc: Doc | None = None
         return []
     doc = doc if doc is not None else sentence_doc(sentence)
     offset = sentence.start
-    return [(start + offset, end + offset, label) for start, end, label in biluo_tags_to_offsets(doc, iob_to_biluo(list(tags)))]
+    return [
+        (start + offset, end + offset, label)
+        for start, end, label in biluo_tags_to_offsets(doc, iob_to_biluo(list(tags)))
+    ]

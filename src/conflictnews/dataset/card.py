@@ -86,7 +86,10 @@ def ordered_splits(splits: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def config_data_files(manifest: ManifestBase) -> list[dict[str, Any]]:
     return [
-        {"config_name": config, "data_files": [{"split": split, "path": entry.file} for split, entry in ordered_splits(splits)]}
+        {
+            "config_name": config,
+            "data_files": [{"split": split, "path": entry.file} for split, entry in ordered_splits(splits)],
+        }
         for config, splits in manifest.configs.items()
     ]
 
@@ -127,7 +130,8 @@ def card_data(manifest: ManifestBase, n_articles: int) -> DatasetCardData:
 def describe_feature(feature: Any) -> str:
     """A short type description for the card's field tables."""
     if isinstance(feature, ClassLabel):
-        return f"class label ({feature.num_classes}: {', '.join(f'`{n}`' for n in feature.names[:6])}{', …' if feature.num_classes > 6 else ''})"
+        names = ", ".join(f"`{n}`" for n in feature.names[:6])
+        return f"class label ({feature.num_classes}: {names}{', …' if feature.num_classes > 6 else ''})"
     if isinstance(feature, Value):
         return feature.dtype
     if isinstance(feature, List):

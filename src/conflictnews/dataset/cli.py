@@ -20,13 +20,32 @@ console = Console()
 @app.command("build")
 def build(
     version: Annotated[str, typer.Option("--version", help="Semantic version of the release, e.g. 0.1.0.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Release folder (default: corpus/releases/<version>/).")] = None,
-    allow_unannotated: Annotated[bool, typer.Option("--allow-unannotated", help="Leave articles without a gold record out (listed in the manifest).")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: 2 for large corpora).")] = None,
-    skip_unhydrated: Annotated[bool, typer.Option("--skip-unhydrated", help="Leave out gold-annotated stand-off articles (e.g. FA-KES) whose text is not hydrated "
-             "(listed in the manifest).")] = False,
-    blind_test: Annotated[bool, typer.Option("--blind-test", help="Also write the blind-test variant (test split without labels, for the leaderboard's blind track) "
-             "to blind/<version>/ next to the release folder.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Release folder (default: corpus/releases/<version>/).")
+    ] = None,
+    allow_unannotated: Annotated[
+        bool,
+        typer.Option("--allow-unannotated", help="Leave articles without a gold record out (listed in the manifest)."),
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes (default: 2 for large corpora).")
+    ] = None,
+    skip_unhydrated: Annotated[
+        bool,
+        typer.Option(
+            "--skip-unhydrated",
+            help="Leave out gold-annotated stand-off articles (e.g. FA-KES) whose text is not hydrated "
+            "(listed in the manifest).",
+        ),
+    ] = False,
+    blind_test: Annotated[
+        bool,
+        typer.Option(
+            "--blind-test",
+            help="Also write the blind-test variant (test split without labels, for the leaderboard's blind track) "
+            "to blind/<version>/ next to the release folder.",
+        ),
+    ] = False,
 ) -> None:
     """Build a hub-ready release folder from the committed articles and gold annotations."""
     from conflictnews.dataset.build import build_release
@@ -114,8 +133,12 @@ def diff(
 def push(
     repo_id: Annotated[str, typer.Option("--repo-id", help="Hub dataset repository, ORG/NAME.")],
     version: Annotated[str, typer.Option("--version", help="Release to upload; the hub tag is v<version>.")],
-    folder: Annotated[Path | None, typer.Option("--folder", help="Release folder (default: corpus/releases/<version>/).")] = None,
-    private: Annotated[bool | None, typer.Option("--private/--public", help="Visibility when the repository is created.")] = None,
+    folder: Annotated[
+        Path | None, typer.Option("--folder", help="Release folder (default: corpus/releases/<version>/).")
+    ] = None,
+    private: Annotated[
+        bool | None, typer.Option("--private/--public", help="Visibility when the repository is created.")
+    ] = None,
 ) -> None:
     """Upload a built release with huggingface_hub and tag it v<version> (token from `hf auth login`/HF_TOKEN)."""
     from conflictnews.dataset.push import push_release
@@ -129,9 +152,17 @@ def push(
 
 @app.command("import-conll")
 def import_conll_command(
-    files: Annotated[list[Path], typer.Argument(help="CoNLL file(s): token first, tag last (IOB1, IOB2, IOBES/BIOES or BILOU), blank line between sentences.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CoNLL file(s): token first, tag last (IOB1, IOB2, IOBES/BIOES or BILOU), "
+            "blank line between sentences."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Dataset folder to write.")],
-    split: Annotated[str | None, typer.Option("--split", help="Split of a single file (default: from the file name).")] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Split of a single file (default: from the file name).")
+    ] = None,
 ) -> None:
     """Turn a CoNLL/IOB NER corpus into a local `entities` dataset folder (baselines on a public corpus)."""
     from conflictnews.dataset.conll import import_conll

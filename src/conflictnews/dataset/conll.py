@@ -154,7 +154,8 @@ def read_conll(path: Path, split: str | None = None) -> ConllFile:
         tag = columns[-1]
         if not _TAG.match(tag):
             raise ConflictNewsError(
-                f"{path}:{number}: tag {tag!r} is not O or PREFIX-TYPE with an IOB/IOBES/BILOU prefix (B, I, E, S, L, U)"
+                f"{path}:{number}: tag {tag!r} is not O or PREFIX-TYPE with an IOB/IOBES/BILOU prefix "
+                "(B, I, E, S, L, U)"
             )
         if current is None:
             current = Sentence(document, index, line=number)

@@ -119,7 +119,7 @@ def _convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
     t2 = time.perf_counter()
     sink = RowSink()
     infos = []
-    for (job, article, gold), sentences in zip(loaded, all_sentences):
+    for (job, article, gold), sentences in zip(loaded, all_sentences, strict=True):
         split = assign_article(article.id, article.paragraphs, mode, job.split)
         add_article_rows(sink, article, gold, sentences, split, job.gold_file)
         infos.append(

@@ -308,7 +308,8 @@ class ManifestDiff:
     rows: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # config -> split -> (a, b)
     labels: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # config -> label -> (a, b)
     event_types: dict[str, tuple[int, int]] = field(default_factory=dict)  # coarse ACLED type -> (a, b)
-    articles_by: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # source|year|split -> name -> (a, b); both need `stats`
+    # source|year|split -> name -> (a, b); both need `stats`
+    articles_by: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
     files_changed: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
 

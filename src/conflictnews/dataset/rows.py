@@ -112,7 +112,7 @@ class RowSink:
         for split, table in self.stance.tables().items():
             tables[("stance", split)] = table
             counts = np.bincount(table.column("label").to_numpy(), minlength=len(names))
-            for name, n in zip(names, counts.tolist()):
+            for name, n in zip(names, counts.tolist(), strict=False):
                 if n:
                     self.count("stance", split, name, n)
         return tables
@@ -176,7 +176,7 @@ def add_article_rows(
     entity_groups = spans_by_sentence(sentences, gold.entities, article_id=aid, layer="entities", path=gold_file)
     event_groups = spans_by_sentence(sentences, gold.events, article_id=aid, layer="events", path=gold_file)
     blocks = [split.block_of_paragraph(s.paragraph) for s in sentences]
-    for sentence, ents, events, block in zip(sentences, entity_groups, event_groups, blocks):
+    for sentence, ents, events, block in zip(sentences, entity_groups, event_groups, blocks, strict=True):
         cache: list = []
         tokens = [t.text for t in sentence.tokens]
         ner = _tag_ids(sentence, ents, cache, _NER_INDEX, article_id=aid, layer="entities", path=gold_file)
@@ -397,7 +397,7 @@ class StanceCollector:
         """(context, holder mention, target mention) of every row, in row order."""
         parts = []
         if self.single:
-            c, first, k = (np.asarray(col, dtype=np.int64) for col in zip(*self.single))
+            c, first, k = (np.asarray(col, dtype=np.int64) for col in zip(*self.single, strict=True))
             total = k * k
             rep = np.repeat(np.arange(len(c)), total)
             pos = np.arange(total.sum()) - np.repeat(np.cumsum(total) - total, total)
@@ -406,7 +406,7 @@ class StanceCollector:
             keep = h != t
             parts.append((c[rep][keep], h[keep], t[keep], pos[keep]))
         if self.adjacent:
-            c, first, na, nb = (np.asarray(col, dtype=np.int64) for col in zip(*self.adjacent))
+            c, first, na, nb = (np.asarray(col, dtype=np.int64) for col in zip(*self.adjacent, strict=True))
             half = na * nb
             rep = np.repeat(np.arange(len(c)), 2 * half)
             pos = np.arange((2 * half).sum()) - np.repeat(np.cumsum(2 * half) - 2 * half, 2 * half)
@@ -419,7 +419,7 @@ class StanceCollector:
         if not parts:
             empty = np.asarray([], dtype=np.int64)
             return empty, empty, empty
-        ctx, holder, target, pos = (np.concatenate(col) for col in zip(*parts))
+        ctx, holder, target, pos = (np.concatenate(col) for col in zip(*parts, strict=True))
         order = np.lexsort((pos, ctx))  # by context (creation order), then position within it
         return ctx[order], holder[order], target[order]
 

@@ -78,7 +78,7 @@ def design_split(
     if len({c.id for c in ordered}) != len(ordered):
         raise ConflictNewsError("an article is a candidate twice")
     rng = np.random.Generator(np.random.PCG64(seed))
-    keys = dict(zip((c.id for c in ordered), rng.random(len(ordered)).tolist()))
+    keys = dict(zip((c.id for c in ordered), rng.random(len(ordered)).tolist(), strict=True))
     splits: dict[str, str] = {}
     pool = list(ordered)
     for split, wanted in (("test", test), ("validation", validation)):

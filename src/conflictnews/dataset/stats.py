@@ -127,7 +127,7 @@ class CountTable:
         return tuple(sum(values[i] for _label, values in self.rows) for i in range(len(self.columns)))
 
     def as_dict(self) -> dict[str, dict[str, int]]:
-        return {label: dict(zip(self.columns, values)) for label, values in self.rows}
+        return {label: dict(zip(self.columns, values, strict=False)) for label, values in self.rows}
 
     def markdown(self) -> str:
         header = [self.label_header, *self.columns] + (["total"] if self.total_column else [])
@@ -216,7 +216,9 @@ class CorpusStats:
     tables: dict[str, tuple[CountTable, ...]]
 
 
-def corpus_stats(label_counts: Mapping[str, Mapping[str, Mapping[str, int]]], articles: Mapping[str, Any]) -> CorpusStats:
+def corpus_stats(
+    label_counts: Mapping[str, Mapping[str, Mapping[str, int]]], articles: Mapping[str, Any]
+) -> CorpusStats:
     """Tables from a manifest's `label_counts` and `article_counts(...)` (cheap: counts in, counts out)."""
     from conflictnews.dataset.features import SPLITS
 
@@ -263,11 +265,11 @@ def stats_markdown(stats: CorpusStats) -> str:
 @contextmanager
 def _plot_style() -> Iterator[None]:
     """matplotlib's built-in defaults plus ours, whatever the user's matplotlibrc; restored after."""
-    import matplotlib
+    import matplotlib as mpl
 
-    with matplotlib.rc_context():
-        matplotlib.rcdefaults()
-        matplotlib.rcParams.update(_RC)
+    with mpl.rc_context():
+        mpl.rcdefaults()
+        mpl.rcParams.update(_RC)
         yield
 
 
@@ -288,7 +290,7 @@ def _draw_panel(ax: Any, table: CountTable, log_scale: bool) -> None:
         offsets = [i - 0.5 + bar * (j + 1) for i in range(len(labels))]
         values = [values[j] for _label, values in table.rows]
         ax.barh(offsets, values, height=bar, color=colour)
-        for y, v in zip(offsets, values):
+        for y, v in zip(offsets, values, strict=True):
             if v:  # the count at the bar's end (no text for empty bars)
                 ax.annotate(f"{v:,}", (v, y), xytext=(2, 0), textcoords="offset points", va="center", fontsize=7)
     ax.set_yticks(range(len(labels)), labels)
@@ -335,7 +337,7 @@ def _figure(spec: FigureSpec, tables: Sequence[CountTable]) -> Any:
     canvas = FigureCanvasAgg(fig)
     left = 0.15 + _label_width_in(canvas, (label for t in tables for label, _v in t.rows))
     top = total - TOP_IN
-    for table, height in zip(tables, heights):
+    for table, height in zip(tables, heights, strict=True):
         top -= PANEL_TITLE_IN
         rect = (left / FIGURE_WIDTH_IN, (top - height) / total,
                 (FIGURE_WIDTH_IN - left - RIGHT_IN) / FIGURE_WIDTH_IN, height / total)

@@ -55,7 +55,7 @@ def resampled_scores(
     shapes = [t.counts.shape[1:] for t in tables]
     parts: list[list[dict[str, np.ndarray]]] = [[] for _ in tables]
     for weights in resample_weights(n_articles, n_resamples, seed):
-        for i, (counts, shape) in enumerate(zip(flat, shapes)):
+        for i, (counts, shape) in enumerate(zip(flat, shapes, strict=True)):
             totals = (weights @ counts).reshape(len(weights), *shape)
             parts[i].append(score_fn(totals))
     return [

@@ -75,8 +75,12 @@ def tasks() -> None:
 @app.command("schema")
 def schema(
     task: Annotated[str, typer.Option("--task", help=TASK_HELP)],
-    dataset: Annotated[str | None, typer.Option("--dataset", help="Add the label names of this dataset as an enum.")] = None,
-    revision: Annotated[str | None, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Add the label names of this dataset as an enum.")
+    ] = None,
+    revision: Annotated[
+        str | None, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")
+    ] = None,
 ) -> None:
     """Print the JSON Schema of one prediction record (one JSON Lines line) of a task."""
     spec = TASKS.get(task)
@@ -115,7 +119,7 @@ def _print_score(score: TaskScore, where: str, split: str) -> None:
     console.print(per_type)
     if score.confusion is not None:
         matrix = Table("gold \\ predicted", *score.confusion.labels, title="confusion matrix")
-        for label, row in zip(score.confusion.labels, score.confusion.matrix):
+        for label, row in zip(score.confusion.labels, score.confusion.matrix, strict=True):
             matrix.add_row(label, *map(str, row))
         console.print(matrix)
 
@@ -126,7 +130,9 @@ def score(
     predictions: Annotated[Path, typer.Option("--predictions", help="JSON Lines prediction file.")],
     split: Annotated[str, typer.Option("--split", help="Dataset split.")] = "test",
     dataset: Annotated[str | None, typer.Option("--dataset", help=DATASET_HELP)] = None,
-    revision: Annotated[str | None, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")] = None,
+    revision: Annotated[
+        str | None, typer.Option("--revision", help="Hub revision (tag, branch or commit) of --dataset.")
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON here.")] = None,
     n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples (articles).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
@@ -174,7 +180,9 @@ def compare(
     split: Annotated[str, typer.Option("--split", help="Dataset split.")] = "test",
     dataset: Annotated[str | None, typer.Option("--dataset", help=DATASET_HELP)] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="Hub revision of --dataset.")] = None,
-    metric: Annotated[str | None, typer.Option("--metric", help="Score to compare (default: the task's main score).")] = None,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="Score to compare (default: the task's main score).")
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON here.")] = None,
     n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples (articles).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,

@@ -195,10 +195,10 @@ def _check_shapes(records: list[Any], field: str, kind: TaskKind, problems: _Pro
     problems.raise_if_any()
     values = [r[field] for r in records]
     if kind is TaskKind.SINGLE_LABEL:
-        bad = [r["id"] for r, v in zip(records, values) if type(v) is not str]
+        bad = [r["id"] for r, v in zip(records, values, strict=True) if type(v) is not str]
         problems.add(f'records whose "{field}" is not a string', bad)
     else:
-        bad = [r["id"] for r, v in zip(records, values) if type(v) is not list]
+        bad = [r["id"] for r, v in zip(records, values, strict=True) if type(v) is not list]
         problems.add(f'records whose "{field}" is not a list', bad)
     problems.raise_if_any()
 
@@ -240,7 +240,7 @@ def _unknown_label_rows(
         return [], []
     bad_rows = [
         r["id"]
-        for r, v in zip(ordered, values)
+        for r, v in zip(ordered, values, strict=True)
         if any(type(x) is not str or x not in allowed for x in v)
     ]
     shown = (
@@ -291,7 +291,7 @@ def _align_multilabel(
         f"rows with labels outside the dataset's label names ({_quote(outside)})", bad_rows
     )
     problems.raise_if_any()
-    repeated = [r["id"] for r, v in zip(ordered, values) if len(set(v)) != len(v)]
+    repeated = [r["id"] for r, v in zip(ordered, values, strict=True) if len(set(v)) != len(v)]
     problems.add("rows that repeat a label", repeated)
     problems.raise_if_any()
     from sklearn.preprocessing import MultiLabelBinarizer

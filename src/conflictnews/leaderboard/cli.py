@@ -292,8 +292,8 @@ def export(
 ) -> None:
     """Write the leaderboard table as Markdown and JSON (for the README and the dataset card), with
     ties decided as on the page: a paired bootstrap against the leader on the gold of `--gold`."""
-    from conflictnews.leaderboard.ranking import build_table, to_markdown
     from conflictnews.leaderboard.gold import GoldStore
+    from conflictnews.leaderboard.ranking import build_table, to_markdown
     from conflictnews.leaderboard.ties import TieTest
 
     settings = _settings(database_url, gold)
@@ -305,7 +305,8 @@ def export(
     atomic_write_text(out / "leaderboard.md", to_markdown(table))
     write_json(out / "leaderboard.json", table.as_dict(timestamps=False))
     console.print(
-        f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.json'} ({len(table.rows)} rows, dataset {table.version})"
+        f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.json'} "
+        f"({len(table.rows)} rows, dataset {table.version})"
     )
 
 

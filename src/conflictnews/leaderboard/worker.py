@@ -19,7 +19,7 @@ import traceback
 import uuid
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from conflictnews.io import ConflictNewsError
 from conflictnews.leaderboard import store
@@ -128,11 +128,11 @@ class Heartbeat:
             except Exception as exc:  # noqa: BLE001 - a missed beat only shortens the lease
                 log.warning("heartbeat of evaluation %s: %s", self.job.evaluation_id, type(exc).__name__)
 
-    def __enter__(self) -> Heartbeat:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def __exit__(self, *_exc: Any) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join(5)
 

@@ -147,7 +147,8 @@ class Baseline(ABC):
         meta = saved_meta(directory)
         if getattr(cls, "name", None) != meta.get("baseline"):
             raise ConflictNewsError(
-                f"{directory / META_FILE}: holds baseline {meta.get('baseline')!r}, not {getattr(cls, 'name', cls.__name__)!r}"
+                f"{directory / META_FILE}: holds baseline {meta.get('baseline')!r}, "
+                f"not {getattr(cls, 'name', cls.__name__)!r}"
             )
         model = cls(meta["task"], meta["params"], meta["seed"])
         model.labels = list(meta["labels"])

@@ -10,12 +10,30 @@ import typer
 
 def train(
     config: Annotated[Path, typer.Option("--config", help="A baseline config, e.g. models/configs/entities/crf.toml.")],
-    dataset: Annotated[str | None, typer.Option("--dataset", help="A release folder or Hub dataset id (default: the config's, else the newest release).")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset", help="A release folder or Hub dataset id (default: the config's, else the newest release)."
+        ),
+    ] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="Hub revision (tag) of --dataset.")] = None,
-    seeds: Annotated[int | None, typer.Option("--seeds", min=1, help="Number of seeds to run (default: the config's).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write results/ and cards/ under DIR (default: models/ for the committed release, "
-        "else the git-ignored runs/, so your own data never overwrites the published results).")] = None,
-    save_models: Annotated[Path | None, typer.Option("--save-models", help="Also save each fitted model to DIR/seed-<n>/ (loadable with Baseline.load).")] = None,
+    seeds: Annotated[
+        int | None, typer.Option("--seeds", min=1, help="Number of seeds to run (default: the config's).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write results/ and cards/ under DIR (default: models/ for the committed release, "
+            "else the git-ignored runs/, so your own data never overwrites the published results).",
+        ),
+    ] = None,
+    save_models: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-models", help="Also save each fitted model to DIR/seed-<n>/ (loadable with Baseline.load)."
+        ),
+    ] = None,
 ) -> None:
     """Train, predict the test split, score it, and write results/<task>/<name>.json and the model card
     (in models/ for the committed release, else in --out)."""
@@ -66,7 +84,9 @@ def push(
     task: Annotated[str, typer.Option("--task", help="The task, e.g. entities.")],
     baseline: Annotated[str, typer.Option("--baseline", help="The config name, e.g. crf.")],
     repo_id: Annotated[str, typer.Option("--repo-id", help="Hub model repo ORG/NAME (created if needed).")],
-    models: Annotated[Path | None, typer.Option("--models", help="Folder of saved models (default: models/trained).")] = None,
+    models: Annotated[
+        Path | None, typer.Option("--models", help="Folder of saved models (default: models/trained).")
+    ] = None,
     dataset_repo: Annotated[str | None, typer.Option("--dataset-repo", help="Hub dataset repo of the release.")] = None,
     private: Annotated[bool, typer.Option("--private", help="Create the repo private.")] = False,
 ) -> None:

@@ -196,7 +196,7 @@ def _sentence_layer(docs: dict[str, DocumentPrediction], sentences: dict[str, li
             doc.sentences.append({
                 "index": sentence.index, "start": sentence.start, "end": sentence.end,
                 "event_types": sorted(labels),
-                "scores": {k: v for k, v in sorted(label_scores.items(), key=lambda kv: -kv[1])},
+                "scores": dict(sorted(label_scores.items(), key=lambda kv: -kv[1])),
             })
 
 
@@ -244,7 +244,9 @@ def predict_articles(articles: list[Article], predictor: Predictor) -> list[Docu
     return [docs[a.id] for a in articles]
 
 
-def predict_stream(articles: Iterable[Article], predictor: Predictor, batch_size: int = 32) -> Iterator[DocumentPrediction]:
+def predict_stream(
+    articles: Iterable[Article], predictor: Predictor, batch_size: int = 32
+) -> Iterator[DocumentPrediction]:
     """Predictions article by article, computed `batch_size` articles at a time (memory stays flat)."""
     batch: list[Article] = []
     for article in articles:

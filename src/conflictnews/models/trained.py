@@ -200,10 +200,7 @@ def load_trained(source: Path | str, revision: str | None = None) -> tuple[Basel
 
 def saved_models(root: Path) -> list[tuple[Path, SavedModelInfo]]:
     """Every saved model under `root` (`<root>/<task>/<name>/model.json`), sorted by path."""
-    found = []
-    for path in sorted(Path(root).glob(f"*/*/{MODEL_JSON}")):
-        found.append((path.parent, read_info(path.parent)))
-    return found
+    return [(path.parent, read_info(path.parent)) for path in sorted(Path(root).glob(f"*/*/{MODEL_JSON}"))]
 
 
 def best_saved(root: Path, task: str) -> Path:

@@ -103,7 +103,7 @@ def row_keys(article: Article) -> list[tuple[int, str]]:
     units = article.origin.get("unit_id", "").split(SEP)
     if not rows or len(rows) != len(units) or not all(r.isdigit() for r in rows):
         raise ConflictNewsError(f"article {article.id}: origin {article.origin} does not list FA-KES rows")
-    return [(int(r), u) for r, u in zip(rows, units)]
+    return [(int(r), u) for r, u in zip(rows, units, strict=True)]
 
 
 def row_labels(article: Article) -> list[str]:
