@@ -43,9 +43,10 @@ def test_committed_gold_claims_the_version_it_follows() -> None:
     gold = load_gold_records(GOLD)
     double = set(selection_ids(PILOT, double_only=True))
     single = set(selection_ids(PILOT)) - double
-    assert len(gold) == 101 and len(double) == 20 and len(single) == 80
+    assert {SEED_ID} | double | single <= set(gold) and len(double) == 20 and len(single) == 80
     assert {g.guidelines_version for g in gold.values()} == {GUIDELINES_VERSION}
-    assert {a for a, g in gold.items() if g.annotators == ["reviser@conflictnews.invalid"]} == single
+    revised = {a for a, g in gold.items() if g.annotators == ["reviser@conflictnews.invalid"]}
+    assert revised <= single  # 0.3.0 test/validation articles among them are re-adjudicated from two passes
     for article in single:
         [superseded] = superseded_gold_files(GOLD, article)
         assert load_gold(superseded).guidelines_version == "1.0"
