@@ -36,7 +36,7 @@ import httpx
 from conflictnews.eval.tasks import TASKS
 from conflictnews.leaderboard import migrate, store
 from conflictnews.leaderboard.bundle import Bundle, SubmissionMeta
-from conflictnews.leaderboard.db import SCORED, Database, Evaluation, Score, Submission, utcnow
+from conflictnews.leaderboard.db import SCORED, Blob, Database, Evaluation, Score, Submission, utcnow
 from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.live import LiveServer
 
@@ -129,9 +129,9 @@ def fill_page(db: Database, n: int, version: str, manifest: str) -> None:
     rng = random.Random(0)
     user, _ = store.add_user(db, f"bench-page-{random.random():.6f}", is_baseline=True)
     with db.write() as session, session.begin():
-        store._insert_ignore(
+        store.insert_ignore(
             session,
-            store.Blob,
+            Blob,
             {"sha256": "0" * 64, "size": 0, "data": b"", "created_at": utcnow()},
         )
     for start in range(0, n, 250):
@@ -149,9 +149,9 @@ def fill_page(db: Database, n: int, version: str, manifest: str) -> None:
                     is_baseline=False,
                 )
                 if i:
-                    store._insert_ignore(
+                    store.insert_ignore(
                         session,
-                        store.Blob,
+                        Blob,
                         {"sha256": f"{i:064x}", "size": 0, "data": b"", "created_at": utcnow()},
                     )
                 session.add(submission)

@@ -24,7 +24,7 @@ from typing import Any, Self
 from conflictnews.io import ConflictNewsError
 from conflictnews.leaderboard import store
 from conflictnews.leaderboard.bundle import PREDICTIONS_SUFFIX, Bundle, Limits, read_zip
-from conflictnews.leaderboard.db import Database
+from conflictnews.leaderboard.db import Database, Submission
 from conflictnews.leaderboard.gold import GoldStore
 from conflictnews.leaderboard.settings import Settings
 
@@ -261,13 +261,13 @@ class Worker:
             counts = {task: table_dict(table) for task, (_gold, table) in hot[1].items()}
         else:
             with self.db.session() as session:
-                sha = session.get(store.Submission, job.submission_id).bundle_sha256
+                sha = session.get(Submission, job.submission_id).bundle_sha256
             bundle = read_zip(store.get_blob(self.db, sha), _STORED_LIMITS, origin="bundle")
             scores, counts = score_bundle_with_counts(
                 bundle, self.gold, job.dataset_version, self.settings.n_resamples, self.settings.seed
             )
         with self.db.session() as session:
-            submission = session.get(store.Submission, job.submission_id)
+            submission = session.get(Submission, job.submission_id)
             if submission.dataset_version != job.dataset_version:
                 return scores, counts, None
             flags = integrity_flags(session, job.submission_id, scores, annotator_ceilings(source))
