@@ -85,7 +85,8 @@ def test_blind_packet_holds_only_texts_guidelines_and_scheme(seed_item, seed_gol
         write_packet(tmp_path / "p", [seed_item], guidelines="g", blind=True, readme="r",
                      predictions={SEED_ID: seed_gold})
     manifest = write_packet(tmp_path / "p", [seed_item], guidelines="g", blind=True, readme="r")
-    assert manifest.blind and manifest.predictions is None and manifest.articles == {SEED_ID: seed_item.article.text_sha256}
+    assert manifest.blind and manifest.predictions is None
+    assert manifest.articles == {SEED_ID: seed_item.article.text_sha256}
     sheet = json.loads((tmp_path / "p" / "worksheets" / f"{SEED_ID}.json").read_text())
     assert (sheet["entities"], sheet["events"], sheet["stances"], sheet["done"]) == ([], [], [], False)
     assert packet_problems(tmp_path / "p", read_manifest(tmp_path / "p")) == []
@@ -133,7 +134,8 @@ def test_blind_pass_through_label_studio(label_studio, project_title, corpus_cop
     root = corpus_copy.root
     for email in ("p1@conflictnews.test", "blind@conflictnews.test"):
         assert run_cli(["annotate", "add-annotator", email], root).returncode == 0
-    pushed = run_cli(["annotate", "push", "--project-title", project_title, "--article", SEED_ID, "--overlap", "2"], root)
+    push_args = ["annotate", "push", "--project-title", project_title, "--article", SEED_ID, "--overlap", "2"]
+    pushed = run_cli(push_args, root)
     assert pushed.returncode == 0, pushed.stderr
     base = tmp_path_factory.mktemp("lspackets")
     sheet = worksheet_from_record(seed_item, seed_gold)

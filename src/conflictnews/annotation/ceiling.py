@@ -74,7 +74,8 @@ def as_gold(record: AnnotationRecord) -> GoldRecord:
     return GoldRecord(
         article_id=record.article_id, text_sha256=record.text_sha256, scheme_version=record.scheme_version,
         entities=[sourced(s) for s in record.entities], events=[sourced(s) for s in record.events],
-        stances=[Stance(holder=r.holder, target=r.target, label=r.label, source=record.annotator) for r in record.stances],
+        stances=[Stance(holder=r.holder, target=r.target, label=r.label, source=record.annotator)
+                 for r in record.stances],
         annotators=[record.annotator], rule="annotator pass (ceiling)", guidelines_version=scheme.GUIDELINES_VERSION,
     )
 
@@ -110,7 +111,9 @@ def pooled_split(release: Path, config: str, cache_dir: Path) -> Any:
 Builder = Callable[..., Any]  # dataset.build.build_release (passed in: the build also calls this module)
 
 
-def _rows(paths: ProjectPaths, root: Path, golds: Sequence[GoldRecord], build_release: Builder) -> dict[str, list[dict[str, Any]]]:
+def _rows(
+    paths: ProjectPaths, root: Path, golds: Sequence[GoldRecord], build_release: Builder
+) -> dict[str, list[dict[str, Any]]]:
     """Rows of each config (all splits) of a scratch release built from `golds`."""
     scratch = _scratch_project(paths, root, golds)
     report = build_release(scratch, "0.0.0", out=root / "release", check_existing=False,
@@ -136,7 +139,9 @@ def predictions_from_rows(task: str, gold_rows: Sequence[Mapping[str, Any]],
     by_id = {r["id"]: r for r in pass_rows}
     missing = [r["id"] for r in gold_rows if r["id"] not in by_id]
     if missing:
-        raise ConflictNewsError(f"{task}: {len(missing)} sentence row(s) of the gold have no row in the pass: {missing[:3]}")
+        raise ConflictNewsError(
+            f"{task}: {len(missing)} sentence row(s) of the gold have no row in the pass: {missing[:3]}"
+        )
     if task == "event_types":
         label = F.CONFIGS["events"]["event_types"].feature
         return [{"id": r["id"], "labels": [label.int2str(i) for i in by_id[r["id"]]["event_types"]]} for r in gold_rows]
@@ -181,7 +186,8 @@ def compute_ceiling(paths: ProjectPaths, gold: Mapping[str, GoldRecord],
                 rows = [r for r in gold_rows[config] if r["article_id"] in covered]
                 predictions = predictions_from_rows(task, rows, pass_rows[config])
                 scores[task] = _score(task, gold_root, predictions, covered)  # the articles this pass annotated
-            report.passes.append(PassScores(annotation_pass, sorted({r.annotator for r in records}), len(records), scores))
+            annotators = sorted({r.annotator for r in records})
+            report.passes.append(PassScores(annotation_pass, annotators, len(records), scores))
     return report
 
 

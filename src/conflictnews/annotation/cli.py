@@ -34,6 +34,7 @@ from conflictnews.annotation.labelstudio import (
     push,
     submit,
 )
+from conflictnews.annotation.packet_cli import register as register_packets
 from conflictnews.annotation.records import load_annotation
 from conflictnews.annotation.render import (
     render_instructions,
@@ -42,7 +43,6 @@ from conflictnews.annotation.render import (
     splice_tables,
     write_rendered,
 )
-from conflictnews.annotation.packet_cli import register as register_packets
 from conflictnews.annotation.review_cli import register
 from conflictnews.corpus.hydrate import TextCache
 from conflictnews.corpus.records import Article

@@ -213,7 +213,8 @@ def drop_prediction_content(
 def _merge(conversions: list[ExportConversion]) -> ExportConversion:
     merged = ExportConversion()
     counts = [c.counts_in for c in conversions]
-    merged.counts_in = Counts(*(sum(getattr(c, f) for c in counts) for f in ("tasks", "annotations", "regions", "relations")))
+    fields = ("tasks", "annotations", "regions", "relations")
+    merged.counts_in = Counts(*(sum(getattr(c, f) for c in counts) for f in fields))
     for c in conversions:
         merged.records += c.records
         merged.problems += c.problems

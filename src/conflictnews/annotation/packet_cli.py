@@ -42,22 +42,22 @@ OutOption = Annotated[Path, typer.Option("--out", help="New folder to write the 
 
 PURPOSE = {
     "blind": ("blind packet",
-           "An independent annotation: you annotate these articles from their text, the guidelines and the scheme "
-           "alone.",
-           "this packet holds no pre-annotation, no other annotator's work and no gold; do not look for any "
-           "(not in the repository, not in Label Studio).",
+           ("An independent annotation: you annotate these articles from their text, the guidelines and the scheme "
+           "alone."),
+           ("this packet holds no pre-annotation, no other annotator's work and no gold; do not look for any "
+           "(not in the repository, not in Label Studio)."),
            "There are no pre-annotations: every span is yours."),
     "pass": ("pre-annotated packet",
             "A first annotation pass: the worksheets hold a model's pre-annotations.",
             "the worksheets and the texts are all you need.",
-            "The worksheets start from a model's pre-annotations: they are corrections to check, never answers. "
-            "Check every entry, delete the wrong ones, fix labels and extents, and add what the model missed."),
+            ("The worksheets start from a model's pre-annotations: they are corrections to check, never answers. "
+            "Check every entry, delete the wrong ones, fix labels and extents, and add what the model missed.")),
     "adjudication": ("adjudication packet",
                      "Adjudication: two independent passes of these articles are compared; you decide the gold.",
-                     "the worksheets hold what both passes agree on, and disagreements/<id>.md lists what only one "
-                     "pass marked.",
-                     "Check the agreed items too (both passes can be wrong), then add every disagreement item the "
-                     "text and the guidelines support, and anything both passes missed. Note your decisions."),
+                     ("the worksheets hold what both passes agree on, and disagreements/<id>.md lists what only one "
+                     "pass marked."),
+                     ("Check the agreed items too (both passes can be wrong), then add every disagreement item the "
+                     "text and the guidelines support, and anything both passes missed. Note your decisions.")),
 }
 
 
@@ -78,7 +78,7 @@ def _packet_items(ids: list[str] | None, selection: Path | None) -> list[PacketA
         raise ConflictNewsError(f"no text for {', '.join(unhydrated)}: hydrate the collection first "
                                 "(conflictnews corpus hydrate ...)")
     sentences = segment_many([a.text or "" for a in articles])
-    return [PacketArticle(a, s) for a, s in zip(articles, sentences)]
+    return [PacketArticle(a, s) for a, s in zip(articles, sentences, strict=True)]
 
 
 def _refuse_inside_repository(out: Path, root: Path) -> None:
@@ -88,7 +88,8 @@ def _refuse_inside_repository(out: Path, root: Path) -> None:
 
 
 def _write(out: Path, items: list[PacketArticle], kind: str, predictions_dir: Path | None,
-           agreed: dict | None = None, disagreements: dict | None = None, adjudicating: list[str] | None = None) -> None:
+           agreed: dict | None = None, disagreements: dict | None = None,
+           adjudicating: list[str] | None = None) -> None:
     from conflictnews.annotation.records import load_annotation
 
     paths = ProjectPaths.discover()
@@ -119,7 +120,8 @@ def packet_command(
     out: OutOption = ...,
     selection: SelectionOption = None,
     predictions: Annotated[
-        Path | None, typer.Option("--predictions", help="Folder of pre-annotation records (annotate preannotate --out).")
+        Path | None,
+        typer.Option("--predictions", help="Folder of pre-annotation records (annotate preannotate --out)."),
     ] = Path("corpus/preannotations"),
 ) -> None:
     """Write a pass-1 work packet: texts, guidelines, scheme and worksheets holding the pre-annotations to correct."""
@@ -133,7 +135,9 @@ def blind_packet_command(ids: IdsArgument = None, out: OutOption = ..., selectio
     _write(out, _packet_items(ids, selection), "blind", predictions_dir=None)
 
 
-def adjudication_packet_command(ids: IdsArgument = None, out: OutOption = ..., selection: SelectionOption = None) -> None:
+def adjudication_packet_command(
+    ids: IdsArgument = None, out: OutOption = ..., selection: SelectionOption = None
+) -> None:
     """Write an adjudication packet: worksheets with what two independent passes agree on, and their disagreements."""
     from conflictnews.annotation.agreement import AgreementScope
     from conflictnews.annotation.packets import agreed_record, disagreement_text
@@ -142,7 +146,8 @@ def adjudication_packet_command(ids: IdsArgument = None, out: OutOption = ..., s
     paths = ProjectPaths.discover()
     items = _packet_items(ids, selection)
     kept = AgreementScope.load(paths.annotation_dir / "agreement.toml").apply(load_annotations(paths.annotations))
-    not_two = [f"{i.article.id} ({len(kept.get(i.article.id, []))})" for i in items if len(kept.get(i.article.id, [])) != 2]
+    counts = {i.article.id: len(kept.get(i.article.id, [])) for i in items}
+    not_two = [f"{article_id} ({n})" for article_id, n in counts.items() if n != 2]
     if not_two:
         raise ConflictNewsError("an adjudication packet needs exactly two independent passes per article; not so for: "
                                 + ", ".join(not_two) + " (see `conflictnews annotate agreement`)")
@@ -166,7 +171,8 @@ def packet_check_command(
         for problem in problems:
             console.print(f"  {problem}")
     done = sum(1 for path in report if read_worksheet(Path(path)).done) if not bad else None
-    console.print(f"{len(report)} worksheet(s), {len(bad)} with problems" + (f", {done} done" if done is not None else ""))
+    done_note = f", {done} done" if done is not None else ""
+    console.print(f"{len(report)} worksheet(s), {len(bad)} with problems{done_note}")
     if bad:
         raise typer.Exit(1)
 
@@ -206,13 +212,15 @@ def packet_submit_command(
         except ConflictNewsError as exc:
             problems.append(str(exc))
     if problems:
-        raise ConflictNewsError(f"{len(problems)} worksheet(s) with problems; nothing submitted:\n" + "\n".join(problems))
+        listing = "\n".join(problems)
+        raise ConflictNewsError(f"{len(problems)} worksheet(s) with problems; nothing submitted:\n{listing}")
     conn = connection_from(url, token)
     others = annotators_of_passes(conn, project_title, [r.article_id for r in records], skip_pass=annotation_pass)
     conflicts = sorted(aid for aid, emails in others.items() if annotator.lower() in emails)
     if conflicts:
         raise ConflictNewsError(f"{annotator} already annotated {', '.join(conflicts)} in another pass of "
-                                f"{project_title!r}; an independent pass needs a different annotator; nothing submitted")
+                                f"{project_title!r}; an independent pass needs a different annotator; "
+                                "nothing submitted")
     title = pass_title(project_title, annotation_pass)
     for record in records:
         report = submit(conn, record, items[record.article_id].article, annotator=annotator, title=title,

@@ -229,9 +229,9 @@ def packet_problems(packet: Path, manifest: PacketManifest) -> list[str]:
     elif (packet / "disagreements").exists():
         problems.append(f"{packet / 'disagreements'}: only an adjudication packet compares annotations")
     for folder, suffix in folders:
-        for path in sorted((packet / folder).iterdir()) if (packet / folder).is_dir() else []:
-            if path.suffix != suffix or path.stem not in expected:
-                problems.append(f"{path}: not one of the packet's articles")
+        present = sorted((packet / folder).iterdir()) if (packet / folder).is_dir() else []
+        problems.extend(f"{path}: not one of the packet's articles"
+                        for path in present if path.suffix != suffix or path.stem not in expected)
     return problems
 
 
@@ -415,16 +415,16 @@ def disagreement_text(item: PacketArticle, records: Sequence[AnnotationRecord]) 
 
     for layer in ("entities", "events"):
         lines.append(f"## {layer}")
-        keys = set().union(*(set(k for k in spans if k[0] == layer) for spans, _ in located))
+        keys = set().union(*({k for k in spans if k[0] == layer} for spans, _ in located))
         for key in sorted(keys, key=lambda k: (k[1], k[2], k[3])):
-            holders = [r.annotator for r, (spans, _) in zip(records, located) if key in spans]
+            holders = [r.annotator for r, (spans, _) in zip(records, located, strict=True) if key in spans]
             if len(holders) < len(records):
                 lines.append(f"- {where(key[1], key[2])} {key[3]}: only {', '.join(holders)}")
         lines.append("")
     lines.append("## stances")
     all_stances = set().union(*(stances for _, stances in located))
     for h, t, label in sorted(all_stances):
-        holders = [r.annotator for r, (_, stances) in zip(records, located) if (h, t, label) in stances]
+        holders = [r.annotator for r, (_, stances) in zip(records, located, strict=True) if (h, t, label) in stances]
         if len(holders) < len(records):
             lines.append(f"- {where(*h)} {label} {where(*t)}: only {', '.join(holders)}")
     return "\n".join(lines) + "\n"

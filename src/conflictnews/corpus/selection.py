@@ -266,7 +266,7 @@ def sample(
         if weight is not None:
             weights = np.array([weight if c.hits else 1.0 for c in members])
             keys = -np.log1p(-keys) / weights
-        ranked = sorted(zip(keys.tolist(), (c.id for c in members), members))
+        ranked = sorted(zip(keys.tolist(), (c.id for c in members), members, strict=True))
         chosen += [c for _key, _id, c in ranked[: alloc[stratum]]]
     return sorted(chosen, key=lambda c: c.id)
 
@@ -357,14 +357,15 @@ def select(
                     weight=query.weight if query is not None else None)
     chosen_sizes = Counter(c.stratum for c in chosen)
     double_alloc, _ = allocate(chosen_sizes, double) if double else ({}, {})
-    doubles = sample(chosen, {s: k for s, k in double_alloc.items() if k}, np.random.Generator(np.random.PCG64(double_seq)))
+    double_rng = np.random.Generator(np.random.PCG64(double_seq))
+    doubles = sample(chosen, {s: k for s, k in double_alloc.items() if k}, double_rng)
     strata = [
         {"outlet": s[0], "label": s[1], "eligible": sizes[s], "quota": f"{float(quota[s]):.3f}",
          "selected": alloc[s], "double": double_alloc.get(s, 0)}
         for s in sorted(sizes)
     ]
     if query is not None:
-        for entry, s in zip(strata, sorted(sizes)):
+        for entry, s in zip(strata, sorted(sizes), strict=True):
             entry["eligible_query_hits"] = sum(1 for c in pool if c.stratum == s and c.hits)
             entry["selected_query_hits"] = sum(1 for c in chosen if c.stratum == s and c.hits)
     population = {

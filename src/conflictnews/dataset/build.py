@@ -70,15 +70,15 @@ from conflictnews.dataset.manifest import (
     load_manifest,
 )
 from conflictnews.dataset.semver import SemVer, parse_version
+from conflictnews.dataset.split_file import SPLIT_FILE, designed_assignment
 from conflictnews.dataset.splits import (
+    DESIGNED,
     MIN_ARTICLES_FOR_HASH_SPLIT,
     SPLIT_PROPORTIONS,
-    DESIGNED,
     SPLIT_SALT,
     SplitMode,
     split_mode,
 )
-from conflictnews.dataset.split_file import SPLIT_FILE, designed_assignment
 from conflictnews.dataset.stats import (
     CorpusStats,
     article_counts,
@@ -285,7 +285,8 @@ def convert_articles(plan: BuildPlan, stage: Path, on_chunk: Callable[[int], Non
     converted = Converted()
     streams = open_streams(stage)
     try:
-        for result in run_chunks(split_into_chunks(plan.inputs.jobs, plan.chunk_size), plan.mode, plan.workers, on_chunk):
+        chunks = split_into_chunks(plan.inputs.jobs, plan.chunk_size)
+        for result in run_chunks(chunks, plan.mode, plan.workers, on_chunk):
             t_write = time.perf_counter()
             for key, table in result.tables.items():
                 streams[key].write(table)
@@ -337,7 +338,8 @@ def split_record(mode: str, articles: Mapping[str, Any], split_file_sha256: str 
     if mode == DESIGNED:
         return SplitsRecord(mode=mode, split_file=SPLIT_FILE.as_posix(), split_file_sha256=split_file_sha256,
                             articles=dict(articles))
-    return SplitsRecord(mode=mode, proportions=SPLIT_PROPORTIONS, min_articles_for_article_mode=MIN_ARTICLES_FOR_HASH_SPLIT,
+    return SplitsRecord(mode=mode, proportions=SPLIT_PROPORTIONS,
+                        min_articles_for_article_mode=MIN_ARTICLES_FOR_HASH_SPLIT,
                         salt=SPLIT_SALT, articles=dict(articles))
 
 
@@ -381,7 +383,9 @@ def annotator_ceiling(plan: BuildPlan) -> Any:
         plan.paths.annotation_dir / "agreement.toml")).items() if len(p) >= 2}
     if not passes:
         return None
-    gold = {job.article_file.stem: load_gold(job.gold_file) for job in plan.inputs.jobs if job.article_file.stem in passes}
+    gold = {
+        job.article_file.stem: load_gold(job.gold_file) for job in plan.inputs.jobs if job.article_file.stem in passes
+    }
     return compute_ceiling(plan.paths, gold, passes, build_release)
 
 

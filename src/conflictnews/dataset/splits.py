@@ -1,7 +1,7 @@
 """Train/validation/test assignment: designed (from 0.3.0), per article by hash, or paragraph blocks.
 
-Designed mode (releases from DESIGNED_SPLIT_FROM on, in a project with a split file): an article's split is what the committed,
-append-only split file corpus/splits/splits.json says (dataset/split_file.py, rule in
+Designed mode (releases from DESIGNED_SPLIT_FROM on, in a project with a split file): an article's split is what the
+committed, append-only split file corpus/splits/splits.json says (dataset/split_file.py, rule in
 dataset/split_design.py); the build refuses an article the file does not assign.
 
 Article mode (the normal case, >= MIN_ARTICLES_FOR_HASH_SPLIT articles): an article's split is a
@@ -125,7 +125,7 @@ def paragraph_block_sizes(paragraphs: Sequence[tuple[int, int]]) -> list[int]:
         ends.append(end)
         floor = end
     ends.append(n)
-    return [end - start for start, end in zip([0, *ends[:-1]], ends)]
+    return [end - start for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def assign_article(
@@ -144,7 +144,7 @@ def assign_article(
         block = Block(hash_split(article_id), 0, n, 0, paragraphs[-1][1])
         return ArticleSplit(article_id, (block,))
     blocks, first = [], 0
-    for split, size in zip(SPLITS, paragraph_block_sizes(paragraphs)):
+    for split, size in zip(SPLITS, paragraph_block_sizes(paragraphs), strict=True):
         if size:
             end = first + size
             blocks.append(Block(split, first, end, paragraphs[first][0], paragraphs[end - 1][1]))
