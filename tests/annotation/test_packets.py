@@ -106,6 +106,9 @@ def test_packet_check_reads_the_packet_alone(seed_item, seed_gold, tmp_path) -> 
     path.write_text(json.dumps(sheet))
     problems = check_packet(tmp_path / "p")[str(path)]
     assert len(problems) == 1 and "sentence 999: the article has" in problems[0]
+    path.unlink()
+    missing = f"{path}: missing (every article of the packet keeps its worksheet)"
+    assert check_packet(tmp_path / "p") == {str(path): [missing]}
 
 
 def test_cli_writes_packets_outside_the_repository_only(corpus_copy, tmp_path_factory) -> None:

@@ -236,6 +236,8 @@ def packet_problems(packet: Path, manifest: PacketManifest) -> list[str]:
 
 
 def read_worksheet(path: Path) -> Worksheet:
+    if not path.is_file():
+        raise ConflictNewsError(f"{path}: missing (every article of the packet keeps its worksheet)")
     try:
         return Worksheet.model_validate(read_json(path))
     except ValidationError as exc:
