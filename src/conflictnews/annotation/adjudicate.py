@@ -21,6 +21,9 @@ re-adjudicating gives the same ids, and gold stance relations reference them.
 
 `diff_gold` compares a new gold record with the one it would replace, layer by layer (added,
 removed and relabelled items), so that the CLI can refuse to overwrite gold without `--force`.
+
+Length (about 530 lines), one cohesive thing: the rule registry, the vote and the gold write that must
+not lose a record (refusal without --force, history of replaced files) are one transaction.
 """
 
 from __future__ import annotations

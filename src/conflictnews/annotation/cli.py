@@ -7,6 +7,9 @@ submit          enter one of our records as an annotator's annotation
 pull            full JSON export -> validated records in corpus/annotations
 render          label_config.xml and the GUIDELINES.md label tables from the scheme
 agreement, adjudicate   (annotation/review_cli.py)
+
+Length (about 490 lines): one thin typer command per Label Studio step; most lines are the `Annotated`
+option declarations the CLI reference is generated from.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ the rule and the item. It is *enforced* when the record claims the current guide
 Justified exceptions are listed, each with a reason, in annotation/lint-allowlist.toml
 (`Allowlist`); an entry that no longer matches a violation is itself a failure, so the list
 cannot rot.
+
+Length (about 700 lines), one cohesive thing: `RULES` is one table, each rule next to its check and its
+guideline examples; splitting it would scatter the one declaration the lint exists to keep.
 """
 
 from __future__ import annotations

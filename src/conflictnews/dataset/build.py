@@ -11,6 +11,9 @@ Articles are processed in chunks (`convert.py`; in worker processes for big corp
 checks its article and gold files, segments all texts in one spaCy stream, converts rows into
 columnar buffers and returns Arrow tables, so neither memory nor time grows with per-row
 Python objects. The release is written into a staging folder and swapped in only when complete.
+
+Length (about 550 lines): the stages of one build over the typed `BuildPlan` (plan, convert in chunks,
+check, write, swap in) and their report; per-row work lives in rows.py/convert.py, the card in card.py.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ is enforced while decompressing (headers can lie), so a zip bomb stops at the ca
 Rejection is cheap: the declared sizes and each entry's compression ratio are checked before
 anything is inflated, and each predictions file is inflated against its own cap, derived from the
 size of the gold split it targets (`task_caps`), so a failing check never holds more than that.
+
+Length (about 460 lines), one cohesive thing: the reader and its limits are one defence (every check runs
+in the same pass over the archive, before anything is inflated past its cap).
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ All are deterministic given the data (the seed is recorded, and passed to the so
 Saved models are safe to load from a stranger: scikit-learn objects in skops format, loaded with
 an explicit list of trusted types (loading a pickle runs code; skops refuses any other type), and
 the CRF as crfsuite's own binary model file (weights only).
+
+Length (about 440 lines): three small model families sharing the skops save/load and TF-IDF helpers of
+this file; each family is under 150 lines.
 """
 
 from __future__ import annotations
