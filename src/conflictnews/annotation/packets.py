@@ -22,6 +22,7 @@ written outside the repository or under a git-ignored folder, never committed.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,6 +288,22 @@ def packet_sentences(numbered: str) -> list[str]:
     return bodies
 
 
+def _overlap_problems(sheet: Worksheet, resolved: dict[str, tuple[str, int, int]]) -> list[str]:
+    """Spans of one layer may not overlap (BIO tags cannot encode it; the build refuses such gold).
+
+    A common cause: `occurrence` counts substrings, so "strikes" occurrence 1 is the one inside "air strikes".
+    """
+    problems = []
+    for layer in ("entities", "events"):
+        spans = sorted((*resolved[w.key][1:], resolved[w.key][2] + len(w.text), w.key)
+                       for w in getattr(sheet, layer) if w.key in resolved)
+        for (sentence, _, end, key), (next_sentence, start, _, next_key) in itertools.pairwise(spans):
+            if sentence == next_sentence and start < end:
+                problems.append(f"{layer}: {key} and {next_key} overlap in sentence {sentence + 1} "
+                                "(a span of a layer never overlaps another; check `occurrence`)")
+    return problems
+
+
 def worksheet_problems(sheet: Worksheet, bodies: Sequence[str]) -> tuple[list[str], dict[str, tuple[str, int, int]]]:
     """Every problem of a worksheet against its sentences, and the resolved spans by key.
 
@@ -311,6 +328,7 @@ def worksheet_problems(sheet: Worksheet, bodies: Sequence[str]) -> tuple[list[st
                     problems.append(f"{where}: {found}")
                 else:
                     resolved[work.key] = (layer, *found)
+    problems.extend(_overlap_problems(sheet, resolved))
     entity_keys = {w.key for w in sheet.entities}
     for index, stance in enumerate(sheet.stances):
         where = f"stances[{index}] ({stance.holder} -> {stance.target})"
