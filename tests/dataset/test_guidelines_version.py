@@ -48,8 +48,11 @@ def test_committed_gold_claims_the_version_it_follows() -> None:
     revised = {a for a, g in gold.items() if g.annotators == ["reviser@conflictnews.invalid"]}
     assert revised <= single  # 0.3.0 test/validation articles among them are re-adjudicated from two passes
     for article in single:
-        [superseded] = superseded_gold_files(GOLD, article)
-        assert load_gold(superseded).guidelines_version == "1.0"
+        # the oldest superseded file is the 1.0 record; re-adjudicated articles keep their 1.1 revision after it
+        oldest, *later = superseded_gold_files(GOLD, article)
+        assert load_gold(oldest).guidelines_version == "1.0"
+        assert {load_gold(f).guidelines_version for f in later} <= {GUIDELINES_VERSION}
+        assert not later or article not in revised
 
 
 def test_published_releases_pin_gold_that_is_still_here() -> None:

@@ -18,6 +18,8 @@ that partly is their own work; the figure is an upper estimate of human agreemen
 
 from __future__ import annotations
 
+import re
+import shutil
 import statistics
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -160,6 +162,27 @@ def _score(task: str, gold_root: Path, predictions: list[dict[str, Any]], articl
     return round(float(result.scores[TASKS[task].main_score]), 4)
 
 
+_FAILING_RECORD = re.compile(r"corpus/gold/([0-9a-f]{16})\.json")
+
+
+def _convertible_rows(paths: ProjectPaths, root: Path, records: list[AnnotationRecord], build_release: Builder,
+                      skipped: dict[str, str], annotation_pass: int) -> tuple[list[AnnotationRecord], dict]:
+    """The pass's rows, leaving out (into `skipped`, with the builder's reason) each record the builder
+    refuses (a span off the token boundaries, overlapping spans): a pass is scored on the articles it
+    can be converted for, and the report says which were left out."""
+    while True:
+        if root.exists():
+            shutil.rmtree(root)
+        try:
+            return records, _rows(paths, root, [as_gold(r) for r in records], build_release)
+        except ConflictNewsError as exc:
+            match = _FAILING_RECORD.search(str(exc))
+            if match is None or match.group(1) not in {r.article_id for r in records}:
+                raise
+            skipped[f"{match.group(1)} (pass {annotation_pass})"] = str(exc).split(": ", 1)[-1]
+            records = [r for r in records if r.article_id != match.group(1)]
+
+
 def compute_ceiling(paths: ProjectPaths, gold: Mapping[str, GoldRecord],
                     passes: Mapping[str, Mapping[int, AnnotationRecord]], build_release: Builder) -> CeilingReport:
     """Score every pass of the articles in `passes` (article -> pass -> record) against `gold`.
@@ -178,9 +201,10 @@ def compute_ceiling(paths: ProjectPaths, gold: Mapping[str, GoldRecord],
         gold_rows = _rows(paths, gold_root, [gold[a] for a in articles], build_release)
         for annotation_pass in sorted({k for a in articles for k in passes[a]}):
             records = [passes[a][annotation_pass] for a in articles if annotation_pass in passes[a]]
-            covered = {r.article_id for r in records}
             root = Path(tmp) / f"pass-{annotation_pass}"
-            pass_rows = _rows(paths, root, [as_gold(r) for r in records], build_release)
+            records, pass_rows = _convertible_rows(paths, root, records, build_release, report.skipped,
+                                                   annotation_pass)
+            covered = {r.article_id for r in records}
             scores = {}
             for task, config in TASK_CONFIGS.items():
                 rows = [r for r in gold_rows[config] if r["article_id"] in covered]
