@@ -17,6 +17,7 @@ from conflictnews.annotation.packets import (
     Worksheet,
     check_packet,
     packet_problems,
+    packet_sentences,
     read_manifest,
     record_from_worksheet,
     worksheet_from_record,
@@ -229,3 +230,25 @@ def test_a_review_project_pulls_without_a_pass(label_studio, project_title, corp
     assert run_cli(["annotate", "pull", "--project-title", title], root).returncode == 0
     record = load_annotation(corpus_copy.annotations / SEED_ID / "reviewer_at_conflictnews.test.json")
     assert record.provenance.annotation_pass is None and record.provenance.project_title == title
+
+
+def test_packet_check_finds_overlapping_spans(seed_item, seed_gold, tmp_path) -> None:
+    """`occurrence` counts substrings: the last word of a multi-word span, occurrence 1, can be the one inside it."""
+    write_packet(tmp_path / "p", [seed_item], guidelines="g", blind=False, readme="r", predictions={SEED_ID: seed_gold})
+    path = tmp_path / "p" / "worksheets" / f"{SEED_ID}.json"
+    sheet = json.loads(path.read_text())
+    bodies = packet_sentences((tmp_path / "p" / "articles" / f"{SEED_ID}.txt").read_text())
+    def last_word_found_inside(e: dict) -> bool:
+        body = bodies[e["sentence"] - 1]
+        inner_first = body.find(e["text"].split()[-1]) > body.find(e["text"])
+        return " " in e["text"] and e.get("occurrence", 1) == 1 and inner_first
+
+    entity = next(e for e in sheet["entities"] if last_word_found_inside(e))
+    inner = {"key": "inner", "sentence": entity["sentence"], "text": entity["text"].split()[-1],
+             "label": entity["label"]}
+    sheet["entities"].append(inner)
+    path.write_text(json.dumps(sheet))
+    problems = check_packet(tmp_path / "p")[str(path)]
+    expected = (f"entities: {entity['key']} and inner overlap in sentence {entity['sentence']} "
+                "(a span of a layer never overlaps another; check `occurrence`)")
+    assert problems == [expected]
