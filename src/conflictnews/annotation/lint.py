@@ -272,7 +272,24 @@ def _next_actor(article: LintedArticle, offset: int, limit: int, through_possess
         article, offset, following[0], frozenset({"and"}) if through_possessor else frozenset()
     ):
         return None
-    return _head_actor(article, following[0], limit) if through_possessor else following[0]
+    found = _head_actor(article, following[0], limit) if through_possessor else following[0]
+    return _premodified_head(article, found, limit)
+
+
+def _premodified_head(article: LintedArticle, span: Span, limit: int) -> Span:
+    """A NORP adjective that premodifies an actor noun stands for that actor (§3.2): "backed by the
+    [Lebanese] terrorist group [Hezbollah]", "a US-backed [Kurdish]-[Arab] [alliance]". A NORP that is
+    the noun itself ("backed by [Kurds]") stays."""
+    head = span
+    while head.label == "NORP":
+        following = [s for s in _actors_after(article, head.end, limit) if s.start >= head.end]
+        if not following:
+            break
+        joined = article.text[head.end : following[0].start] in {"-", "–"}
+        if not (joined or _close(article, head.end, following[0])):
+            break
+        head = following[0]
+    return span if head.label == "NORP" else head
 
 
 def _coordinated(article: LintedArticle, first: Span, limit: int) -> list[Span]:
@@ -466,6 +483,21 @@ RULES: dict[str, LintRule] = _rules(
                 (("Russia", "government forces", "SUPPORTS"), ("Iran", "government forces", "SUPPORTS")),
             ),
             Example("[Al-Qaeda]ARMED_GROUP-linked [rebel groups]ARMED_GROUP", False),
+            # a NORP adjective premodifying the actor noun stands for that actor (found in the 0.3.0 gold)
+            Example(
+                "[forces]ARMED_GROUP backed by the [Lebanese]NORP terrorist group [Hezbollah]ARMED_GROUP",
+                False,
+                (("Hezbollah", "forces", "SUPPORTS"),),
+                synthetic=True,
+            ),
+            Example("a [US]GPE-backed [Kurdish]NORP-[Arab]NORP [alliance]ARMED_GROUP", True, synthetic=True),
+            Example(
+                "a [US]GPE-backed [Kurdish]NORP-[Arab]NORP [alliance]ARMED_GROUP",
+                False,
+                (("US", "alliance", "SUPPORTS"),),
+                synthetic=True,
+            ),
+            Example("[rebels]ARMED_GROUP backed by [Kurds]NORP", True, synthetic=True),
             Example("anti-[ISIS]ARMED_GROUP activists", False),
         ),
     ),
