@@ -5,6 +5,7 @@ visible in one place:
 
 corpus  -> check every article and gold record (text hashes, offsets)
 dataset -> rebuild the newest committed release; it must match its committed MANIFEST.json
+sanity  -> where the same-actor stance rule belongs, measured on validation (stance cards quote it)
 train   -> train and evaluate every baseline config in models/configs/ on that release
 sizing  -> the test split's 95% CI half-widths of the classical baselines against their targets
 results -> regenerate the results table in README.md and in the release's dataset card
@@ -124,6 +125,25 @@ def train_baselines(ctx: Context) -> str:
     return f"{len(selected)} baseline config(s) trained and evaluated"
 
 
+SAME_ACTOR_CONFIG = "stance/tfidf_logreg_markers.toml"  # the classical stance baseline (deterministic)
+
+
+def stance_sanity(ctx: Context) -> str:
+    """Where the same-actor stance rule belongs, measured on validation (`models.stance_sanity`);
+    before `train`, so the stance model cards quote it. Skipped when the stance task is not selected."""
+    from conflictnews.models.stance_sanity import measure_same_actor, write_report
+
+    if ctx.tasks and "stance" not in ctx.tasks:
+        return "skipped (stance not selected)"
+    if ctx.release_dir is None:
+        raise ConflictNewsError("stance sanity: no release folder (the dataset step did not run)")
+    report = measure_same_actor(ctx.paths.model_configs / SAME_ACTOR_CONFIG, ctx.release_dir)
+    results = ctx.out / "results" if ctx.out is not None else ctx.paths.model_results
+    path = write_report(report, results)
+    scores = ", ".join(f"{v.name} {v.f_avg:.3f}" for v in report.variants)
+    return f"validation F_avg {scores}; choice: {report.choice} -> {path.relative_to(ctx.paths.root)}"
+
+
 # Issue 12: the test split is sized by measurement. A split can rank models on a task when the
 # classical baseline's 95% article-bootstrap CI on test is at most this wide on either side.
 CI_HALF_WIDTH_TARGETS: dict[str, float] = {"entities": 0.03, "triggers": 0.06, "event_types": 0.06, "stance": 0.08}
@@ -208,6 +228,8 @@ def write_results_table(ctx: Context) -> str:
 STEPS: tuple[Step, ...] = (
     Step("corpus", "corpus/articles, corpus/gold", "-", check_corpus),
     Step("dataset", "corpus/*, DATASHEET.md, corpus/releases/<v>/MANIFEST.json", "corpus/releases/<v>/", build_dataset),
+    Step("sanity", "models/configs/stance/, corpus/releases/<v>/", "models/results/stance-same-actor.json",
+         stance_sanity),
     Step("train", "models/configs/**/*.toml, corpus/releases/<v>/", "models/results/, models/cards/", train_baselines),
     Step("sizing", "the trained classical baselines' test CIs", "-", report_sizing),
     Step("results", "models/results/", "README.md, corpus/releases/<v>/README.md", write_results_table),

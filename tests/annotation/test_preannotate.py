@@ -95,3 +95,23 @@ def test_committed_config_names_a_saved_model_per_layer() -> None:
     config = read_config(REPO_ROOT / "annotation" / "preannotation.toml", ProjectPaths(REPO_ROOT))
     assert config.models == REPO_ROOT / "models" / "trained"
     assert set(config.choose) == {"entities", "triggers", "event_types", "stance"}
+
+
+def test_preannotation_quality_reports_each_model_version_apart(tmp_path: Path) -> None:
+    """Real corpus: the 0.2.x pilot articles were pre-annotated by the 0.1.0 models, the 0.3.0 expansion by
+    the 0.2.1 models; the report keeps them apart and the groups add up to the pooled figures."""
+    import json
+
+    from ..conftest import run_cli
+
+    out = tmp_path / "quality.json"
+    result = run_cli(["annotate", "preannotation-quality", "--json", str(out)], REPO_ROOT)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    groups = report["by_model_version"]
+    assert sorted(groups) == report["model_version"] and len(groups) >= 2
+    assert sum(g["articles"] for g in groups.values()) == report["articles"]
+    for i, pooled in enumerate(report["layers"]):
+        for key in ("predicted", "gold", "correct"):
+            assert sum(g["layers"][i][key] for g in groups.values()) == pooled[key]
+    assert any("0.1.0" in version for version in groups) and any("0.2.1" in version for version in groups)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -61,9 +61,8 @@ def quality_command(
     ),
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON.")] = None,
 ) -> None:
-    """Precision and recall of the pre-annotations against the adjudicated gold, per layer."""
-    from rich.table import Table
-
+    """Precision and recall of the pre-annotations against the adjudicated gold, per layer (and per model
+    version when the records come from several)."""
     from conflictnews.annotation.preannotate import preannotation_quality
     from conflictnews.annotation.records import load_annotation, load_gold_records
     from conflictnews.io import write_json
@@ -76,23 +75,42 @@ def quality_command(
     missing = sorted(set(pres) - set(gold))
     if not pairs:
         raise ConflictNewsError(f"no pre-annotated article in {folder} has a gold record yet")
-    quality = preannotation_quality(pairs)
-    table = Table("layer", "predicted", "gold", "correct", "precision", "recall",
-                  title=f"pre-annotation vs gold, {len(pairs)} article(s)")
-
-    def fmt(v: float | None) -> str:
-        return "–" if v is None else f"{v:.3f}"
-
-    for q in quality:
-        table.add_row(q.layer, str(q.predicted), str(q.gold), str(q.correct), fmt(q.precision), fmt(q.recall))
-    console.print(table)
+    groups: dict[str, list] = {}  # per model version: pre-annotations of different models are not pooled silently
+    for pair in pairs:
+        groups.setdefault(pair[0].annotator, []).append(pair)
+    rows = [("all", pairs), *sorted(groups.items())] if len(groups) > 1 else [("all", pairs)]
+    console.print(_quality_table(rows))
     if missing:
         console.print(f"{len(missing)} pre-annotated article(s) without gold yet: {', '.join(missing[:5])}…")
     if json_out is not None:
-        write_json(json_out, {"articles": len(pairs), "model_version": sorted({p.annotator for p, _ in pairs}),
-                              "layers": [{"layer": q.layer, "predicted": q.predicted, "gold": q.gold,
-                                          "correct": q.correct, "precision": q.precision, "recall": q.recall}
-                                         for q in quality]})
+        write_json(json_out, {"articles": len(pairs), "model_version": sorted(groups),
+                              "layers": _quality_json(preannotation_quality(pairs)),
+                              "by_model_version": {version: {"articles": len(group),
+                                                             "layers": _quality_json(preannotation_quality(group))}
+                                                   for version, group in sorted(groups.items())}})
+
+
+def _fmt(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def _quality_table(rows: list) -> Any:
+    from rich.table import Table
+
+    from conflictnews.annotation.preannotate import preannotation_quality
+
+    table = Table("model version", "articles", "layer", "predicted", "gold", "correct", "precision", "recall",
+                  title="pre-annotation vs gold")
+    for name, group in rows:
+        for q in preannotation_quality(group):
+            table.add_row(name, str(len(group)), q.layer, str(q.predicted), str(q.gold), str(q.correct),
+                          _fmt(q.precision), _fmt(q.recall))
+    return table
+
+
+def _quality_json(quality: list) -> list[dict[str, Any]]:
+    return [{"layer": q.layer, "predicted": q.predicted, "gold": q.gold, "correct": q.correct,
+             "precision": q.precision, "recall": q.recall} for q in quality]
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ Both are rendered from models/results/<task>/<name>.json only, so they always ag
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -86,6 +87,15 @@ def _environment() -> Environment:
     return env
 
 
+def _same_actor_report(result: RunResult) -> Any:
+    """The same-actor measurement next to a stance result (models/results/stance-same-actor.json), if any."""
+    from conflictnews.models.stance_sanity import read_report
+
+    if result.task != "stance" or result.results_path is None:
+        return None
+    return read_report(Path(result.results_path).parent.parent)
+
+
 def render_model_card(result: RunResult) -> str:
     """The model card (Markdown with Hugging Face YAML metadata) of one results file."""
     spec = TASKS.get(result.task)
@@ -101,6 +111,7 @@ def render_model_card(result: RunResult) -> str:
             rerun=rerun_guarantee(result),
             first=first,
             notes=sorted({note for run in result.runs for note in run.notes}),
+            sanity=_same_actor_report(result),
         )
     )
 
