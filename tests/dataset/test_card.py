@@ -74,3 +74,17 @@ def test_card_says_who_annotated(card_text, repo_paths):
     assert ANNOTATORS_STATEMENT in card_text
     datasheet = (repo_paths.root / "DATASHEET.md").read_text(encoding="utf-8")
     assert "AI agent sessions" in datasheet and "No human has reviewed" in datasheet
+
+
+def test_top_confusions_sum_over_annotator_pairs_and_both_orders() -> None:
+    """SYNTHETIC confusions: one disagreement reported by three annotator pairs, in both label orders,
+    is one line with the summed count (the 0.3.0 card listed 'NONE vs OPPOSES' three times)."""
+    from conflictnews.annotation.agreement import Confusion
+    from conflictnews.dataset.build import top_confusions
+
+    def c(a: str, b: str, la: str, lb: str, n: int) -> Confusion:
+        return Confusion(layer="stances", annotator_a=a, label_a=la, annotator_b=b, label_b=lb, count=n)
+
+    lines = top_confusions([c("x", "y", "NONE", "OPPOSES", 10), c("x", "z", "OPPOSES", "NONE", 7),
+                            c("y", "z", "NONE", "OPPOSES", 8), c("x", "y", "NONE", "SUPPORTS", 3)])
+    assert lines == ["stances: NONE vs OPPOSES (25)", "stances: NONE vs SUPPORTS (3)"]

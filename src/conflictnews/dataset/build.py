@@ -552,8 +552,16 @@ def agreement_summary(paths: ProjectPaths, article_ids: set[str]) -> AgreementSu
         f1s = [p.f1.value for p in layer.pairs if p.f1.value is not None]
         f1 = f"{sum(f1s) / len(f1s):.3f} ({len(f1s)} pair{'s' if len(f1s) != 1 else ''})" if f1s else "n/a"
         rows.append(AgreementRow(layer.layer, f1, layer.alpha.show()))
-    confusions = [
-        f"{c.layer}: {c.label_a} vs {c.label_b} ({c.count})"
-        for c in sorted(report.confusions, key=lambda c: (-c.count, c.layer, c.label_a, c.label_b))[:8]
-    ]
-    return AgreementSummary(len(report.article_ids), rows, list(report.annotators), excluded, confusions)
+    return AgreementSummary(len(report.article_ids), rows, list(report.annotators), excluded,
+                            top_confusions(report.confusions))
+
+
+def top_confusions(confusions: list, limit: int = 8) -> list[str]:
+    """The most frequent disagreements summed over annotator pairs; "A vs B" and "B vs A" are one
+    disagreement (which annotator of a pair is "a" is only their names' order)."""
+    totals: Counter[tuple[str, str, str]] = Counter()
+    for c in confusions:
+        first, second = sorted((c.label_a, c.label_b))
+        totals[(c.layer, first, second)] += c.count
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return [f"{layer}: {a} vs {b} ({n})" for (layer, a, b), n in ranked[:limit]]
