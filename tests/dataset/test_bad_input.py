@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
 
 from conflictnews.annotation.records import Span, Stance, gold_path
 from conflictnews.dataset.build import build_release
+from conflictnews.dataset.convert import GoldRecordError
 from conflictnews.io import ConflictNewsError
 from tests.conftest import SEED_ID
 
@@ -90,8 +92,9 @@ def test_gold_failing_record_validation(make_project):
 )
 def test_invalid_gold_names_file_and_record(make_project, seed_gold, change, message):
     paths = make_project(gold=seed_gold.model_copy(update=change(seed_gold)))
-    with pytest.raises(ConflictNewsError, match=rf"{SEED_ID}\.json: .*{message}"):
+    with pytest.raises(GoldRecordError, match=rf"{SEED_ID}\.json: .*{message}") as refused:
         build_release(paths, "0.1.0")
+    assert refused.value.article_id == SEED_ID  # structured: a caller can leave that record out
     _no_staging_left(paths)
     assert not (paths.releases / "0.1.0").exists()
 
@@ -103,11 +106,13 @@ def test_misaligned_span_names_article_span_and_text(make_project, seed_article,
         update={"entities": [s for s in seed_gold.entities if s.start != 7] + [bad], "stances": []}
     )
     with pytest.raises(
-        ConflictNewsError,
+        GoldRecordError,
         match=rf"{SEED_ID}\.json: article {SEED_ID}: entities span 'cut' \[7:10\] 'reb': "
         r"does not align with token boundaries of sentence 0 \(Syrian \| rebels \| reach",
-    ):
+    ) as refused:
         build_release(make_project(gold=gold), "0.1.0")
+    copy = pickle.loads(pickle.dumps(refused.value))  # raised in a worker process for large corpora
+    assert (copy.article_id, str(copy)) == (SEED_ID, str(refused.value))
 
 
 def test_span_crossing_sentences(make_project, seed_article, seed_gold):

@@ -18,7 +18,6 @@ that partly is their own work; the figure is an upper estimate of human agreemen
 
 from __future__ import annotations
 
-import re
 import shutil
 import statistics
 import tempfile
@@ -162,7 +161,6 @@ def _score(task: str, gold_root: Path, predictions: list[dict[str, Any]], articl
     return round(float(result.scores[TASKS[task].main_score]), 4)
 
 
-_FAILING_RECORD = re.compile(r"corpus/gold/([0-9a-f]{16})\.json")
 
 
 def _convertible_rows(paths: ProjectPaths, root: Path, records: list[AnnotationRecord], build_release: Builder,
@@ -170,17 +168,17 @@ def _convertible_rows(paths: ProjectPaths, root: Path, records: list[AnnotationR
     """The pass's rows, leaving out (into `skipped`, with the builder's reason) each record the builder
     refuses (a span off the token boundaries, overlapping spans): a pass is scored on the articles it
     can be converted for, and the report says which were left out."""
+    from conflictnews.dataset.convert import GoldRecordError  # the builder's refusal of one record
     while True:
         if root.exists():
             shutil.rmtree(root)
         try:
             return records, _rows(paths, root, [as_gold(r) for r in records], build_release)
-        except ConflictNewsError as exc:
-            match = _FAILING_RECORD.search(str(exc))
-            if match is None or match.group(1) not in {r.article_id for r in records}:
+        except GoldRecordError as exc:
+            if exc.article_id not in {r.article_id for r in records}:
                 raise
-            skipped[f"{match.group(1)} (pass {annotation_pass})"] = str(exc).split(": ", 1)[-1]
-            records = [r for r in records if r.article_id != match.group(1)]
+            skipped[f"{exc.article_id} (pass {annotation_pass})"] = str(exc).split(": ", 1)[-1]
+            records = [r for r in records if r.article_id != exc.article_id]
 
 
 def compute_ceiling(paths: ProjectPaths, gold: Mapping[str, GoldRecord],

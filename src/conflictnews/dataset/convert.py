@@ -96,6 +96,28 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class GoldRecordError(ConflictNewsError):
+    """The build refuses one article's gold record (a span off the token boundaries, overlapping spans, a
+    dangling stance ...); `article_id` says which, so a caller can leave that record out (`annotate ceiling`)."""
+
+    def __init__(self, message: str, article_id: str) -> None:
+        super().__init__(message)
+        self.article_id = article_id
+
+    def __reduce__(self) -> tuple:  # raised in a worker process: pickled with its article id
+        return (type(self), (str(self), self.article_id))
+
+
+@contextmanager
+def _refused_record(article_id: str) -> Iterator[None]:
+    try:
+        yield
+    except GoldRecordError:
+        raise
+    except ConflictNewsError as exc:
+        raise GoldRecordError(str(exc), article_id) from exc
+
+
 def convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
     """Load, check, segment and convert a chunk of articles (runs in a worker process)."""
     with _gc_paused():
@@ -112,7 +134,8 @@ def _convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
         if job.cache_root is not None:
             article = hydrated(article, TextCache(job.cache_root))  # re-verified against text_sha256
         gold = load_gold(job.gold_file)
-        check_gold(gold, article, job.gold_file)
+        with _refused_record(article.id):
+            check_gold(gold, article, job.gold_file)
         loaded.append((job, article, gold))
     t1 = time.perf_counter()
     all_sentences = segment_many([article.require_text() for _job, article, _gold in loaded])
@@ -121,7 +144,8 @@ def _convert_chunk(jobs: list[ArticleJob], mode: SplitMode) -> ChunkResult:
     infos = []
     for (job, article, gold), sentences in zip(loaded, all_sentences, strict=True):
         split = assign_article(article.id, article.paragraphs, mode, job.split)
-        add_article_rows(sink, article, gold, sentences, split, job.gold_file)
+        with _refused_record(article.id):
+            add_article_rows(sink, article, gold, sentences, split, job.gold_file)
         infos.append(
             ArticleInfo(
                 id=article.id,
