@@ -51,6 +51,7 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connectio
         data_dir=tmp_path_factory.mktemp("labelstudio-data"),
         credentials=TEST_USER,
         port=ls_server.free_port(),
+        allow_local_ml_backend=True,  # test_ml_backend.py connects a backend on 127.0.0.1
     )
     server = ls_server.start_server(settings, timeout=900)
     try:

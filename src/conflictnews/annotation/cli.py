@@ -115,6 +115,15 @@ def server_command(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for it to answer.")
     ] = 600.0,
+    allow_local_ml_backend: Annotated[
+        bool,
+        typer.Option(
+            "--allow-local-ml-backend",
+            help="Let it connect an ML backend on 127.0.0.1 (`annotate ml-backend serve`): sets "
+            "ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false, which lets any of its users make it "
+            "call local addresses (a local server only).",
+        ),
+    ] = False,
 ) -> None:
     """Start Label Studio locally with the preset user from LABEL_STUDIO_USERNAME/_PASSWORD/_USER_TOKEN."""
     console = _console()
@@ -125,6 +134,7 @@ def server_command(
         credentials=ls_server.credentials_from_env(),
         port=port,
         open_browser=has_display() if browser is None else browser,
+        allow_local_ml_backend=allow_local_ml_backend,
     )
     console.print(
         f"starting Label Studio ({settings.binary}) on {settings.url}, data in {settings.data_dir}; "
@@ -231,6 +241,29 @@ def _articles_to_push(
     return [a for a in chosen if a.text is not None], [a for a in chosen if a.text is None]
 
 
+PUSH_ORDERS = ("given", "uncertainty")
+
+
+def _order_by_uncertainty(
+    articles: list[Article], models: Path | None, paths: ProjectPaths, console: Console
+) -> tuple[list[Article], dict[str, dict[str, float]]]:
+    """The articles, most uncertain first by the saved models (`preannotate.uncertainty`; ties keep
+    their order), and each one's `{"uncertainty": u}` for its task's data.
+
+    The models are imported here, not at module level: only this option needs them.
+    """
+    from conflictnews.annotation.ml_backend import load_models
+    from conflictnews.annotation.preannotate import uncertainty
+    from conflictnews.models.predict import predict_stream
+    from conflictnews.models.trained import trained_root
+
+    predictor = load_models(models or trained_root(paths))
+    console.print(f"ordering by uncertainty with {predictor.model_version}", highlight=False, soft_wrap=True)
+    scores = {doc.article.id: uncertainty(doc) for doc in predict_stream(articles, predictor)}
+    ordered = sorted(articles, key=lambda a: -scores[a.id])
+    return ordered, {a.id: {"uncertainty": scores[a.id]} for a in ordered}
+
+
 @app.command("push")
 def push_command(
     project_title: TitleOption = DEFAULT_PROJECT_TITLE,
@@ -264,6 +297,30 @@ def push_command(
             help="Annotators per task: one blind pass project per annotator (<title>, <title>-pass-2, ...).",
         ),
     ] = 1,
+    ml_backend: Annotated[
+        str | None,
+        typer.Option(
+            "--ml-backend",
+            help="URL of a Label Studio ML backend (`annotate ml-backend serve`) to connect to every pass "
+            "project (once per URL): a task handed out without a prediction of the backend's model version gets "
+            "the saved models' prediction.",
+        ),
+    ] = None,
+    order: Annotated[
+        str,
+        typer.Option(
+            "--order",
+            help="Import order of the new tasks, the order Label Studio hands them out: 'given' (--article / "
+            "--selection order, else corpus order) or 'uncertainty' (most uncertain first by the saved models: "
+            "the mean, over the article's predicted entity and trigger spans, sentences and stances, of 1 - the "
+            "probability of what is predicted; a sentence counts its least confident event-type decision; "
+            "kept in the task as data.uncertainty). Tasks already present keep their place.",
+        ),
+    ] = "given",
+    models: Annotated[
+        Path | None,
+        typer.Option("--models", help="Saved models for --order uncertainty (default: models/trained)."),
+    ] = None,
     url: UrlOption = None,
     token: TokenOption = None,
 ) -> None:
@@ -273,7 +330,12 @@ def push_command(
     conn = connection_from(url, token)
     guidelines = paths.annotation_dir / "GUIDELINES.md"
     instructions = render_instructions(guidelines.read_text(encoding="utf-8")) if guidelines.exists() else None
+    if order not in PUSH_ORDERS:
+        raise ConflictNewsError(f"--order {order!r}: unknown; orders: {', '.join(PUSH_ORDERS)}")
     articles, stand_off = _articles_to_push(paths, article, selection)
+    extra_data: dict[str, dict[str, float]] = {}
+    if order == "uncertainty":
+        articles, extra_data = _order_by_uncertainty(articles, models, paths, console)
     records = [load_annotation(p) for p in predictions]
     pairs = [(r, model_version or r.annotator) for r in records]
     with Progress(console=console, transient=True) as progress:
@@ -287,6 +349,8 @@ def push_command(
             on_batch=lambda n: progress.advance(bar, n),
             overlap=overlap,
             instructions=instructions,
+            ml_backend=ml_backend,
+            extra_data=extra_data,
         )
     for done in report.passes:
         console.print(
@@ -295,6 +359,13 @@ def push_command(
         console.print(
             f"{len(done.imported)} task(s) imported, {len(done.already_present)} already present"
         )
+        if done.ml_backend is not None:
+            link = done.ml_backend
+            console.print(
+                f"ML backend {link.url} {link.state} (id {link.id}, model version {link.model_version})",
+                highlight=False,
+                soft_wrap=True,
+            )
     if overlap > 1:
         console.print(
             f"{overlap} blind passes: give each annotator one pass project; nobody may work in two"

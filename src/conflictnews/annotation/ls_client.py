@@ -85,7 +85,7 @@ def connection_from(
     return Connection(url, token)
 
 
-def _api_message(exc: ApiError) -> str:
+def api_message(exc: ApiError) -> str:
     body = exc.body
     if isinstance(body, Mapping):
         detail = body.get("detail") or ""
@@ -104,11 +104,11 @@ def api_errors(conn: Connection, action: str) -> Iterator[None]:
     except ApiError as exc:
         if exc.status_code == 401:
             raise ConflictNewsError(
-                f"{action}: Label Studio at {conn.url} rejected the API token (401 {_api_message(exc)}); "
+                f"{action}: Label Studio at {conn.url} rejected the API token (401 {api_message(exc)}); "
                 f"check --token / {TOKEN_ENVS[0]}"
             ) from exc
         raise ConflictNewsError(
-            f"{action}: Label Studio at {conn.url} answered {exc.status_code}: {_api_message(exc)}"
+            f"{action}: Label Studio at {conn.url} answered {exc.status_code}: {api_message(exc)}"
         ) from exc
     except httpx.ConnectError as exc:
         raise ConflictNewsError(

@@ -30,6 +30,7 @@ from conflictnews.annotation.ls_client import (
     Connection,
     annotator_emails,
     api_errors,
+    api_message,
     check_overlap,
     check_scheme_version,
     check_title,
@@ -49,6 +50,16 @@ from conflictnews.annotation.ls_client import (
 # --- push --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MlBackendLink:
+    """The ML backend connection of one pass project."""
+
+    id: int
+    url: str
+    state: str  # connected / already connected
+    model_version: str
+
+
 @dataclass
 class PassPush:
     """What a push did to one pass project."""
@@ -61,6 +72,7 @@ class PassPush:
     already_present: list[str] = field(default_factory=list)
     predictions_created: int = 0
     predictions_present: int = 0
+    ml_backend: MlBackendLink | None = None
 
 
 @dataclass
@@ -102,6 +114,8 @@ def push(
     on_batch: Callable[[int], None] | None = None,
     overlap: int = 1,
     instructions: str | None = None,
+    ml_backend: str | None = None,
+    extra_data: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PushReport:
     """Create/update the pass projects and import the articles not yet in them, in batches.
 
@@ -114,8 +128,17 @@ def push(
     again, and a prediction whose model version the task already has is not created again.
     `predictions` are (record, model_version) pairs, validated against their article first;
     every pass gets them (they are the model's, not another annotator's).
+
+    `ml_backend` (a URL): connect that Label Studio ML backend (`annotate ml-backend serve`) to
+    every pass project (`connect_ml_backend`), so a task opened without a prediction gets the
+    model's. `extra_data` (article id -> fields) adds fields to the `data` of the tasks imported
+    now (e.g. `uncertainty`); tasks are imported in the order of `articles`, which is the order
+    Label Studio's sequential sampling hands them out.
     """
     title = check_title(title)
+    if ml_backend is not None:
+        ml_backend = check_ml_backend_url(ml_backend)
+        check_ml_backend_health(ml_backend)
     by_id = {a.id: a for a in articles}
     for record, _version in predictions:
         raise_problems(
@@ -130,12 +153,83 @@ def push(
             existing = find_project(client, pass_name)
             if existing is not None:
                 check_scheme_version(client.projects.get(existing.id), pass_name)
-        settings = project_settings(instructions, predictions=bool(predictions))
+        settings = project_settings(instructions, predictions=bool(predictions) or ml_backend is not None)
         passes = [
-            _push_pass(client, k, name, articles, predictions, settings, batch_size, on_batch)
+            _push_pass(client, k, name, articles, predictions, settings, batch_size, on_batch, extra_data or {})
             for k, name in enumerate(titles, start=1)
         ]
+        if ml_backend is not None:
+            for done in passes:
+                done.ml_backend = connect_ml_backend(conn, client, done.project_id, ml_backend)
     return PushReport(passes)
+
+
+ML_BACKEND_TITLE = "conflictnews"
+
+
+def check_ml_backend_url(url: str) -> str:
+    """An http(s) URL without its trailing slash (how backends are compared)."""
+    url = url.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ConflictNewsError(f"--ml-backend {url!r}: expected an http(s):// URL, e.g. http://127.0.0.1:9090")
+    return url
+
+
+def connect_ml_backend(conn: Connection, client: LabelStudio, project_id: int, url: str) -> MlBackendLink:
+    """Connect the ML backend at `url` to a project, once (a backend of the same URL is kept).
+
+    The project's `model_version` is set to the backend's title, Label Studio's way of saying "use
+    this backend's live predictions" (Settings > Predictions): the labeling stream
+    (`/api/projects/<id>/next`, `Task.get_predictions_for_prelabeling`) then asks the backend for
+    every task it hands out that has no prediction of the backend's current model version, and
+    shows those. Predictions imported with another model version stay stored, but that stream no
+    longer shows them (the Data Manager's task view does). Label Studio 1.23 calls the backend's /health and
+    /setup before it accepts it, and refuses a local address unless it runs with
+    ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false (`annotate server
+    --allow-local-ml-backend`): that refusal is explained here.
+    """
+    from label_studio_sdk.core.api_error import ApiError
+
+    url = check_ml_backend_url(url)
+    state = "already connected"
+    backend = next((b for b in client.ml.list(project=project_id) if (b.url or "").rstrip("/") == url), None)
+    if backend is None:
+        try:
+            backend = client.ml.create(url=url, project=project_id, title=ML_BACKEND_TITLE, is_interactive=False)
+        except ApiError as exc:
+            raise ConflictNewsError(_ml_backend_refusal(conn, url, exc)) from exc
+        state = "connected"
+    title = backend.title or ML_BACKEND_TITLE
+    if client.projects.get(project_id).model_version != title:
+        client.projects.update(project_id, model_version=title)
+    return MlBackendLink(int(backend.id), url, state, backend.model_version or "")
+
+
+def check_ml_backend_health(url: str, timeout: float = 10.0) -> None:
+    """Refuse (before any project changes) a URL where no ML backend answers /health with UP."""
+    try:
+        response = httpx.get(f"{url}/health", timeout=timeout)
+        up = response.status_code == 200 and response.json().get("status") == "UP"
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        raise ConflictNewsError(
+            f"--ml-backend {url}: no ML backend answers {url}/health ({exc.__class__.__name__}); start one with "
+            "`conflictnews annotate ml-backend serve`"
+        ) from None
+    if not up:
+        raise ConflictNewsError(f"--ml-backend {url}: {url}/health answered {response.status_code}, not status UP")
+
+
+def _ml_backend_refusal(conn: Connection, url: str, exc: Any) -> str:
+    detail = re.sub(r"<[^>]+>", "", api_message(exc))
+    message = f"Label Studio at {conn.url} refused the ML backend {url} ({exc.status_code}): {detail}"
+    if "reserved network address" in str(detail):
+        message += (
+            "; Label Studio blocks local addresses: start it with `conflictnews annotate server "
+            "--allow-local-ml-backend` (ML_BLOCK_LOCAL_IP=false, SSRF_PROTECTION_ENABLED=false)"
+        )
+    elif "health check failed" in str(detail) or "Can't connect" in str(detail):
+        message += "; is `conflictnews annotate ml-backend serve` running at that URL?"
+    return message
 
 
 def _push_pass(
@@ -147,7 +241,14 @@ def _push_pass(
     settings: Mapping[str, Any],
     batch_size: int,
     on_batch: Callable[[int], None] | None,
+    extra_data: Mapping[str, Mapping[str, Any]],
 ) -> PassPush:
+    if not settings.get("show_collab_predictions"):
+        # A project with an ML backend keeps showing predictions: turning them off would also
+        # clear its model_version (Label Studio does), which disconnects the backend's predictions.
+        existing = find_project(client, title)
+        if existing is not None and client.ml.list(project=existing.id):
+            settings = {**settings, "show_collab_predictions": True}
     project_id, state = ensure_project(client, title, render_label_config(), settings)
     report = PassPush(annotation_pass, title, project_id, state)
     present = existing_tasks(client, project_id)
@@ -165,7 +266,8 @@ def _push_pass(
         batch = new[start : start + batch_size]
         client.projects.import_tasks(
             project_id,
-            request=[{"data": task_data(a), "predictions": inline.get(a.id, [])} for a in batch],
+            request=[{"data": {**task_data(a), **extra_data.get(a.id, {})}, "predictions": inline.get(a.id, [])}
+                     for a in batch],
         )
         report.imported += [a.id for a in batch]
         report.predictions_created += sum(len(inline.get(a.id, [])) for a in batch)

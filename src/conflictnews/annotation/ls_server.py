@@ -14,7 +14,13 @@ Quirks handled here:
 * a token of 5 characters or fewer is silently ignored by Label Studio;
 * even ``label-studio --help`` writes to ~/.local/share/label-studio unless
   LABEL_STUDIO_BASE_DATA_DIR is set; we always set it;
-* on start it asks PyPI for the latest version; LATEST_VERSION_CHECK=false stops that.
+* on start it asks PyPI for the latest version; LATEST_VERSION_CHECK=false stops that;
+* it refuses an ML backend on a local or private address (`annotate ml-backend serve` binds
+  127.0.0.1): ML_BLOCK_LOCAL_IP guards the backend's URL, and SSRF_PROTECTION_ENABLED the
+  `<url>/webhook` it registers with it, so `allow_local_ml_backend` sets both to false. That
+  turns Label Studio's SSRF protection off: any user of that server can make it call local
+  addresses (ML backends, webhooks, imports from URLs). Fine for a server on 127.0.0.1 whose
+  users are the lead and annotators; not for a shared one.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ DATA_DIR_ENV = "LABEL_STUDIO_BASE_DATA_DIR"
 CREDENTIAL_ENV = ("LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_USER_TOKEN")
 LOG_NAME = "label-studio.log"
 PID_NAME = "label-studio.pid"
+# What lets Label Studio 1.23 connect an ML backend on 127.0.0.1 (see the module docstring).
+LOCAL_ML_BACKEND_ENV = ("ML_BLOCK_LOCAL_IP", "SSRF_PROTECTION_ENABLED")
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class ServerSettings:
     port: int = DEFAULT_PORT
     host: str = DEFAULT_HOST
     open_browser: bool = False
+    allow_local_ml_backend: bool = False
 
     @property
     def url(self) -> str:
@@ -115,6 +124,8 @@ def server_env(settings: ServerSettings, base: Mapping[str, str] = os.environ) -
             "COLLECT_ANALYTICS": "false",
         }
     )
+    if settings.allow_local_ml_backend:
+        env.update(dict.fromkeys(LOCAL_ML_BACKEND_ENV, "false"))
     return env
 
 

@@ -7,7 +7,19 @@ a second or two. `annotation/preannotation.toml` names the saved model of each l
 identity goes into the record's provenance as the Label Studio `model_version`.
 
 Prediction itself is `models.predict` (the corpus's segmentation, the dataset build's row code,
-scores, the same-actor stance constraint); this module turns its output into AnnotationRecords.
+scores, the same-actor stance constraint); this module turns its output into AnnotationRecords
+(`to_annotation_record`, what `predict --format labelstudio` writes) and into one Label Studio
+prediction (`labelstudio_prediction`, what `annotate ml-backend serve` answers: the same record's
+`record_to_results`, which is also what `annotate push --predictions` imports).
+
+Uncertainty (`uncertainty`, for `annotate push --order uncertainty` and the predictions' `score`):
+the mean, over the article's predicted items, of 1 - the probability the model gives to what it
+shows: each entity and trigger span (its score, the mean probability of its tokens' tags), each
+sentence (its least confident event-type decision: p for a type it predicts, 1 - p for one it
+does not) and each stance relation (its label's probability). 0 = sure of everything, 1 = sure of
+nothing; an article with no predicted item counts 0. Spans the models did not predict are no
+items (their tokens' scores are not kept), so the measure is about what an annotator is shown.
+A prediction's Label Studio `score` is 1 - uncertainty (low score = look first).
 """
 
 from __future__ import annotations
@@ -15,8 +27,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conflictnews.annotation import scheme
+from conflictnews.annotation.ls_results import record_to_results
 from conflictnews.annotation.records import AnnotationRecord, Provenance, Stance
 from conflictnews.corpus.records import Article
 from conflictnews.io import ConflictNewsError
@@ -78,6 +92,29 @@ def to_annotation_record(doc: DocumentPrediction, model_version: str) -> Annotat
         stances=sorted(stances, key=lambda s: (s.holder, s.target, s.label)),
         provenance=Provenance(tool="conflictnews preannotate"),
     )
+
+
+def uncertainty(doc: DocumentPrediction) -> float:
+    """The article's model uncertainty in [0, 1] (see the module docstring for the measure)."""
+    items = [1.0 - span["score"] for span in (*doc.entities, *doc.events)]
+    for sentence in doc.sentences:
+        chosen = set(sentence["event_types"])
+        decisions = [p if label in chosen else 1.0 - p for label, p in sentence["scores"].items()]
+        if decisions:
+            items.append(1.0 - min(decisions))
+    items += [1.0 - relation["score"] for relation in doc.stances]
+    return round(sum(items) / len(items), 6) if items else 0.0
+
+
+def labelstudio_prediction(doc: DocumentPrediction, model_version: str) -> dict[str, Any]:
+    """One Label Studio prediction of a document: `to_annotation_record` -> `record_to_results`
+    (the conversion `predict --format labelstudio` + `annotate push --predictions` make), with
+    score 1 - uncertainty."""
+    return {
+        "result": record_to_results(to_annotation_record(doc, model_version)),
+        "score": round(1.0 - uncertainty(doc), 6),
+        "model_version": model_version,
+    }
 
 
 def preannotate(article: Article, models: Predictor) -> AnnotationRecord:
