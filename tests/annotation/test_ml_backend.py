@@ -253,3 +253,30 @@ def test_push_order_uncertainty_imports_the_most_uncertain_first(
 def test_push_order_default_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     code = run(app, ["annotate", "push", "--order", "random", "--url", "http://127.0.0.1:9", "--token", "t" * 40])
     assert code == 1 and "--order 'random': unknown; orders: given, uncertainty" in capsys.readouterr().err
+
+
+def test_push_refuses_an_ml_backend_that_does_not_answer_before_changing_anything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from conflictnews.annotation.ls_server import free_port
+
+    nobody = f"http://127.0.0.1:{free_port()}"
+    # the Label Studio URL is unreachable too: the backend is checked first, so nothing is contacted
+    code = run(app, ["annotate", "push", "--article", SEED_ID, "--ml-backend", nobody,
+                     "--url", "http://127.0.0.1:9", "--token", "t" * 40])
+    err = capsys.readouterr().err
+    assert code == 1 and f"no ML backend answers {nobody}/health" in err and "ml-backend serve" in err
+    assert run(app, ["annotate", "push", "--ml-backend", "ftp://x", "--url", "http://127.0.0.1:9",
+                     "--token", "t" * 40]) == 1
+    assert "expected an http(s):// URL" in capsys.readouterr().err
+
+
+def test_allow_local_ml_backend_turns_off_the_two_label_studio_guards(tmp_path: Path) -> None:
+    from conflictnews.annotation.ls_server import Credentials, ServerSettings, server_env
+
+    settings = ServerSettings(binary=tmp_path / "label-studio", data_dir=tmp_path,
+                              credentials=Credentials("lead@example.org", "password", "t" * 40))
+    base = {"PATH": "/usr/bin"}
+    assert "ML_BLOCK_LOCAL_IP" not in server_env(settings, base)
+    allowed = server_env(ServerSettings(**{**settings.__dict__, "allow_local_ml_backend": True}), base)
+    assert allowed["ML_BLOCK_LOCAL_IP"] == allowed["SSRF_PROTECTION_ENABLED"] == "false"
