@@ -2,13 +2,15 @@
 
 server / stop   run a local Label Studio (own venv, own data folder, preset user)
 add-annotator   an annotator account (credentials printed once)
-push            pass projects + label config + guidelines + articles as tasks (+ pre-annotations)
+push            pass projects + label config + guidelines + articles as tasks (+ pre-annotations,
+                an ML backend to connect, the uncertainty order)
 submit          enter one of our records as an annotator's annotation
 pull            full JSON export -> validated records in corpus/annotations
 render          label_config.xml and the GUIDELINES.md label tables from the scheme
 agreement, adjudicate   (annotation/review_cli.py)
+ml-backend serve        (annotation/ml_backend_cli.py, registered in annotation/app.py)
 
-Length (about 490 lines): one thin typer command per Label Studio step; most lines are the `Annotated`
+Length (about 560 lines): one thin typer command per Label Studio step; most lines are the `Annotated`
 option declarations the CLI reference is generated from.
 """
 

@@ -1,4 +1,5 @@
-"""Push articles as Label Studio tasks, create annotator accounts, submit records made elsewhere."""
+"""Push articles as Label Studio tasks (and connect an ML backend), create annotator accounts, submit
+records made elsewhere."""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ def serve_command(
     it for the predictions of every task an annotator opens that has none of its model version. The
     predictions are those of `conflictnews predict --format labelstudio`, each with score 1 -
     uncertainty (see `annotate push --order`). Label Studio 1.23 refuses ML backends on local
-    addresses unless it runs with ML_BLOCK_LOCAL_IP=false (`annotate server --allow-local-ml-backend`).
+    addresses unless it runs with ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false
+    (`annotate server --allow-local-ml-backend`).
     """
     from conflictnews.annotation.ml_backend import load_models, serve
     from conflictnews.models.trained import trained_root
