@@ -1,5 +1,5 @@
-"""Push articles as Label Studio tasks (and connect an ML backend), create annotator accounts, submit
-records made elsewhere."""
+"""Push articles as Label Studio tasks (the ML backend link: `ls_ml_backend`), create annotator accounts,
+submit records made elsewhere."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from conflictnews.annotation.ls_ml_backend import (
+    MlBackendLink,
+    check_ml_backend_health,
+    check_ml_backend_url,
+    connect_ml_backend,
+)
 from conflictnews.annotation.ls_results import parse_results, record_to_results
 from conflictnews.annotation.records import (
     AnnotationRecord,
@@ -31,7 +37,6 @@ from conflictnews.annotation.ls_client import (
     Connection,
     annotator_emails,
     api_errors,
-    api_message,
     check_overlap,
     check_scheme_version,
     check_title,
@@ -49,16 +54,6 @@ from conflictnews.annotation.ls_client import (
 )
 
 # --- push --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MlBackendLink:
-    """The ML backend connection of one pass project."""
-
-    id: int
-    url: str
-    state: str  # connected / already connected
-    model_version: str
 
 
 @dataclass
@@ -163,74 +158,6 @@ def push(
             for done in passes:
                 done.ml_backend = connect_ml_backend(conn, client, done.project_id, ml_backend)
     return PushReport(passes)
-
-
-ML_BACKEND_TITLE = "conflictnews"
-
-
-def check_ml_backend_url(url: str) -> str:
-    """An http(s) URL without its trailing slash (how backends are compared)."""
-    url = url.strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s]+", url):
-        raise ConflictNewsError(f"--ml-backend {url!r}: expected an http(s):// URL, e.g. http://127.0.0.1:9090")
-    return url
-
-
-def connect_ml_backend(conn: Connection, client: LabelStudio, project_id: int, url: str) -> MlBackendLink:
-    """Connect the ML backend at `url` to a project, once (a backend of the same URL is kept).
-
-    The project's `model_version` is set to the backend's title, Label Studio's way of saying "use
-    this backend's live predictions" (Settings > Predictions): the labeling stream
-    (`/api/projects/<id>/next`, `Task.get_predictions_for_prelabeling`) then asks the backend for
-    every task it hands out that has no prediction of the backend's current model version, and
-    shows those. Predictions imported with another model version stay stored, but that stream no
-    longer shows them (the Data Manager's task view does). Label Studio 1.23 calls the backend's /health and
-    /setup before it accepts it, and refuses a local address unless it runs with
-    ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false (`annotate server
-    --allow-local-ml-backend`): that refusal is explained here.
-    """
-    from label_studio_sdk.core.api_error import ApiError
-
-    url = check_ml_backend_url(url)
-    state = "already connected"
-    backend = next((b for b in client.ml.list(project=project_id) if (b.url or "").rstrip("/") == url), None)
-    if backend is None:
-        try:
-            backend = client.ml.create(url=url, project=project_id, title=ML_BACKEND_TITLE, is_interactive=False)
-        except ApiError as exc:
-            raise ConflictNewsError(_ml_backend_refusal(conn, url, exc)) from exc
-        state = "connected"
-    title = backend.title or ML_BACKEND_TITLE
-    if client.projects.get(project_id).model_version != title:
-        client.projects.update(project_id, model_version=title)
-    return MlBackendLink(int(backend.id), url, state, backend.model_version or "")
-
-
-def check_ml_backend_health(url: str, timeout: float = 10.0) -> None:
-    """Refuse (before any project changes) a URL where no ML backend answers /health with UP."""
-    try:
-        response = httpx.get(f"{url}/health", timeout=timeout)
-        up = response.status_code == 200 and response.json().get("status") == "UP"
-    except (httpx.HTTPError, ValueError, AttributeError) as exc:
-        raise ConflictNewsError(
-            f"--ml-backend {url}: no ML backend answers {url}/health ({exc.__class__.__name__}); start one with "
-            "`conflictnews annotate ml-backend serve`"
-        ) from None
-    if not up:
-        raise ConflictNewsError(f"--ml-backend {url}: {url}/health answered {response.status_code}, not status UP")
-
-
-def _ml_backend_refusal(conn: Connection, url: str, exc: Any) -> str:
-    detail = re.sub(r"<[^>]+>", "", api_message(exc))
-    message = f"Label Studio at {conn.url} refused the ML backend {url} ({exc.status_code}): {detail}"
-    if "reserved network address" in str(detail):
-        message += (
-            "; Label Studio blocks local addresses: start it with `conflictnews annotate server "
-            "--allow-local-ml-backend` (ML_BLOCK_LOCAL_IP=false, SSRF_PROTECTION_ENABLED=false)"
-        )
-    elif "health check failed" in str(detail) or "Can't connect" in str(detail):
-        message += "; is `conflictnews annotate ml-backend serve` running at that URL?"
-    return message
 
 
 def _push_pass(
