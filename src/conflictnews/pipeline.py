@@ -141,7 +141,8 @@ def stance_sanity(ctx: Context) -> str:
     results = ctx.out / "results" if ctx.out is not None else ctx.paths.model_results
     path = write_report(report, results)
     scores = ", ".join(f"{v.name} {v.f_avg:.3f}" for v in report.variants)
-    return f"validation F_avg {scores}; choice: {report.choice} -> {path.relative_to(ctx.paths.root)}"
+    shown = path.relative_to(ctx.paths.root) if path.is_relative_to(ctx.paths.root) else path
+    return f"validation F_avg {scores}; choice: {report.choice} -> {shown}"
 
 
 # Issue 12: the test split is sized by measurement. A split can rank models on a task when the
