@@ -133,3 +133,19 @@ def test_single_class_training_split_gives_a_noted_constant_stance_model(
     model.fit(one_class)
     assert {p["label"] for p in model.predict(synthetic["stance"]["test"])} == {"NONE"}
     assert model.notes and "single class" in model.notes[0]
+
+
+def test_sentence_features_equal_token_features_key_for_key(seed_release) -> None:
+    """The per-sentence feature builder `predict` uses is the per-token definition, in the same key order
+    (crfsuite sums feature weights in that order), on every sentence of the real seed release."""
+    from datasets import load_dataset
+
+    from conflictnews.models.classical import sentence_features, token_features
+
+    sentences = load_dataset(str(seed_release), "entities", split="train")["tokens"]
+    for tokens in sentences:
+        for window in (0, 2):
+            new = sentence_features(list(tokens), window)
+            assert [list(f.items()) for f in new] == [
+                list(token_features(list(tokens), i, window).items()) for i in range(len(tokens))
+            ]

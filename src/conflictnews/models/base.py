@@ -89,7 +89,7 @@ class Baseline(ABC):
             values = self._predict(split)
         if len(values) != len(split):
             raise RuntimeError(f"{self.name}: {len(values)} predictions for {len(split)} rows")
-        return format_predictions(self.task, split["id"], values)
+        return format_predictions(self.task, column(split, "id"), values)
 
     def predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
         """The values `predict` decides (per row, before formatting) and the model's scores of them.
@@ -192,12 +192,18 @@ def label_names(split: Dataset, column: str) -> list[str]:
     return list(names)
 
 
-def decode_labels(split: Dataset, column: str) -> list[Any]:
+def column(split: Dataset, name: str) -> list[Any]:
+    """One column as a Python list, read in one Arrow slice. `split[name]` is a lazy `Column` in
+    datasets 5 whose iteration formats row by row (20x slower on a 14k-row stance split)."""
+    return split.select_columns([name])[:][name] if len(split) else []
+
+
+def decode_labels(split: Dataset, column_name: str) -> list[Any]:
     """The gold labels of `column` as strings: per row a list (sequence, multilabel) or one string."""
-    names = label_names(split, column)
+    names = label_names(split, column_name)
     return [
         [names[i] for i in value] if isinstance(value, list) else names[value]
-        for value in split[column]
+        for value in column(split, column_name)
     ]
 
 

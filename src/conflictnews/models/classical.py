@@ -20,6 +20,7 @@ this file; each family is under 150 lines.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import warnings
@@ -39,7 +40,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from conflictnews.eval.tasks import TaskKind
 from conflictnews.io import ConflictNewsError
-from conflictnews.models.base import Baseline, Params, decode_labels, label_names, repair_iob2
+from conflictnews.models.base import Baseline, Params, column, decode_labels, label_names, repair_iob2
 
 SKOPS_FILE = "model.skops"
 CRF_FILE = "model.crfsuite"
@@ -103,6 +104,47 @@ def _token_features(token: str, prefix: str) -> dict[str, Any]:
     }
 
 
+def sentence_features(tokens: list[str], window: int) -> list[dict[str, Any]]:
+    """`token_features` of every token of a sentence, equal to them key for key and in the same key order;
+    each token's context features are computed once per sentence instead of once per window position."""
+    base = [(t.lower(), word_shape(t), t.istitle(), t.isupper(), t.isdigit()) for t in tokens]
+    last = len(tokens) - 1
+    out = []
+    for i, token in enumerate(tokens):
+        lower, shape, istitle, isupper, isdigit = base[i]
+        features: dict[str, Any] = {
+            "bias": 1.0, "lower": lower, "shape": shape, "istitle": istitle, "isupper": isupper, "isdigit": isdigit,
+            "prefix2": token[:2], "prefix3": token[:3], "suffix2": token[-2:], "suffix3": token[-3:],
+            "length": min(len(token), 10), "has_hyphen": "-" in token,
+            "has_digit": any(ch.isdigit() for ch in token), "is_punct": not any(ch.isalnum() for ch in token),
+        }
+        if i == 0:
+            features["BOS"] = True
+        if i == last:
+            features["EOS"] = True
+        for offset in range(1, window + 1):
+            for j, sign in ((i - offset, "-"), (i + offset, "+")):
+                if 0 <= j <= last:
+                    c_lower, c_shape, c_title, c_upper, c_digit = base[j]
+                    prefix = f"{sign}{offset}:"
+                    features[f"{prefix}lower"] = c_lower
+                    features[f"{prefix}shape"] = c_shape
+                    features[f"{prefix}istitle"] = c_title
+                    features[f"{prefix}isupper"] = c_upper
+                    features[f"{prefix}isdigit"] = c_digit
+        if i > 0:
+            features["bigram-1"] = f"{base[i - 1][0]}|{lower}"
+        out.append(features)
+    return out
+
+
+@functools.lru_cache(maxsize=1024)  # a predict batch (32 articles: ~400 sentences), not the input
+def _cached_sentence_features(tokens: tuple[str, ...], window: int) -> list[dict[str, Any]]:
+    """`predict` runs the entity CRF and the trigger CRF on the same sentences: their features are made
+    once. Read-only by contract (crfsuite copies them into its own item sequences)."""
+    return sentence_features(list(tokens), window)
+
+
 def token_features(tokens: list[str], i: int, window: int) -> dict[str, Any]:
     """Features of token i: identity, shape, affixes, and the same for a context window."""
     token = tokens[i]
@@ -146,8 +188,8 @@ class CRFTagger(Baseline):
     def _features(self, split: Dataset) -> list[list[dict[str, Any]]]:
         window = self.params.window
         return [
-            [token_features(tokens, i, window) for i in range(len(tokens))]
-            for tokens in split["tokens"]
+            _cached_sentence_features(tuple(tokens), window)
+            for tokens in column(split, "tokens")
         ]
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
@@ -162,23 +204,26 @@ class CRFTagger(Baseline):
         self.crf.fit(self._features(train), decode_labels(train, self.task.label_column))
 
     def _predict(self, split: Dataset) -> list[Any]:
+        return self._tags(self._features(split)) if len(split) else []
+
+    def _tags(self, features: list[list[dict[str, Any]]]) -> list[list[str]]:
         assert self.crf is not None
-        if len(split) == 0:
-            return []
         known = set(self.labels)
-        return [
-            repair_iob2([tag if tag in known else "O" for tag in tags])
-            for tags in self.crf.predict(self._features(split))
-        ]
+        return [repair_iob2([tag if tag in known else "O" for tag in tags]) for tags in self.crf.predict(features)]
 
     def _predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
+        """Viterbi tags (as `_predict`) and each chosen tag's marginal probability. The tagger is set once
+        per sentence and asked only for the chosen tags' marginals: `CRF.predict_marginals` builds a dict
+        of every label's marginal at every token (51 trigger tags), most of the predict time."""
         assert self.crf is not None
-        tags = self._predict(split)
-        marginals = self.crf.predict_marginals(self._features(split))
-        scores = [
-            [round(float(token.get(tag, 0.0)), 6) for tag, token in zip(row_tags, row, strict=True)]
-            for row_tags, row in zip(tags, marginals, strict=True)
-        ]
+        tagger, known = self.crf.tagger_, set(self.labels)
+        model_labels = set(tagger.labels())
+        tags, scores = [], []
+        for xseq in self._features(split):
+            row = repair_iob2([tag if tag in known else "O" for tag in tagger.tag(xseq)])
+            tags.append(row)
+            scores.append([round(float(tagger.marginal(tag, i)), 6) if tag in model_labels else 0.0
+                           for i, tag in enumerate(row)])
         return tags, scores
 
     def _save_state(self, directory: Path) -> None:
@@ -233,7 +278,7 @@ class TfidfLogReg(Baseline):
 
     @staticmethod
     def _texts(split: Dataset) -> list[str]:
-        return [" ".join(tokens) for tokens in split["tokens"]]
+        return [" ".join(tokens) for tokens in column(split, "tokens")]
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
         p = self.params
@@ -328,10 +373,7 @@ def mark_pair(text: str, holder: tuple[int, int], target: tuple[int, int]) -> st
 
 def marked_texts(split: Dataset) -> list[str]:
     """The context of every row with holder and target markers (columnar: no per-row dicts)."""
-    columns = [
-        list(split[name])
-        for name in ("text", "holder_start", "holder_end", "target_start", "target_end")
-    ]
+    columns = [column(split, name) for name in ("text", "holder_start", "holder_end", "target_start", "target_end")]
     return [
         mark_pair(text, (hs, he), (ts, te)) for text, hs, he, ts, te in zip(*columns, strict=True)
     ]
@@ -382,7 +424,7 @@ class TfidfLogRegMarkers(Baseline):
         self.vectorizer = _tfidf(p, MARKER_TOKEN_PATTERN)
         self.types = DictVectorizer()
         x = self._matrix(train, fit=True)
-        y = np.asarray(train[self.task.label_column])
+        y = np.asarray(column(train, self.task.label_column))
         if len(set(y.tolist())) < 2:
             # Logistic regression needs two classes; a one-class training split can only yield that class.
             self.notes.append(
@@ -405,14 +447,18 @@ class TfidfLogRegMarkers(Baseline):
 
     def _predict_scored(self, split: Dataset) -> tuple[list[Any], list[Any]]:
         assert self.classifier is not None
-        probabilities = np.asarray(self.classifier.predict_proba(self._matrix(split, fit=False)))
+        if len(split) == 0:
+            return [], []
+        x = self._matrix(split, fit=False)  # once for the decisions and the probabilities
+        probabilities = np.asarray(self.classifier.predict_proba(x))
+        decided = [self.labels[int(i)] for i in self.classifier.predict(x)]
         classes = [self.labels[int(i)] for i in self.classifier.classes_]
         scores = []
         for row in probabilities:
             by_class = dict.fromkeys(self.labels, 0.0)  # a class absent from training: 0
             by_class.update({c: round(float(p), 6) for c, p in zip(classes, row, strict=True)})
             scores.append(by_class)
-        return self._predict(split), scores
+        return decided, scores
 
     def _save_state(self, directory: Path) -> None:
         dump_skops(

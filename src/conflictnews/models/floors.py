@@ -20,7 +20,7 @@ from datasets import Dataset
 
 from conflictnews.eval.tasks import TaskKind
 from conflictnews.io import read_json, write_json
-from conflictnews.models.base import Baseline, Params, repair_iob2
+from conflictnews.models.base import Baseline, Params, column, repair_iob2
 
 STATE_FILE = "state.json"
 
@@ -38,13 +38,13 @@ class Majority(Baseline):
         self.value: Any = None
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
-        column = train[self.task.label_column]
+        gold = column(train, self.task.label_column)
         if self.task.kind is TaskKind.MULTILABEL:
-            counts = Counter(tuple(sorted(set(v))) for v in column)
+            counts = Counter(tuple(sorted(set(v))) for v in gold)
             best = min(counts, key=lambda s: (-counts[s], len(s), s)) if counts else ()
             self.value = [self.labels[i] for i in best]
         else:
-            counts = Counter(column)
+            counts = Counter(gold)
             best = min(counts, key=lambda i: (-counts[i], i)) if counts else 0
             self.value = self.labels[best]
 
@@ -83,7 +83,7 @@ class MostFrequentTag(Baseline):
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
         exact: defaultdict[str, Counter[int]] = defaultdict(Counter)
         lower: defaultdict[str, Counter[int]] = defaultdict(Counter)
-        for tokens, tags in zip(train["tokens"], train[self.task.label_column], strict=True):
+        for tokens, tags in zip(column(train, "tokens"), column(train, self.task.label_column), strict=True):
             for token, tag in zip(tokens, tags, strict=True):
                 exact[token][tag] += 1
                 lower[token.lower()][tag] += 1
@@ -101,7 +101,7 @@ class MostFrequentTag(Baseline):
         return "O"
 
     def _predict(self, split: Dataset) -> list[Any]:
-        return [repair_iob2([self._tag(token) for token in tokens]) for tokens in split["tokens"]]
+        return [repair_iob2([self._tag(token) for token in tokens]) for tokens in column(split, "tokens")]
 
     def _save_state(self, directory: Path) -> None:
         write_json(directory / STATE_FILE, {"exact": self.exact, "lower": self.lower})

@@ -30,7 +30,7 @@ from conflictnews.dataset.bio import iob_to_spans
 from conflictnews.dataset.rows import RowSink, add_article_rows, sentence_id
 from conflictnews.dataset.splits import ArticleSplit, Block
 from conflictnews.io import ConflictNewsError
-from conflictnews.models.base import Baseline
+from conflictnews.models.base import Baseline, column
 from conflictnews.models.trained import SavedModelInfo, best_saved, load_trained, saved_models
 
 # The tasks whose saved models `predict` runs, in the order they run (stance needs the entities).
@@ -124,7 +124,7 @@ def same_actor(holder_text: str, target_text: str) -> bool:
 def constrain_same_actor(rows: datasets.Dataset, values: list[str], scores: list[dict[str, float]]) -> int:
     """Set the pairs of two mentions of the same actor to NONE (in place); returns how many changed."""
     changed = 0
-    for i, (holder, target) in enumerate(zip(rows["holder_text"], rows["target_text"], strict=True)):
+    for i, (holder, target) in enumerate(zip(column(rows, "holder_text"), column(rows, "target_text"), strict=True)):
         if same_actor(holder, target) and values[i] != scheme.STANCE_NONE:
             values[i] = scheme.STANCE_NONE
             changed += 1
@@ -170,7 +170,7 @@ def _span_layer(
     model: Baseline, layer: str, prefix: str,
 ) -> None:
     values, scores = model.predict_scored(rows)
-    by_id = dict(zip(rows["id"], zip(values, scores, strict=True), strict=True))
+    by_id = dict(zip(column(rows, "id"), zip(values, scores, strict=True), strict=True))
     valid = frozenset(scheme.entity_labels() if layer == "entities" else scheme.sub_event_labels())
     for aid, doc in docs.items():
         text, out = doc.article.require_text(), getattr(doc, layer)
@@ -189,7 +189,7 @@ def _span_layer(
 def _sentence_layer(docs: dict[str, DocumentPrediction], sentences: dict[str, list[Sentence]],
                     rows: datasets.Dataset, model: Baseline) -> None:
     values, scores = model.predict_scored(rows)
-    by_id = dict(zip(rows["id"], zip(values, scores, strict=True), strict=True))
+    by_id = dict(zip(column(rows, "id"), zip(values, scores, strict=True), strict=True))
     for aid, doc in docs.items():
         for sentence in sentences[aid]:
             labels, label_scores = by_id[sentence_id(aid, sentence.index)]
@@ -213,7 +213,8 @@ def _stance_layer(docs: dict[str, DocumentPrediction], rows: datasets.Dataset, m
     values, scores = model.predict_scored(rows)
     constrain_same_actor(rows, values, scores)
     seen: set[tuple[str, str, str]] = set()
-    for row_id, aid, label, label_scores in zip(rows["id"], rows["article_id"], values, scores, strict=True):
+    ids, article_ids = column(rows, "id"), column(rows, "article_id")
+    for row_id, aid, label, label_scores in zip(ids, article_ids, values, scores, strict=True):
         if label == scheme.STANCE_NONE:
             continue
         holder, target = _pair_ids(row_id)

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from conflictnews.annotation import scheme
 from conflictnews.io import read_json, write_json
-from conflictnews.models.base import format_predictions
+from conflictnews.models.base import column, format_predictions
 from conflictnews.models.config import load_config
 from conflictnews.models.data import load_task_data
 from conflictnews.models.predict import same_actor
@@ -65,7 +65,7 @@ class SameActorReport(BaseModel):
 
 
 def same_actor_mask(rows: Any) -> list[bool]:
-    return [same_actor(h, t) for h, t in zip(rows["holder_text"], rows["target_text"], strict=True)]
+    return [same_actor(h, t) for h, t in zip(column(rows, "holder_text"), column(rows, "target_text"), strict=True)]
 
 
 def _labels(model: Any, rows: Any) -> list[str]:
@@ -76,7 +76,7 @@ def _score(spec: Any, rows: Any, labels: list[str], n_resamples: int = 0) -> tup
     """Validation F_avg and its 95% article-bootstrap CI half-width (0 without resamples)."""
     from conflictnews.eval.scoring import score_predictions
 
-    predictions = format_predictions(spec, list(rows["id"]), labels)
+    predictions = format_predictions(spec, column(rows, "id"), labels)
     score = score_predictions(task=spec.name, split=rows, predictions=predictions, n_resamples=n_resamples)
     low, high = score.ci.get(score.main_score, (score.main_value, score.main_value))
     return score.main_value, (high - low) / 2
@@ -96,7 +96,7 @@ def measure_same_actor(config_path: Path, release_dir: Path, seed: int = 0) -> S
     data = load_task_data(str(release_dir), loaded.spec.config)
     train, validation = data["train"], data["validation"]
     train_mask, validation_mask = same_actor_mask(train), same_actor_mask(validation)
-    gold_labels = validation.features["label"].int2str(validation["label"])
+    gold_labels = validation.features["label"].int2str(column(validation, "label"))
     spec = loaded.spec
 
     model = loaded.baseline_class(spec, loaded.params, seed)
