@@ -80,9 +80,17 @@ def test_split_mode_is_designed_only_from_0_3_0_with_a_split_file() -> None:
     assert split_mode(400, "0.3.0", has_split_file=False) == ARTICLE_HASH
 
 
+def unreleased_copy(dest: Path):
+    """A copy of the project as it was before release 0.3.0 was published (its committed MANIFEST
+    removed), so a test can build 0.3.0 anew and see that a refused build leaves no release behind."""
+    paths = copy_project(dest)
+    shutil.rmtree(paths.releases / "0.3.0")
+    return paths
+
+
 @pytest.fixture
 def project(tmp_path: Path):
-    return copy_project(tmp_path / "project")
+    return unreleased_copy(tmp_path / "project")
 
 
 def test_cli_refuses_a_second_batch_of_the_same_articles(project) -> None:
@@ -116,7 +124,7 @@ def test_designed_build_needs_two_independent_passes_on_test_and_validation(hydr
     (synthetic, labelled) second pass for each, the build takes its splits from the file."""
     from conflictnews.dataset.build import build_release
 
-    paths = copy_project(tmp_path / "p")
+    paths = unreleased_copy(tmp_path / "p")
     shutil.copytree(hydrated_repo.root / "corpus" / "cache", paths.root / "corpus" / "cache")
     split_file = read_split_file(paths.root / SPLIT_FILE)
     gold_ids = sorted(p.stem for p in paths.gold.glob("*.json"))
@@ -156,7 +164,7 @@ def test_a_gold_record_that_fails_the_lint_is_refused_by_file_and_nothing_is_bui
     from conflictnews.dataset.build import build_release
     from tests.conftest import SEED_ID
 
-    paths = copy_project(tmp_path / "p")
+    paths = unreleased_copy(tmp_path / "p")
     gold_file = paths.gold / f"{SEED_ID}.json"
     gold = load_gold(gold_file)
     by_text: dict[str, list] = {}
@@ -177,7 +185,7 @@ def test_a_published_version_rebuilds_from_its_own_articles_after_new_gold(hydra
     from conflictnews.annotation.ceiling import as_gold
     from conflictnews.dataset.build import build_release
 
-    paths = copy_project(tmp_path / "p")
+    paths = unreleased_copy(tmp_path / "p")
     shutil.copytree(hydrated_repo.root / "corpus" / "cache", paths.root / "corpus" / "cache")
     new_id = json.loads(EXPANSION.read_text())["articles"][0]["id"]
     pre = load_annotation(paths.root / "corpus" / "preannotations" / f"{new_id}.json")
