@@ -121,15 +121,21 @@ def same_actor(holder_text: str, target_text: str) -> bool:
     return normalised_surface(holder_text) == normalised_surface(target_text)
 
 
+def same_actor_mask(rows: datasets.Dataset) -> list[bool]:
+    """Per stance row: are holder and target two mentions of the same actor?"""
+    return [same_actor(h, t) for h, t in zip(column(rows, "holder_text"), column(rows, "target_text"), strict=True)]
+
+
 def constrain_same_actor(rows: datasets.Dataset, values: list[str], scores: list[dict[str, float]]) -> int:
     """Set the pairs of two mentions of the same actor to NONE (in place); returns how many changed."""
     changed = 0
-    for i, (holder, target) in enumerate(zip(column(rows, "holder_text"), column(rows, "target_text"), strict=True)):
-        if same_actor(holder, target) and values[i] != scheme.STANCE_NONE:
+    for i, same in enumerate(same_actor_mask(rows)):
+        if not same:
+            continue
+        if values[i] != scheme.STANCE_NONE:
             values[i] = scheme.STANCE_NONE
             changed += 1
-        if same_actor(holder, target):
-            scores[i] = {label: (1.0 if label == scheme.STANCE_NONE else 0.0) for label in scores[i]}
+        scores[i] = {label: (1.0 if label == scheme.STANCE_NONE else 0.0) for label in scores[i]}
     return changed
 
 
@@ -268,4 +274,5 @@ __all__ = [
     "predict_articles",
     "predict_stream",
     "same_actor",
+    "same_actor_mask",
 ]

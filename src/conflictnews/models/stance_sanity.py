@@ -29,7 +29,7 @@ from conflictnews.io import read_json, write_json
 from conflictnews.models.base import column, format_predictions
 from conflictnews.models.config import load_config
 from conflictnews.models.data import load_task_data
-from conflictnews.models.predict import same_actor
+from conflictnews.models.predict import same_actor_mask
 
 # At the top of models/results/, not under stance/: results_files() reads every stance/*.json as a result.
 SAME_ACTOR_FILE = "stance-same-actor.json"
@@ -62,10 +62,6 @@ class SameActorReport(BaseModel):
 
     def variant(self, name: str) -> VariantScore:
         return next(v for v in self.variants if v.name == name)
-
-
-def same_actor_mask(rows: Any) -> list[bool]:
-    return [same_actor(h, t) for h, t in zip(column(rows, "holder_text"), column(rows, "target_text"), strict=True)]
 
 
 def _labels(model: Any, rows: Any) -> list[str]:
