@@ -12,7 +12,6 @@ most uncertain first.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -31,10 +30,10 @@ from conflictnews.annotation.records import load_annotation
 from conflictnews.annotation.render import render_label_config
 from conflictnews.cli import app, run
 from conflictnews.corpus.records import Article
-from conflictnews.io import read_json, write_json
 from conflictnews.models.predict import DocumentPrediction, Predictor, load_predictor, predict_articles
 from conflictnews.paths import ProjectPaths
 from tests.conftest import SEED_ID
+from tests.support.trained import with_foreign_scheme
 
 
 @pytest.fixture(scope="module")
@@ -138,11 +137,7 @@ def test_serve_with_a_missing_or_incompatible_models_folder_is_one_clear_line(
     err = capsys.readouterr().err.strip()
     assert str(empty) in err and "no saved model for task 'entities'" in err
     other = tmp_path / "other-scheme"
-    shutil.copytree(trained, other)
-    card = other / "entities" / "crf" / "model.json"
-    info = read_json(card)
-    info["scheme"]["fingerprint"] = "0" * 64
-    write_json(card, info)
+    card = with_foreign_scheme(trained, other, "entities", "crf")
     assert run(app, ["annotate", "ml-backend", "serve", "--models", str(other)]) == 1
     err = capsys.readouterr().err.strip()
     assert str(card) in err and "annotation scheme" in err

@@ -12,8 +12,8 @@ import pytest
 from conflictnews.annotation.records import load_annotation
 from conflictnews.cli import app, run
 from conflictnews.corpus.records import Article
-from conflictnews.io import read_json, write_json
 from conflictnews.models.predict import normalised_surface, same_actor
+from tests.support.trained import with_foreign_scheme
 
 
 def test_predict_on_a_folder_writes_the_good_files_and_names_the_broken_ones(
@@ -72,16 +72,11 @@ def test_predict_text_in_labelstudio_and_table_formats(
 def test_bad_models_and_formats_are_one_clear_line(
     trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import shutil
 
     assert run(app, ["predict", "--text", "x y", "--models", str(tmp_path / "none")]) == 1
     assert "no saved model for task 'entities'" in capsys.readouterr().err
     other = tmp_path / "other"
-    shutil.copytree(trained, other)
-    card = other / "stance" / "tfidf_logreg_markers" / "model.json"
-    info = read_json(card)
-    info["scheme"]["fingerprint"] = "0" * 64
-    write_json(card, info)
+    with_foreign_scheme(trained, other, "stance", "tfidf_logreg_markers")
     assert run(app, ["predict", "--text", "x y", "--models", str(other)]) == 1
     err = capsys.readouterr().err
     assert "model.json" in err and "annotation scheme" in err
