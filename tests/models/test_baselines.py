@@ -12,7 +12,8 @@ from conflictnews.eval.predictions import validate_predictions
 from conflictnews.eval.scoring import score_predictions
 from conflictnews.eval.tasks import TASKS
 from conflictnews.io import ConflictNewsError
-from conflictnews.models.classical import mark_pair, word_shape
+from conflictnews.models.classical import word_shape
+from conflictnews.models.marking import mark_pair
 from conflictnews.models.registry import BASELINES, baselines_for, get_baseline, load_baseline
 
 CPU_BASELINES = [
@@ -149,3 +150,27 @@ def test_sentence_features_equal_token_features_key_for_key(seed_release) -> Non
             assert [list(f.items()) for f in new] == [
                 list(token_features(list(tokens), i, window).items()) for i in range(len(tokens))
             ]
+
+
+def test_leaving_out_weight_zero_attributes_changes_no_tag_or_marginal(trained: Path, results_release: Path) -> None:
+    """`predict` gives the CRFs only the attributes whose value is not False (a bool is crfsuite's weight,
+    so False adds 0 to every score): on every test sentence of the release, the saved CRFs' Viterbi tags
+    and every label's marginal at every token are the same, bit for bit, as with all attributes."""
+    from datasets import load_dataset
+
+    from conflictnews.models.classical import sentence_features
+    from conflictnews.models.trained import load_trained
+
+    sentences = load_dataset(str(results_release), "events", split="test")["tokens"]
+    for task in ("entities", "triggers"):
+        model, _info = load_trained(trained / task / "crf")
+        tagger = model.crf.tagger_
+        labels = tagger.labels()
+        for tokens in sentences:
+            full = sentence_features(list(tokens), model.params.window)
+            lean = sentence_features(list(tokens), model.params.window, zero_weights=False)
+            assert sum(map(len, lean)) < sum(map(len, full))
+            tags = tagger.tag(full)
+            marginals = [[tagger.marginal(label, i) for label in labels] for i in range(len(tokens))]
+            assert tagger.tag(lean) == tags
+            assert [[tagger.marginal(label, i) for label in labels] for i in range(len(tokens))] == marginals

@@ -41,6 +41,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from conflictnews.eval.tasks import TaskKind
 from conflictnews.io import ConflictNewsError
 from conflictnews.models.base import Baseline, Params, column, decode_labels, label_names, repair_iob2
+from conflictnews.models.marking import MARKER_TOKEN_PATTERN, MarkedCounter, marked_texts, marked_tfidf
 
 SKOPS_FILE = "model.skops"
 CRF_FILE = "model.crfsuite"
@@ -104,45 +105,72 @@ def _token_features(token: str, prefix: str) -> dict[str, Any]:
     }
 
 
-def sentence_features(tokens: list[str], window: int) -> list[dict[str, Any]]:
-    """`token_features` of every token of a sentence, equal to them key for key and in the same key order;
-    each token's context features are computed once per sentence instead of once per window position."""
-    base = [(t.lower(), word_shape(t), t.istitle(), t.isupper(), t.isdigit()) for t in tokens]
+_CONTEXT_NAMES = ("lower", "shape", "istitle", "isupper", "isdigit")
+
+
+@functools.lru_cache(maxsize=8)
+def _context_keys(window: int) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    """(offset, sign, the five context feature keys) in `token_features`' order."""
+    return tuple((offset * (1 if sign == "+" else -1), sign, tuple(f"{sign}{offset}:{n}" for n in _CONTEXT_NAMES))
+                 for offset in range(1, window + 1) for sign in ("-", "+"))
+
+
+@functools.lru_cache(maxsize=200_000)  # a vocabulary, not the input: FA-KES has ~40k word types
+def _token_parts(token: str, window: int, zero_weights: bool) -> tuple[dict[str, Any], tuple[Any, ...], str]:
+    """A token's own features (shared read-only: callers copy), its context features under each
+    neighbour position's keys (in `_context_keys` order), and its lower-cased form."""
+    context = (token.lower(), word_shape(token), token.istitle(), token.isupper(), token.isdigit())
+    lower, shape, istitle, isupper, isdigit = context
+    own = {
+        "bias": 1.0, "lower": lower, "shape": shape, "istitle": istitle, "isupper": isupper, "isdigit": isdigit,
+        "prefix2": token[:2], "prefix3": token[:3], "suffix2": token[-2:], "suffix3": token[-3:],
+        "length": min(len(token), 10), "has_hyphen": "-" in token,
+        "has_digit": any(ch.isdigit() for ch in token), "is_punct": not any(ch.isalnum() for ch in token),
+    }
+    as_neighbour = tuple(
+        tuple((key, value) for key, value in zip(names, context, strict=True) if zero_weights or value is not False)
+        for _delta, _sign, names in _context_keys(window)
+    )
+    if not zero_weights:
+        own = {key: value for key, value in own.items() if value is not False}
+    return own, as_neighbour, lower
+
+
+def sentence_features(tokens: list[str], window: int, *, zero_weights: bool = True) -> list[dict[str, Any]]:
+    """`token_features` of every token of a sentence, equal to them key for key and in the same key order
+    (crfsuite sums weights in that order). Each distinct token's features are computed once (cached),
+    and a token's context features are its neighbours' values under precomputed keys.
+
+    `zero_weights=False` leaves out the attributes whose value is False. crfsuite reads a bool as the
+    attribute's weight, and a weight of 0.0 adds weight x 0.0 = 0 to every score, so tags and marginals
+    are unchanged (tests check it on the release); the tagger reads half as many attributes. Training
+    keeps them: crfsuite makes features from every attribute it sees in training.
+    """
+    parts = [_token_parts(t, window, zero_weights) for t in tokens]
+    positions = [delta for delta, _sign, _names in _context_keys(window)]
     last = len(tokens) - 1
     out = []
-    for i, token in enumerate(tokens):
-        lower, shape, istitle, isupper, isdigit = base[i]
-        features: dict[str, Any] = {
-            "bias": 1.0, "lower": lower, "shape": shape, "istitle": istitle, "isupper": isupper, "isdigit": isdigit,
-            "prefix2": token[:2], "prefix3": token[:3], "suffix2": token[-2:], "suffix3": token[-3:],
-            "length": min(len(token), 10), "has_hyphen": "-" in token,
-            "has_digit": any(ch.isdigit() for ch in token), "is_punct": not any(ch.isalnum() for ch in token),
-        }
+    for i, (own, _neighbour, lower) in enumerate(parts):
+        features = dict(own)
         if i == 0:
             features["BOS"] = True
         if i == last:
             features["EOS"] = True
-        for offset in range(1, window + 1):
-            for j, sign in ((i - offset, "-"), (i + offset, "+")):
-                if 0 <= j <= last:
-                    c_lower, c_shape, c_title, c_upper, c_digit = base[j]
-                    prefix = f"{sign}{offset}:"
-                    features[f"{prefix}lower"] = c_lower
-                    features[f"{prefix}shape"] = c_shape
-                    features[f"{prefix}istitle"] = c_title
-                    features[f"{prefix}isupper"] = c_upper
-                    features[f"{prefix}isdigit"] = c_digit
+        for slot, delta in enumerate(positions):
+            j = i + delta
+            if 0 <= j <= last:
+                features.update(parts[j][1][slot])
         if i > 0:
-            features["bigram-1"] = f"{base[i - 1][0]}|{lower}"
+            features["bigram-1"] = f"{parts[i - 1][2]}|{lower}"
         out.append(features)
     return out
 
 
 @functools.lru_cache(maxsize=1024)  # a predict batch (32 articles: ~400 sentences), not the input
-def _cached_sentence_features(tokens: tuple[str, ...], window: int) -> list[dict[str, Any]]:
+def _cached_sentence_features(tokens: tuple[str, ...], window: int, zero_weights: bool) -> list[dict[str, Any]]:
     """`predict` runs the entity CRF and the trigger CRF on the same sentences: their features are made
     once. Read-only by contract (crfsuite copies them into its own item sequences)."""
-    return sentence_features(list(tokens), window)
+    return sentence_features(list(tokens), window, zero_weights=zero_weights)
 
 
 def token_features(tokens: list[str], i: int, window: int) -> dict[str, Any]:
@@ -185,12 +213,10 @@ class CRFTagger(Baseline):
         super().__init__(*args, **kwargs)
         self.crf: sklearn_crfsuite.CRF | None = None
 
-    def _features(self, split: Dataset) -> list[list[dict[str, Any]]]:
+    def _features(self, split: Dataset, *, training: bool = False) -> list[list[dict[str, Any]]]:
+        """Training sees every attribute; prediction leaves out the weight-0 ones (`sentence_features`)."""
         window = self.params.window
-        return [
-            _cached_sentence_features(tuple(tokens), window)
-            for tokens in column(split, "tokens")
-        ]
+        return [_cached_sentence_features(tuple(tokens), window, training) for tokens in column(split, "tokens")]
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
         p = self.params
@@ -201,7 +227,7 @@ class CRFTagger(Baseline):
             max_iterations=p.max_iterations,
             all_possible_transitions=p.all_possible_transitions,
         )
-        self.crf.fit(self._features(train), decode_labels(train, self.task.label_column))
+        self.crf.fit(self._features(train, training=True), decode_labels(train, self.task.label_column))
 
     def _predict(self, split: Dataset) -> list[Any]:
         return self._tags(self._features(split)) if len(split) else []
@@ -347,38 +373,6 @@ class TfidfLogReg(Baseline):
 
 
 # -- TF-IDF + markers + logistic regression, stance ----------------------------------------------
-HOLDER_MARKERS = ("[H]", "[/H]")
-TARGET_MARKERS = ("[T]", "[/T]")
-MARKER_TOKEN_PATTERN = r"(?ui)\[/?[ht]\]|\b\w\w+\b"  # lower-cased before tokenising
-
-
-def mark_pair(text: str, holder: tuple[int, int], target: tuple[int, int]) -> str:
-    """Insert ``[H] … [/H]`` around the holder span and ``[T] … [/T]`` around the target span.
-
-    Insertion runs from the rightmost offset leftwards so earlier offsets stay valid; at equal
-    offsets a closing marker goes before an opening one (adjacent spans stay well nested).
-    """
-    inserts = [
-        (holder[0], 1, f"{HOLDER_MARKERS[0]} "),
-        (holder[1], 0, f" {HOLDER_MARKERS[1]}"),
-        (target[0], 1, f"{TARGET_MARKERS[0]} "),
-        (target[1], 0, f" {TARGET_MARKERS[1]}"),
-    ]
-    for offset, _order, marker in sorted(
-        inserts, key=lambda item: (item[0], item[1]), reverse=True
-    ):
-        text = text[:offset] + marker + text[offset:]
-    return text
-
-
-def marked_texts(split: Dataset) -> list[str]:
-    """The context of every row with holder and target markers (columnar: no per-row dicts)."""
-    columns = [column(split, name) for name in ("text", "holder_start", "holder_end", "target_start", "target_end")]
-    return [
-        mark_pair(text, (hs, he), (ts, te)) for text, hs, he, ts, te in zip(*columns, strict=True)
-    ]
-
-
 class TfidfMarkersParams(TfidfLogRegParams):
     class_weight: Literal["balanced", "none"] = "balanced"
     entity_type_features: bool = True  # one-hot holder type, target type and the pair
@@ -399,6 +393,7 @@ class TfidfLogRegMarkers(Baseline):
         self.vectorizer: TfidfVectorizer | None = None
         self.types: DictVectorizer | None = None
         self.classifier: LogisticRegression | DummyClassifier | None = None
+        self._counter: MarkedCounter | None = None  # the fitted vectorizer's, made on first use
 
     def _type_features(self, split: Dataset) -> list[dict[str, float]]:
         if not self.params.entity_type_features:
@@ -412,12 +407,16 @@ class TfidfLogRegMarkers(Baseline):
 
     def _matrix(self, split: Dataset, fit: bool) -> Any:
         assert self.vectorizer is not None and self.types is not None
-        texts, types = marked_texts(split), self._type_features(split)
+        types = self._type_features(split)
         if fit:
+            self._counter = None
             return hstack(
-                [self.vectorizer.fit_transform(texts), self.types.fit_transform(types)]
+                [self.vectorizer.fit_transform(marked_texts(split)), self.types.fit_transform(types)]
             ).tocsr()
-        return hstack([self.vectorizer.transform(texts), self.types.transform(types)]).tocsr()
+        if self._counter is None or self._counter.vectorizer is not self.vectorizer:
+            self._counter = MarkedCounter(self.vectorizer)
+        # = vectorizer.transform(marked_texts(split)), counted once per context (models/marking.py)
+        return hstack([marked_tfidf(self.vectorizer, split, self._counter), self.types.transform(types)]).tocsr()
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
         p = self.params
@@ -480,6 +479,5 @@ __all__ = [
     "TfidfLogReg",
     "TfidfLogRegMarkers",
     "label_names",
-    "mark_pair",
     "word_shape",
 ]

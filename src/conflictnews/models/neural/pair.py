@@ -16,7 +16,7 @@ import numpy as np
 from datasets import Dataset
 
 from conflictnews.eval.tasks import STANCE_EXCLUDED_CLASS, TaskKind
-from conflictnews.models.classical import HOLDER_MARKERS, TARGET_MARKERS, marked_texts
+from conflictnews.models.marking import HOLDER_MARKERS, TARGET_MARKERS, marked_texts
 from conflictnews.models.neural.decision import shifted_argmax, softmax, tune_none_offset
 from conflictnews.models.neural.training import MiniLMBaseline, MiniLMParams
 
