@@ -13,6 +13,7 @@ from conflictnews.annotation.records import load_annotation
 from conflictnews.cli import app, run
 from conflictnews.corpus.records import Article
 from conflictnews.models.predict import normalised_surface, same_actor
+from conflictnews.paths import ProjectPaths
 from tests.support.trained import with_foreign_scheme
 
 
@@ -91,3 +92,34 @@ def test_same_actor_is_the_normalised_surface() -> None:
     assert same_actor("Syrian  army", "the syrian army")
     assert not same_actor("rebels", "the Syrian army")
     assert normalised_surface("The  HTS") == "hts"
+
+
+def test_worker_processes_predict_what_one_process_predicts_in_input_order(
+    trained: Path, hydrated_repo: ProjectPaths
+) -> None:
+    """Real FA-KES articles (hydrated), 4 per batch over 2 forked workers: the same documents, in the
+    same order, as one process."""
+    from conflictnews.corpus.hydrate import TextCache
+    from conflictnews.corpus.store import load_articles
+    from conflictnews.models.predict import load_predictor, predict_stream
+
+    articles = [a for a in load_articles(hydrated_repo.articles, hydrate_from=TextCache.for_project(hydrated_repo.root))
+                if a.text][:30]
+    predictor = load_predictor(trained)
+    one = [d.to_json(predictor.model_version) for d in predict_stream(articles, predictor, batch_size=4)]
+    two = [d.to_json(predictor.model_version) for d in predict_stream(articles, predictor, batch_size=4, workers=2)]
+    assert [d["id"] for d in two] == [a.id for a in articles]
+    assert two == one
+    assert sum(len(d["stances"]) for d in one) > 0
+
+
+def test_worker_processes_refuse_neural_models(trained: Path, tmp_path: Path) -> None:
+    from conflictnews.io import ConflictNewsError
+    from conflictnews.models.predict import LoadedModel, Predictor, load_predictor, predict_stream
+    from conflictnews.models.registry import get_baseline
+
+    classical = load_predictor(trained)
+    tagger = get_baseline("minilm_tagger")("entities")  # unfitted: refused before it would run
+    models = {**classical.models, "entities": LoadedModel(tagger, classical.models["entities"].info, tmp_path)}
+    with pytest.raises(ConflictNewsError, match=r"only the classical models run in worker processes.*entities"):
+        next(predict_stream([], Predictor(models), workers=2))

@@ -201,6 +201,17 @@ def add_article_rows(
     sink.stance.add_article(article, gold, sentences, entity_groups, blocks)
 
 
+def add_stance_rows(
+    sink: RowSink, article: Article, gold: GoldRecord, sentences: list[Sentence], split: ArticleSplit, gold_file: Path
+) -> None:
+    """Append only this article's stance rows to `sink` (as `add_article_rows` does, without the tag
+    rows it would also make): `predict` asks for them once the entities are predicted."""
+    entity_groups = spans_by_sentence(sentences, gold.entities, article_id=article.id, layer="entities",
+                                      path=gold_file)
+    sink.stance.add_article(article, gold, sentences, entity_groups,
+                            [split.block_of_paragraph(s.paragraph) for s in sentences])
+
+
 def _inside(span: Span, block: Block) -> bool:
     return block.start <= span.start and span.end <= block.end
 

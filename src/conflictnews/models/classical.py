@@ -395,28 +395,36 @@ class TfidfLogRegMarkers(Baseline):
         self.classifier: LogisticRegression | DummyClassifier | None = None
         self._counter: MarkedCounter | None = None  # the fitted vectorizer's, made on first use
 
-    def _type_features(self, split: Dataset) -> list[dict[str, float]]:
+    def _pair_types(self, holder: str, target: str) -> dict[str, float]:
         if not self.params.entity_type_features:
-            return [{} for _ in range(len(split))]
+            return {}
+        return {f"holder={holder}": 1.0, f"target={target}": 1.0, f"pair={holder}>{target}": 1.0}
+
+    def _type_features(self, split: Dataset) -> list[dict[str, float]]:
         holder = decode_labels(split, "holder_type")
         target = decode_labels(split, "target_type")
-        return [
-            {f"holder={h}": 1.0, f"target={t}": 1.0, f"pair={h}>{t}": 1.0}
-            for h, t in zip(holder, target, strict=True)
-        ]
+        return [self._pair_types(h, t) for h, t in zip(holder, target, strict=True)]
+
+    def _type_matrix(self, split: Dataset) -> Any:
+        """`types.transform(_type_features(split))`: each (holder type, target type) row made once and
+        gathered (a dozen distinct rows for 241k pairs); row gathering keeps each row as made."""
+        assert self.types is not None
+        pairs = list(zip(decode_labels(split, "holder_type"), decode_labels(split, "target_type"), strict=True))
+        distinct = list(dict.fromkeys(pairs))
+        table = self.types.transform([self._pair_types(h, t) for h, t in distinct])
+        index = {pair: i for i, pair in enumerate(distinct)}
+        return table[[index[pair] for pair in pairs]]
 
     def _matrix(self, split: Dataset, fit: bool) -> Any:
         assert self.vectorizer is not None and self.types is not None
-        types = self._type_features(split)
         if fit:
             self._counter = None
-            return hstack(
-                [self.vectorizer.fit_transform(marked_texts(split)), self.types.fit_transform(types)]
-            ).tocsr()
+            return hstack([self.vectorizer.fit_transform(marked_texts(split)),
+                           self.types.fit_transform(self._type_features(split))]).tocsr()
         if self._counter is None or self._counter.vectorizer is not self.vectorizer:
             self._counter = MarkedCounter(self.vectorizer)
         # = vectorizer.transform(marked_texts(split)), counted once per context (models/marking.py)
-        return hstack([marked_tfidf(self.vectorizer, split, self._counter), self.types.transform(types)]).tocsr()
+        return hstack([marked_tfidf(self.vectorizer, split, self._counter), self._type_matrix(split)]).tocsr()
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> None:
         p = self.params
@@ -452,11 +460,9 @@ class TfidfLogRegMarkers(Baseline):
         probabilities = np.asarray(self.classifier.predict_proba(x))
         decided = [self.labels[int(i)] for i in self.classifier.predict(x)]
         classes = [self.labels[int(i)] for i in self.classifier.classes_]
-        scores = []
-        for row in probabilities:
-            by_class = dict.fromkeys(self.labels, 0.0)  # a class absent from training: 0
-            by_class.update({c: round(float(p), 6) for c, p in zip(classes, row, strict=True)})
-            scores.append(by_class)
+        absent = dict.fromkeys(self.labels, 0.0)  # a class absent from training: 0
+        scores = [{**absent, **{c: round(p, 6) for c, p in zip(classes, row, strict=True)}}
+                  for row in probabilities.tolist()]
         return decided, scores
 
     def _save_state(self, directory: Path) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,36 +139,45 @@ class MarkedCounter:
         found = list(self.pattern.finditer(doc))
         return _Context([m.group() for m in found], [m.start() for m in found], [m.end() for m in found])
 
-    def _ngrams(self, sequence: Sequence[str], pieces: set[tuple[int, int]]) -> dict[int, int]:
+    def base_counts(self, ctx: _Context) -> dict[int, int]:
         counts: dict[int, int] = {}
-        for start, size in pieces:
-            index = self.vocabulary.get(" ".join(sequence[start:start + size]))
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
+        tokens, vocabulary = ctx.tokens, self.vocabulary
+        for k in self.sizes:
+            for s in range(len(tokens) - k + 1):
+                index = vocabulary.get(" ".join(tokens[s:s + k]))
+                if index is not None:
+                    counts[index] = counts.get(index, 0) + 1
         return counts
 
-    def base_counts(self, ctx: _Context) -> dict[int, int]:
-        n = len(ctx.tokens)
-        return self._ngrams(ctx.tokens, {(s, k) for k in self.sizes for s in range(n - k + 1)})
-
     def change(self, ctx: _Context, markers: list[Marker]) -> dict[int, int]:
-        """What inserting `markers` (in text order) adds to and removes from the context's counts."""
-        tokens, n = ctx.tokens, len(ctx.tokens)
+        """What inserting `markers` (in text order) adds to and removes from the context's counts.
+
+        Only the tokens within an n-gram's reach of a marker take part: the marked window runs from
+        `reach` tokens before the first marker to `reach` tokens after the last."""
+        tokens, n, reach = ctx.tokens, len(ctx.tokens), self.sizes.stop - 2
+        lo, hi = max(0, markers[0][0] - reach), min(n, markers[-1][0] + reach)
         marked: list[str] = []
-        positions, last = [], 0
+        positions, last = [], lo
         for gap, token in markers:
             marked += tokens[last:gap]
             positions.append(len(marked))
             marked.append(token)
             last = gap
-        marked += tokens[last:]
+        marked += tokens[last:hi]
         added = {(s, k) for k in self.sizes for p in positions
                  for s in range(max(0, p - k + 1), min(p, len(marked) - k) + 1)}
         crossed = {(s, k) for k in self.sizes if k > 1 for gap, _t in markers if 0 < gap < n
                    for s in range(max(0, gap - k + 1), min(gap - 1, n - k) + 1)}
-        change = self._ngrams(marked, added)
-        for index, count in self._ngrams(tokens, crossed).items():
-            change[index] = change.get(index, 0) - count
+        change: dict[int, int] = {}
+        vocabulary = self.vocabulary
+        for s, k in added:
+            index = vocabulary.get(" ".join(marked[s:s + k]))
+            if index is not None:
+                change[index] = change.get(index, 0) + 1
+        for s, k in crossed:
+            index = vocabulary.get(" ".join(tokens[s:s + k]))
+            if index is not None:
+                change[index] = change.get(index, 0) - 1
         return change
 
     def markers(self, ctx: _Context, inserts: list[tuple[int, str]]) -> list[Marker] | None:
@@ -195,7 +203,11 @@ class _SpanMarkers:
 
     def close_to(self, other: _SpanMarkers, reach: int) -> bool:
         """Whether an n-gram (at most `reach` + 1 tokens) can hold a marker of each span."""
-        return any(abs(a - b) < reach for a, _ta in self.markers for b, _tb in other.markers)
+        for a, _ta in self.markers:
+            for b, _tb in other.markers:
+                if -reach < a - b < reach:
+                    return True
+        return False
 
 
 class _Rows:

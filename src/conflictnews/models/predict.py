@@ -27,7 +27,7 @@ from conflictnews.corpus.records import Article
 from conflictnews.corpus.segment import Sentence, segment_many
 from conflictnews.dataset import features as F
 from conflictnews.dataset.bio import iob_to_spans
-from conflictnews.dataset.rows import RowSink, add_article_rows, sentence_id
+from conflictnews.dataset.rows import RowSink, add_article_rows, add_stance_rows, sentence_id
 from conflictnews.dataset.splits import ArticleSplit, Block
 from conflictnews.io import ConflictNewsError
 from conflictnews.models.base import Baseline, column
@@ -93,17 +93,24 @@ def _dataset(table: Any, config: str) -> datasets.Dataset:
     return datasets.Dataset(table, info=datasets.DatasetInfo(features=features))
 
 
-def article_rows(
-    pairs: Iterable[tuple[Article, GoldRecord, list[Sentence]]],
-) -> dict[str, datasets.Dataset]:
-    """The entities, events and stance rows of many articles (the dataset build's row code)."""
+def _rows(pairs: Iterable[tuple[Article, GoldRecord, list[Sentence]]], add: Any,
+          configs: tuple[str, ...]) -> dict[str, datasets.Dataset]:
     sink = RowSink()
     for article, record, sentences in pairs:
         block = Block(_ROW_SPLIT, 0, len(article.paragraphs), 0, len(article.require_text()))
-        add_article_rows(sink, article, record, sentences, ArticleSplit(article.id, (block,)),
-                         Path(f"<{article.id}>"))
+        add(sink, article, record, sentences, ArticleSplit(article.id, (block,)), Path(f"<{article.id}>"))
     tables = sink.tables()
-    return {config: _dataset(tables.get((config, _ROW_SPLIT)), config) for config in ("entities", "events", "stance")}
+    return {config: _dataset(tables.get((config, _ROW_SPLIT)), config) for config in configs}
+
+
+def article_rows(pairs: Iterable[tuple[Article, GoldRecord, list[Sentence]]]) -> dict[str, datasets.Dataset]:
+    """The entities, events and stance rows of many articles (the dataset build's row code)."""
+    return _rows(pairs, add_article_rows, ("entities", "events", "stance"))
+
+
+def stance_rows(pairs: Iterable[tuple[Article, GoldRecord, list[Sentence]]]) -> datasets.Dataset:
+    """Only the stance rows (the candidate pairs of the records' entities) of many articles."""
+    return _rows(pairs, add_stance_rows, ("stance",))["stance"]
 
 
 def empty_record(article: Article) -> GoldRecord:
@@ -247,21 +254,75 @@ def predict_articles(articles: list[Article], predictor: Predictor) -> list[Docu
     _sentence_layer(docs, sentences, rows["events"], m["event_types"].model)
     with_entities = ((a, empty_record(a).model_copy(update={"entities": docs[a.id].spans("entities")}),
                       sentences[a.id]) for a in articles)
-    _stance_layer(docs, article_rows(with_entities)["stance"], m["stance"].model)
+    _stance_layer(docs, stance_rows(with_entities), m["stance"].model)
     return [docs[a.id] for a in articles]
 
 
-def predict_stream(
-    articles: Iterable[Article], predictor: Predictor, batch_size: int = 32
-) -> Iterator[DocumentPrediction]:
-    """Predictions article by article, computed `batch_size` articles at a time (memory stays flat)."""
+def _batches(articles: Iterable[Article], batch_size: int) -> Iterator[list[Article]]:
     batch: list[Article] = []
     for article in articles:
         batch.append(article)
         if len(batch) >= batch_size:
-            yield from predict_articles(batch, predictor)
+            yield batch
             batch = []
-    yield from predict_articles(batch, predictor)
+    if batch:
+        yield batch
+
+
+def predict_stream(
+    articles: Iterable[Article], predictor: Predictor, batch_size: int = 32, workers: int = 1
+) -> Iterator[DocumentPrediction]:
+    """Predictions article by article, in input order, computed `batch_size` articles at a time (memory
+    stays flat); with `workers` > 1, batches are predicted in that many forked processes at once."""
+    if workers <= 1:
+        for batch in _batches(articles, batch_size):
+            yield from predict_articles(batch, predictor)
+        return
+    neural = sorted(t for t, m in predictor.models.items() if m.model.family != "classical")
+    if neural:
+        raise ConflictNewsError(
+            f"workers={workers}: only the classical models run in worker processes; the models of "
+            f"{', '.join(neural)} use torch's own threads (their `torch_threads`): use one worker"
+        )
+    yield from _predict_forked(_batches(articles, batch_size), predictor, workers)
+
+
+# Set in the parent just before the worker processes fork from it: they inherit the loaded models
+# (copy-on-write) instead of loading them again.
+_FORKED_PREDICTOR: Predictor | None = None
+
+
+def _predict_in_worker(batch: list[Article]) -> list[DocumentPrediction]:
+    assert _FORKED_PREDICTOR is not None
+    return predict_articles(batch, _FORKED_PREDICTOR)
+
+
+def _predict_forked(
+    batches: Iterator[list[Article]], predictor: Predictor, workers: int
+) -> Iterator[DocumentPrediction]:
+    """`workers` forked processes, at most two batches each in flight, results yielded in input order."""
+    import gc
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    global _FORKED_PREDICTOR
+    _FORKED_PREDICTOR = predictor
+    gc.freeze()  # the models' objects stay out of the workers' garbage collections (fewer pages copied)
+    pending: deque[Future[list[DocumentPrediction]]] = deque()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for batch in batches:
+                pending.append(pool.submit(_predict_in_worker, batch))
+                if len(pending) >= 2 * workers:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        _FORKED_PREDICTOR = None
+        gc.unfreeze()
 
 
 __all__ = [

@@ -148,6 +148,9 @@ def predict(
     out: Annotated[Path | None, typer.Option(
         "--out", help="documents: a .jsonl file (default: stdout); labelstudio: a folder (required).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per model call.")] = 32,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Processes predicting batches at once (classical models only; forked, so they "
+        "share the loaded models). 2 on 2 cores: about 1.9x the sentences per second.")] = 1,
 ) -> None:
     """Predict entities, event triggers, sentence event types and stances with the saved models.
 
@@ -187,7 +190,7 @@ def predict(
                       console=console, transient=True, disable=output_format == "table") as progress:
             bar = progress.add_task("predicting", total=len(files) + len(text or []) + len(article or []) or None)
             for doc in predict_stream(_articles(files, list(text or []), list(article or []), errors, console),
-                                      predictor, batch_size):
+                                      predictor, batch_size, workers):
                 FORMATS[output_format](doc, version, output)
                 written += 1
                 progress.update(bar, completed=written)

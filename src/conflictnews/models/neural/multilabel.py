@@ -14,6 +14,7 @@ from datasets import Dataset
 from pydantic import field_validator
 
 from conflictnews.eval.tasks import TaskKind
+from conflictnews.models.base import column
 from conflictnews.models.neural.decision import sigmoid, tune_threshold
 from conflictnews.models.neural.training import MiniLMBaseline, MiniLMParams
 
@@ -92,7 +93,7 @@ class MiniLMMultiLabel(MiniLMBaseline):
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
         assert self.tokenizer is not None
         encoded = self.tokenizer(
-            list(split["tokens"]),
+            column(split, "tokens"),
             is_split_into_words=True,
             truncation=True,
             max_length=self.params.max_length,

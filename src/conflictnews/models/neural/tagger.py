@@ -13,7 +13,7 @@ import numpy as np
 from datasets import Dataset
 
 from conflictnews.eval.tasks import TaskKind
-from conflictnews.models.base import repair_iob2
+from conflictnews.models.base import column, repair_iob2
 from conflictnews.models.neural.decision import softmax
 from conflictnews.models.neural.training import MiniLMBaseline
 
@@ -38,7 +38,7 @@ class MiniLMTagger(MiniLMBaseline):
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
         assert self.tokenizer is not None
         encoded = self.tokenizer(
-            list(split["tokens"]),
+            column(split, "tokens"),
             is_split_into_words=True,
             truncation=True,
             max_length=self.params.max_length,
@@ -59,7 +59,7 @@ class MiniLMTagger(MiniLMBaseline):
 
     def _decode(self, split: Dataset, logits: list[np.ndarray], encodings: list[Any]) -> list[Any]:
         predictions = []
-        for tokens, row_logits, word_ids in zip(split["tokens"], logits, encodings, strict=True):
+        for tokens, row_logits, word_ids in zip(column(split, "tokens"), logits, encodings, strict=True):
             tags = ["O"] * len(tokens)
             seen: set[int] = set()
             for position, word in enumerate(word_ids):
