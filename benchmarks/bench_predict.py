@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="Only the first N articles.")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1, help="Worker processes (classical models).")
+    parser.add_argument("--precision", default="float32", help="MiniLM inference: float32 or bfloat16.")
     args = parser.parse_args()
 
     from conflictnews.corpus.hydrate import TextCache
@@ -89,7 +90,7 @@ def main() -> None:
     with PeakPss() as memory:
         started = time.perf_counter()
         choose = dict(item.split("=", 1) for item in args.model)
-        predictor = load_predictor(args.models or trained_root(paths), choose)
+        predictor = load_predictor(args.models or trained_root(paths), choose, args.precision)
         loaded = time.perf_counter()
         sentences = 0
         for doc in predict_stream(articles, predictor, args.batch_size, workers=args.workers):

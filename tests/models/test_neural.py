@@ -257,3 +257,31 @@ def test_pair_none_offset_tuned_on_validation(synthetic: dict[str, DatasetDict])
     expected = tune_none_offset(np.asarray(logits), truth, model.labels, model.prior_offset)[0]
     assert model.none_logit_offset == expected
     assert any("validation" in note for note in model.notes)
+
+
+@pytest.mark.parametrize(("task", "name"), NEURAL)
+def test_bfloat16_inference_keeps_the_row_order_and_is_close_to_float32(
+    task: str, name: str, synthetic: dict[str, DatasetDict]
+) -> None:
+    """Rows of SYNTHETIC data are batched by length and put back in row order; bfloat16 (torch autocast)
+    gives valid predictions of every row with probabilities close to float32's."""
+    data = _data(synthetic, task)
+    test = data["test"]
+    model = get_baseline(name)(task, TINY, seed=3)
+    model.fit(data["train"], data["validation"].select(range(4)))
+    values, scores = model.predict_scored(test)
+    single = [model.predict_scored(test.select([i]))[1][0] for i in range(len(test))]
+    assert _close(scores, single, 1e-4), "a row's scores do not depend on which rows share its batch"
+    assert not model.use_precision("float16") and model.precision == "float32"
+    assert model.use_precision("bfloat16")
+    validate_predictions(task, test, model.predict(test))
+    assert _close(model.predict_scored(test)[1], scores, 0.05)
+    assert get_baseline("tfidf_logreg_markers")("stance").use_precision("bfloat16") is False
+
+
+def _close(a: object, b: object, tolerance: float) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], tolerance) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y, tolerance) for x, y in zip(a, b, strict=True))
+    return abs(float(a) - float(b)) <= tolerance  # type: ignore[arg-type]

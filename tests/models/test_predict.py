@@ -113,7 +113,7 @@ def test_worker_processes_predict_what_one_process_predicts_in_input_order(
     assert sum(len(d["stances"]) for d in one) > 0
 
 
-def test_worker_processes_refuse_neural_models(trained: Path, tmp_path: Path) -> None:
+def test_worker_processes_refuse_neural_models_and_the_version_names_the_precision(trained: Path, tmp_path: Path) -> None:
     from conflictnews.io import ConflictNewsError
     from conflictnews.models.predict import LoadedModel, Predictor, load_predictor, predict_stream
     from conflictnews.models.registry import get_baseline
@@ -123,3 +123,10 @@ def test_worker_processes_refuse_neural_models(trained: Path, tmp_path: Path) ->
     models = {**classical.models, "entities": LoadedModel(tagger, classical.models["entities"].info, tmp_path)}
     with pytest.raises(ConflictNewsError, match=r"only the classical models run in worker processes.*entities"):
         next(predict_stream([], Predictor(models), workers=2))
+    # the version string names a precision other than the published float32, so predictions made in it
+    # are told apart (Label Studio's model_version)
+    assert not Predictor(models).model_version.endswith("+bfloat16")
+    assert tagger.use_precision("bfloat16")
+    assert Predictor(models).model_version.endswith("+bfloat16")
+    with pytest.raises(ConflictNewsError, match="precision 'float16': unknown"):
+        load_predictor(trained, precision="float16")

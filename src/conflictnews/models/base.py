@@ -52,6 +52,9 @@ class Baseline(ABC):
     summary: ClassVar[str]  # one line for model cards and the registry listing
     params_model: ClassVar[type[Params]] = Params
     deterministic: ClassVar[bool] = True  # False: results vary with the seed (report mean ± std)
+    # The arithmetic precisions its inference can run in; the first is the one it was trained and
+    # evaluated in (the published numbers). Neural baselines add "bfloat16".
+    precisions: ClassVar[tuple[str, ...]] = ("float32",)
 
     def __init__(
         self, task: TaskSpec | str, params: Params | dict[str, Any] | None = None, seed: int = 0
@@ -64,6 +67,7 @@ class Baseline(ABC):
             )
         self.params = params if isinstance(params, Params) else self.params_model(**(params or {}))
         self.seed = seed
+        self.precision = self.precisions[0]  # inference precision (`use_precision`)
         self.labels: list[
             str
         ] = []  # label names (tags for sequence tasks), from the training features
@@ -72,6 +76,13 @@ class Baseline(ABC):
         ] = []  # anything a reader of the results must know (e.g. a degenerate fit)
 
     # -- the interface ------------------------------------------------------------------------
+    def use_precision(self, precision: str) -> bool:
+        """Run inference in `precision` where this baseline offers it; returns whether it does."""
+        if precision not in self.precisions:
+            return False
+        self.precision = precision
+        return True
+
     def fit(self, train: Dataset, validation: Dataset | None = None) -> None:
         """Learn from `train`; `validation` may be used for monitoring and tuning (e.g. a decision
         threshold), never the test split."""

@@ -35,6 +35,7 @@ from conflictnews.models.trained import SavedModelInfo, best_saved, load_trained
 
 # The tasks whose saved models `predict` runs, in the order they run (stance needs the entities).
 TASKS: tuple[str, ...] = ("entities", "triggers", "event_types", "stance")
+PRECISIONS: tuple[str, ...] = ("float32", "bfloat16")
 _ROW_SPLIT = "test"  # every predicted sentence goes to one pseudo split
 _ARTICLE_PREFIX = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 
@@ -57,12 +58,16 @@ class Predictor:
         parts = "+".join(f"{t}={m.info.name}" for t, m in self.models.items())
         versions = sorted({m.info.dataset.version or m.info.dataset.source for m in self.models.values()})
         hashes = "".join(m.info.config_sha256[:4] for m in self.models.values())
-        return f"{parts}@conflictnews-{'/'.join(versions)}/{hashes}"
+        precisions = sorted({m.model.precision for m in self.models.values()} - {"float32"})
+        return f"{parts}@conflictnews-{'/'.join(versions)}/{hashes}" + "".join(f"+{p}" for p in precisions)
 
 
-def load_predictor(folder: Path | str, choose: dict[str, str] | None = None) -> Predictor:
+def load_predictor(folder: Path | str, choose: dict[str, str] | None = None, precision: str = "float32") -> Predictor:
     """The saved models of every task under `folder` (`<folder>/<task>/<name>/`): the one named in
-    `choose` (task -> name, or a folder / Hub repo id), else the best saved one per task."""
+    `choose` (task -> name, or a folder / Hub repo id), else the best saved one per task. `precision`:
+    the inference arithmetic of the models that offer it (the MiniLM ones: float32 or bfloat16)."""
+    if precision not in PRECISIONS:
+        raise ConflictNewsError(f"precision {precision!r}: unknown; one of {', '.join(PRECISIONS)}")
     folder = Path(folder)
     choose = choose or {}
     models = {}
@@ -77,6 +82,7 @@ def load_predictor(folder: Path | str, choose: dict[str, str] | None = None) -> 
         model, info = load_trained(source)
         if info.task != task:
             raise ConflictNewsError(f"{source}: a model of task {info.task!r}, chosen for {task!r}")
+        model.use_precision(precision)
         models[task] = LoadedModel(model, info, Path(source))
     return Predictor(models)
 

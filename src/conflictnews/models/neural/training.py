@@ -7,6 +7,7 @@ Subclasses (`tagger`, `multilabel`, `pair`) say how rows are encoded and how log
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -139,6 +140,9 @@ class MiniLMBaseline(Baseline):
     deterministic = False
     params_model = MiniLMParams
     special_tokens: ClassVar[tuple[str, ...]] = ()
+    # bfloat16: torch autocast on CPU, about 2.2x the sentences per second where the CPU has AMX or
+    # AVX-512 BF16 kernels; predictions may differ from float32's (the published ones) slightly.
+    precisions: ClassVar[tuple[str, ...]] = ("float32", "bfloat16")
     # Attributes set in _fit that predictions depend on beyond the weights (saved in DECISION_FILE).
     decision_fields: ClassVar[tuple[str, ...]] = ()
 
@@ -281,11 +285,13 @@ class MiniLMBaseline(Baseline):
         order = sorted(range(len(split)), key=lengths.__getitem__)
         size = self.params.eval_batch_size
         logits: list[np.ndarray] = [np.empty(0)] * len(split)
-        with deterministic_torch(self.params.torch_threads), torch.inference_mode():
+        autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bfloat16"
+                    else contextlib.nullcontext())
+        with deterministic_torch(self.params.torch_threads), torch.inference_mode(), autocast:
             for start in range(0, len(order), size):
                 rows = order[start:start + size]
                 padded = self.tokenizer.pad({k: [features[k][i] for i in rows] for k in inputs}, return_tensors="pt")
-                output = self.model(**padded).logits.cpu().numpy()
+                output = self.model(**padded).logits.float().cpu().numpy()
                 for position, row in enumerate(rows):
                     logits[row] = output[position, : lengths[row]] if output.ndim == 3 else output[position]
         return logits, features.get("word_ids", [None] * len(split))
