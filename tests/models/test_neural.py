@@ -269,7 +269,7 @@ def test_bfloat16_inference_keeps_the_row_order_and_is_close_to_float32(
     test = data["test"]
     model = get_baseline(name)(task, TINY, seed=3)
     model.fit(data["train"], data["validation"].select(range(4)))
-    values, scores = model.predict_scored(test)
+    _values, scores = model.predict_scored(test)
     single = [model.predict_scored(test.select([i]))[1][0] for i in range(len(test))]
     assert _close(scores, single, 1e-4), "a row's scores do not depend on which rows share its batch"
     assert not model.use_precision("float16") and model.precision == "float32"

@@ -113,7 +113,9 @@ def test_worker_processes_predict_what_one_process_predicts_in_input_order(
     assert sum(len(d["stances"]) for d in one) > 0
 
 
-def test_worker_processes_refuse_neural_models_and_the_version_names_the_precision(trained: Path, tmp_path: Path) -> None:
+def test_worker_processes_refuse_neural_models_and_the_version_names_the_precision(
+    trained: Path, tmp_path: Path
+) -> None:
     from conflictnews.io import ConflictNewsError
     from conflictnews.models.predict import LoadedModel, Predictor, load_predictor, predict_stream
     from conflictnews.models.registry import get_baseline
