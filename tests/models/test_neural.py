@@ -34,6 +34,7 @@ NEURAL = [
     ("entities", "minilm_tagger"),
     ("event_types", "minilm_multilabel"),
     ("stance", "minilm_pair"),
+    ("stance", "minilm_span_pair"),
 ]
 
 
@@ -109,7 +110,7 @@ def test_neural_run_reports_mean_and_std_over_seeds(
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("task", "name", "minimum"),
-    [("entities", "minilm_tagger", 0.8), ("stance", "minilm_pair", 0.6)],
+    [("entities", "minilm_tagger", 0.8), ("stance", "minilm_span_pair", 0.6)],
 )
 def test_committed_config_learns_synthetic_data(task: str, name: str, minimum: float) -> None:
     """Full-size: the committed hyper-parameters (one seed) learn the SYNTHETIC regularities from a

@@ -151,6 +151,9 @@ class MiniLMBaseline(Baseline):
     precisions: ClassVar[tuple[str, ...]] = ("float32", "bfloat16")
     # Attributes set in _fit that predictions depend on beyond the weights (saved in DECISION_FILE).
     decision_fields: ClassVar[tuple[str, ...]] = ()
+    # False where the encoded rows carry columns the model's forward does not name (its collator
+    # turns them into the forward's arguments).
+    trainer_removes_unused_columns: ClassVar[bool] = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -165,6 +168,17 @@ class MiniLMBaseline(Baseline):
 
     def _model_kwargs(self) -> dict[str, Any]:
         return {}
+
+    def _pretrained(self, source: Path) -> PreTrainedModel:
+        """The MiniLM weights under a new head for this task's labels."""
+        model: PreTrainedModel = self._auto_class().from_pretrained(
+            source,
+            num_labels=len(self.labels),
+            id2label=dict(enumerate(self.labels)),
+            label2id={label: i for i, label in enumerate(self.labels)},
+            **self._model_kwargs(),
+        )
+        return model
 
     def _encode(self, split: Dataset, with_labels: bool) -> dict[str, list[Any]]:
         raise NotImplementedError
@@ -197,13 +211,7 @@ class MiniLMBaseline(Baseline):
                 self.tokenizer.add_special_tokens(
                     {"additional_special_tokens": list(self.special_tokens)}
                 )
-            self.model = self._auto_class().from_pretrained(
-                source,
-                num_labels=len(self.labels),
-                id2label=dict(enumerate(self.labels)),
-                label2id={label: i for i, label in enumerate(self.labels)},
-                **self._model_kwargs(),
-            )
+            self.model = self._pretrained(source)
             if self.special_tokens:
                 self.model.resize_token_embeddings(len(self.tokenizer))
 
@@ -250,6 +258,7 @@ class MiniLMBaseline(Baseline):
                 log_level="error",
                 dataloader_num_workers=0,
                 train_sampling_strategy="group_by_length" if p.group_by_length else "random",
+                remove_unused_columns=self.trainer_removes_unused_columns,
             )
             trainer = Trainer(
                 model=self.model,
@@ -281,19 +290,14 @@ class MiniLMBaseline(Baseline):
         news sentences. Padding is masked, so a row's logits do not depend on its batch beyond
         float rounding (~1e-5; the committed predictions are unchanged, see tests).
         """
-        import torch
-
         assert self.model is not None and self.tokenizer is not None
-        self.model.eval()
         features = self._encode(split, with_labels=False)
         inputs = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in features]
         lengths = [len(ids) for ids in features["input_ids"]]
         order = sorted(range(len(split)), key=lengths.__getitem__)
         size = self.params.eval_batch_size
         logits: list[np.ndarray] = [np.empty(0)] * len(split)
-        autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bfloat16"
-                    else contextlib.nullcontext())
-        with deterministic_torch(self.params.torch_threads), torch.inference_mode(), autocast:
+        with self._inference():
             for start in range(0, len(order), size):
                 rows = order[start:start + size]
                 padded = self.tokenizer.pad({k: [features[k][i] for i in rows] for k in inputs}, return_tensors="pt",
@@ -302,6 +306,18 @@ class MiniLMBaseline(Baseline):
                 for position, row in enumerate(rows):
                     logits[row] = output[position, : lengths[row]] if output.ndim == 3 else output[position]
         return logits, features.get("word_ids", [None] * len(split))
+
+    @contextmanager
+    def _inference(self) -> Iterator[None]:
+        """Evaluation mode, no autograd, the pinned threads, and autocast in bfloat16 if chosen."""
+        import torch
+
+        assert self.model is not None
+        self.model.eval()
+        autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bfloat16"
+                    else contextlib.nullcontext())
+        with deterministic_torch(self.params.torch_threads), torch.inference_mode(), autocast:
+            yield
 
     def decision_rules(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.decision_fields}
