@@ -293,3 +293,28 @@ def test_committed_model_cards_are_rendered_from_the_committed_results() -> None
         result = load_result(path)
         card = REPO.model_cards / f"{result.task}-{result.name}.md"
         assert card.read_text(encoding="utf-8") == render_model_card(result), f"{card} drifted from {path}"
+
+
+def test_openblas_runs_the_pinned_kernel_family() -> None:
+    """Importing conflictnews pins OpenBLAS's kernels (see conflictnews/__init__.py), in this test
+    process and in a fresh one, wherever the CPU has them."""
+    import os
+    import subprocess
+    import sys
+
+    from threadpoolctl import threadpool_info
+
+    import conflictnews
+
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text(encoding="ascii", errors="replace") if cpuinfo.exists() else ""
+    if " avx2" not in flags or " fma" not in flags:
+        pytest.skip("no AVX2/FMA: OpenBLAS keeps its own choice")
+    code = ("import conflictnews, numpy, scipy.linalg, threadpoolctl; "
+            "print(sorted({i.get('architecture') for i in threadpoolctl.threadpool_info()"
+            " if i['internal_api'] == 'openblas'}))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert fresh.stdout.strip() == f"['{conflictnews.PINNED_OPENBLAS_CORETYPE}']"
+    here = {i.get("architecture") for i in threadpool_info() if i["internal_api"] == "openblas"}
+    assert here == {conflictnews.PINNED_OPENBLAS_CORETYPE}

@@ -13,8 +13,11 @@ whatever the core count; torch (neural baselines) runs with its configured threa
 `torch.use_deterministic_algorithms(True)`. One thread costs nothing here: the classical models
 are sparse and small (the stance fit takes 6 s with 1 thread, 10 s with 2).
 
-The remaining dependency is the CPU's instruction set: OpenBLAS picks its kernels for the CPU
-(e.g. SkylakeX), and another kernel may round differently. The timings file records it.
+The CPU's instruction set mattered too: OpenBLAS picks its kernels for the CPU (SkylakeX on an
+AVX-512 Xeon, Haswell on an AMD EPYC), and the kernels round differently. `conflictnews` pins the
+kernel family on import (`conflictnews.PINNED_OPENBLAS_CORETYPE`, any x86-64 CPU with AVX2); the
+timings file records the kernels a run used. torch's own kernels (oneDNN, MKL) still follow the CPU,
+so a MiniLM rerun is exact on the CPU it was trained on.
 """
 
 from __future__ import annotations
