@@ -8,8 +8,8 @@ The models are the saved ones (`conflictnews train`/`reproduce` write models/tra
 are the corpus's FA-KES stand-off records, hydrated from the text cache (`conflictnews corpus
 hydrate fakes --csv ...` first).
 
-    python benchmarks/bench_predict.py --workers 2
-    python benchmarks/bench_predict.py --model entities=minilm_tagger --model triggers=minilm_tagger
+    python benchmarks/bench_predict.py --family classical --workers 2
+    python benchmarks/bench_predict.py --family neural
 
 Memory: the peak of the whole process tree's proportional set size (PSS, sampled every 0.1 s from
 /proc/<pid>/smaps_rollup), so pages the forked workers share with the parent count once; the largest
@@ -69,6 +69,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=None)
     parser.add_argument("--model", action="append", default=[])
+    parser.add_argument("--family", default=None,
+                        help="Best saved model per task of this family only: classical or neural.")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N articles.")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1, help="Worker processes (classical models).")
@@ -90,7 +92,7 @@ def main() -> None:
     with PeakPss() as memory:
         started = time.perf_counter()
         choose = dict(item.split("=", 1) for item in args.model)
-        predictor = load_predictor(args.models or trained_root(paths), choose, args.precision)
+        predictor = load_predictor(args.models or trained_root(paths), choose, args.precision, args.family)
         loaded = time.perf_counter()
         sentences = 0
         for doc in predict_stream(articles, predictor, args.batch_size, workers=args.workers):

@@ -1,7 +1,8 @@
 """conflictnews: an annotated corpus of conflict news and an NLP benchmark built on it."""
 
 import os
-import platform
+
+from conflictnews.cpu import cpu_flags, is_x86_64
 
 __version__ = "0.1.0"
 
@@ -15,14 +16,9 @@ PINNED_OPENBLAS_CORETYPE = "Haswell"
 
 
 def _pin_openblas_kernels() -> None:
-    if "OPENBLAS_CORETYPE" in os.environ or platform.machine() not in ("x86_64", "AMD64"):
+    if "OPENBLAS_CORETYPE" in os.environ or not is_x86_64():
         return
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
-            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
-    except OSError:
-        return
-    if {"avx2", "fma"} <= set(flags):  # the Haswell kernels need both
+    if {"avx2", "fma"} <= cpu_flags():  # the Haswell kernels need both
         os.environ["OPENBLAS_CORETYPE"] = PINNED_OPENBLAS_CORETYPE
 
 

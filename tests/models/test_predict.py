@@ -132,3 +132,30 @@ def test_worker_processes_refuse_neural_models_and_the_version_names_the_precisi
     assert Predictor(models).model_version.endswith("+bfloat16")
     with pytest.raises(ConflictNewsError, match="precision 'float16': unknown"):
         load_predictor(trained, precision="float16")
+
+
+def test_bfloat16_on_a_cpu_without_it_is_warned_and_family_picks_the_models(
+    trained: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CPU flags are stand-ins (an AVX2-only CPU, then an AMX one); the models are real."""
+    import conflictnews.cpu as cpu
+
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    args = ["predict", "--text", "Rebels shelled Aleppo on Friday.", "--models", str(trained)]
+    assert run(app, [*args, "--precision", "bfloat16", "--family", "classical"]) == 0
+    assert "no native bfloat16 arithmetic" in capsys.readouterr().err
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2", "amx_bf16"}))
+    assert run(app, [*args, "--precision", "bfloat16"]) == 0
+    assert "bfloat16" not in capsys.readouterr().err.split("models:")[0]
+    assert run(app, [*args, "--family", "neural"]) == 1
+    assert "no saved model of family 'neural' for task 'entities'" in capsys.readouterr().err
+
+
+def test_cpu_flags_say_whether_bfloat16_is_native() -> None:
+    from conflictnews.cpu import cpu_flags, has_native_bfloat16, is_x86_64
+
+    assert has_native_bfloat16(frozenset({"avx2", "fma"})) is False
+    assert has_native_bfloat16(frozenset({"avx512f", "avx512_bf16"})) is True
+    assert has_native_bfloat16(frozenset()) is None, "unknown flags: nothing assumed"
+    if is_x86_64() and Path("/proc/cpuinfo").exists():
+        assert "sse2" in cpu_flags(), "every x86-64 CPU has SSE2"

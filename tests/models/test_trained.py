@@ -191,3 +191,31 @@ def test_minilm_folders_work_in_plain_transformers_pipelines(
 
     again, _ = load_trained(tmp_path / "multi")
     assert again.predict(row) == multi.predict(row)
+
+
+def test_the_best_saved_model_can_be_kept_to_one_family(synthetic: dict[str, DatasetDict], tmp_path: Path) -> None:
+    """`--family classical` (predict, the benchmark) picks the best classical model even where a neural
+    one scores higher. The "neural" folder is a synthetic stand-in: the classical model's files with its
+    model.json saying family neural and a higher score (best_saved reads only model.json)."""
+    import shutil
+
+    from conflictnews.models.predict import load_predictor
+    from conflictnews.models.registry import get_baseline
+
+    model = get_baseline("tfidf_logreg")("event_types")
+    model.fit(synthetic["events"]["train"])
+    stamp = {"name": "tfidf_logreg", "dataset": {"source": "synthetic"}, "config_path": "x.toml",
+             "config_sha256": "0" * 64, "config": {}, "score": SavedScore(main_score="micro_f1", value=0.5)}
+    classical = tmp_path / "event_types" / "tfidf_logreg"
+    save_trained(model, classical, **stamp)
+    neural = tmp_path / "event_types" / "minilm_multilabel"
+    shutil.copytree(classical, neural)
+    info = read_json(neural / MODEL_JSON)
+    write_json(neural / MODEL_JSON, {**info, "name": "minilm_multilabel", "family": "neural",
+                                     "score": {"main_score": "micro_f1", "value": 0.9}})
+    assert best_saved(tmp_path, "event_types") == neural
+    assert best_saved(tmp_path, "event_types", "classical") == classical
+    with pytest.raises(ConflictNewsError, match="no saved model of family 'floor' for task 'event_types'"):
+        best_saved(tmp_path, "event_types", "floor")
+    with pytest.raises(ConflictNewsError, match="family 'minilm': unknown; one of floor, classical, neural"):
+        load_predictor(tmp_path, family="minilm")

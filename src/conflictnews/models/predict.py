@@ -30,7 +30,7 @@ from conflictnews.dataset.bio import iob_to_spans
 from conflictnews.dataset.rows import RowSink, add_article_rows, add_stance_rows, sentence_id
 from conflictnews.dataset.splits import ArticleSplit, Block
 from conflictnews.io import ConflictNewsError
-from conflictnews.models.base import Baseline, column
+from conflictnews.models.base import FAMILIES, Baseline, column
 from conflictnews.models.trained import SavedModelInfo, best_saved, load_trained, saved_models
 
 # The tasks whose saved models `predict` runs, in the order they run (stance needs the entities).
@@ -62,19 +62,23 @@ class Predictor:
         return f"{parts}@conflictnews-{'/'.join(versions)}/{hashes}" + "".join(f"+{p}" for p in precisions)
 
 
-def load_predictor(folder: Path | str, choose: dict[str, str] | None = None, precision: str = "float32") -> Predictor:
+def load_predictor(folder: Path | str, choose: dict[str, str] | None = None, precision: str = "float32",
+                   family: str | None = None) -> Predictor:
     """The saved models of every task under `folder` (`<folder>/<task>/<name>/`): the one named in
-    `choose` (task -> name, or a folder / Hub repo id), else the best saved one per task. `precision`:
-    the inference arithmetic of the models that offer it (the MiniLM ones: float32 or bfloat16)."""
+    `choose` (task -> name, or a folder / Hub repo id), else the best saved one per task (of `family`
+    only, if given: "classical" for models that run in worker processes). `precision`: the inference
+    arithmetic of the models that offer it (the MiniLM ones: float32 or bfloat16)."""
     if precision not in PRECISIONS:
         raise ConflictNewsError(f"precision {precision!r}: unknown; one of {', '.join(PRECISIONS)}")
+    if family is not None and family not in FAMILIES:
+        raise ConflictNewsError(f"family {family!r}: unknown; one of {', '.join(FAMILIES)}")
     folder = Path(folder)
     choose = choose or {}
     models = {}
     for task in TASKS:
         wanted = choose.get(task)
         if wanted is None:
-            source: Path | str = best_saved(folder, task)
+            source: Path | str = best_saved(folder, task, family)
         elif (folder / task / wanted).is_dir():
             source = folder / task / wanted
         else:

@@ -141,6 +141,9 @@ def predict(
     model: Annotated[list[str] | None, typer.Option(
         "--model", help="TASK=NAME: the saved model of a task (repeatable; default: the best saved per task); "
         "NAME may be a folder or a Hub repo id.")] = None,
+    family: Annotated[str | None, typer.Option(
+        "--family", help="Only models of this family when choosing the best saved one per task: classical "
+        "(CRF, TF-IDF; these run in --workers processes) or neural (MiniLM).")] = None,
     output_format: Annotated[str, typer.Option(
         "--format", help="documents (JSON lines: entities, triggers, sentence event types, stances, with offsets "
         "and scores), labelstudio (one record per article in --out, for `annotate push --predictions`), "
@@ -153,8 +156,9 @@ def predict(
         "share the loaded models). 2 on 2 cores: about 1.9x the sentences per second.")] = 1,
     precision: Annotated[str, typer.Option(
         "--precision", help="Arithmetic of the MiniLM models: float32 (as trained and published) or bfloat16 "
-        "(about 2x faster on CPUs with AMX or AVX-512 BF16; predictions may differ slightly, and the "
-        "model_version says so). The classical models are unaffected.")] = "float32",
+        "(about 2x faster on CPUs with AMX or AVX-512 BF16, about 5x slower on CPUs without, where torch "
+        "emulates it: a warning says so; predictions may differ slightly, and the model_version says so). "
+        "The classical models are unaffected.")] = "float32",
 ) -> None:
     """Predict entities, event triggers, sentence event types and stances with the saved models.
 
@@ -164,6 +168,7 @@ def predict(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from conflictnews.cpu import cpu_flags, has_native_bfloat16
     from conflictnews.models.predict import TASKS, load_predictor, predict_stream
     from conflictnews.models.trained import trained_root
     from conflictnews.paths import ProjectPaths
@@ -182,7 +187,10 @@ def predict(
     if not files and not text and not article:
         raise ConflictNewsError("nothing to predict on: give files or folders, --text or --article")
     console = Console(stderr=True)
-    predictor = load_predictor(models or trained_root(ProjectPaths.discover()), choose, precision)
+    if precision == "bfloat16" and has_native_bfloat16(cpu_flags()) is False:
+        console.print("warning: this CPU has no native bfloat16 arithmetic (AVX-512 BF16 or AMX); torch emulates "
+                      "it, several times slower than float32 here", highlight=False, soft_wrap=True)
+    predictor = load_predictor(models or trained_root(ProjectPaths.discover()), choose, precision, family)
     version = predictor.model_version
     console.print(f"models: {version}", highlight=False, soft_wrap=True)
     errors = InputErrors()

@@ -203,12 +203,14 @@ def saved_models(root: Path) -> list[tuple[Path, SavedModelInfo]]:
     return [(path.parent, read_info(path.parent)) for path in sorted(Path(root).glob(f"*/*/{MODEL_JSON}"))]
 
 
-def best_saved(root: Path, task: str) -> Path:
-    """The saved model of `task` under `root` with the best test score of its saved seed."""
-    candidates = [(d, i) for d, i in saved_models(root) if i.task == task]
+def best_saved(root: Path, task: str, family: str | None = None) -> Path:
+    """The saved model of `task` under `root` with the best test score of its saved seed (of one
+    model `family` only, e.g. "classical", if given)."""
+    candidates = [(d, i) for d, i in saved_models(root) if i.task == task and family in (None, i.family)]
     if not candidates:
+        of_family = f" of family {family!r}" if family else ""
         raise ConflictNewsError(
-            f"{root}: no saved model for task {task!r}; train one (`conflictnews train --config "
+            f"{root}: no saved model{of_family} for task {task!r}; train one (`conflictnews train --config "
             f"models/configs/{task}/<name>.toml`) or pass --models DIR"
         )
     scored = sorted(candidates, key=lambda c: (c[1].score.value if c[1].score else float("-inf"), c[0].name))
