@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -77,15 +78,22 @@ def test_train_saves_a_versioned_model_that_predicts_what_was_published(
             assert values[0] == max(scores[0], key=scores[0].get)
 
 
-def test_saving_again_replaces_the_folder_and_a_failed_save_keeps_the_old(
-    synthetic: dict[str, DatasetDict], tmp_path: Path
-) -> None:
+def _fitted_event_types(synthetic: dict[str, DatasetDict]) -> tuple[Any, dict[str, Any]]:
+    """A TF-IDF event-type model fitted on the synthetic train split, and the stamp to save it with."""
     from conflictnews.models.registry import get_baseline
 
     model = get_baseline("tfidf_logreg")("event_types")
     model.fit(synthetic["events"]["train"])
     stamp = {"name": "tfidf_logreg", "dataset": {"source": "synthetic"}, "config_path": "x.toml",
              "config_sha256": "0" * 64, "config": {}, "score": SavedScore(main_score="micro_f1", value=0.5)}
+    return model, stamp
+
+
+def test_saving_again_replaces_the_folder_and_a_failed_save_keeps_the_old(
+    synthetic: dict[str, DatasetDict], tmp_path: Path
+) -> None:
+
+    model, stamp = _fitted_event_types(synthetic)
     folder = tmp_path / "event_types" / "tfidf_logreg"
     save_trained(model, folder, **stamp)
     before = (folder / "model.skops").read_bytes()
@@ -200,12 +208,8 @@ def test_the_best_saved_model_can_be_kept_to_one_family(synthetic: dict[str, Dat
     import shutil
 
     from conflictnews.models.predict import load_predictor
-    from conflictnews.models.registry import get_baseline
 
-    model = get_baseline("tfidf_logreg")("event_types")
-    model.fit(synthetic["events"]["train"])
-    stamp = {"name": "tfidf_logreg", "dataset": {"source": "synthetic"}, "config_path": "x.toml",
-             "config_sha256": "0" * 64, "config": {}, "score": SavedScore(main_score="micro_f1", value=0.5)}
+    model, stamp = _fitted_event_types(synthetic)
     classical = tmp_path / "event_types" / "tfidf_logreg"
     save_trained(model, classical, **stamp)
     neural = tmp_path / "event_types" / "minilm_multilabel"
