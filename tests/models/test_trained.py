@@ -92,7 +92,6 @@ def _fitted_event_types(synthetic: dict[str, DatasetDict]) -> tuple[Any, dict[st
 def test_saving_again_replaces_the_folder_and_a_failed_save_keeps_the_old(
     synthetic: dict[str, DatasetDict], tmp_path: Path
 ) -> None:
-
     model, stamp = _fitted_event_types(synthetic)
     folder = tmp_path / "event_types" / "tfidf_logreg"
     save_trained(model, folder, **stamp)
