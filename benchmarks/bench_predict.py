@@ -4,7 +4,8 @@ Targets (issue 13): classical models >= 1,000 sentences/s on 2 cores, MiniLM >= 
 on CPU, peak memory < 2 GiB; prints the time to load the models too.
 
 The models are the saved ones (`conflictnews train`/`reproduce` write models/trained/), or
-`--models DIR`; `--model TASK=NAME` picks one per task (e.g. entities=minilm_tagger). The articles
+`--models DIR`; `--model TASK=NAME` picks one per task (e.g. entities=minilm_tagger), `--model NAME`
+one for every task (e.g. minilm_shared). The articles
 are the corpus's FA-KES stand-off records, hydrated from the text cache (`conflictnews corpus
 hydrate fakes --csv ...` first).
 
@@ -80,6 +81,7 @@ def main() -> None:
     from conflictnews.corpus.hydrate import TextCache
     from conflictnews.corpus.store import load_articles
     from conflictnews.models.predict import load_predictor, predict_stream
+    from conflictnews.models.predict_cli import model_choices
     from conflictnews.models.trained import trained_root
     from conflictnews.paths import ProjectPaths
 
@@ -91,7 +93,7 @@ def main() -> None:
     articles = articles[: args.limit] if args.limit else articles
     with PeakPss() as memory:
         started = time.perf_counter()
-        choose = dict(item.split("=", 1) for item in args.model)
+        choose = model_choices(args.model)
         predictor = load_predictor(args.models or trained_root(paths), choose, args.precision, args.family)
         loaded = time.perf_counter()
         sentences = 0

@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 from pydantic import BaseModel, ConfigDict
 
 # repair_iob2 is eval's (the one strict-IOB2 rule); the models import it from here.
@@ -55,6 +55,9 @@ class Baseline(ABC):
     # The arithmetic precisions its inference can run in; the first is the one it was trained and
     # evaluated in (the published numbers). Neural baselines add "bfloat16".
     precisions: ClassVar[tuple[str, ...]] = ("float32",)
+    # Dataset configs it learns from besides its task's (a multi-task model): `run_baseline` loads
+    # them from the same release and hands their train and validation splits over before `fit`.
+    companion_configs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, task: TaskSpec | str, params: Params | dict[str, Any] | None = None, seed: int = 0
@@ -74,6 +77,12 @@ class Baseline(ABC):
         self.notes: list[
             str
         ] = []  # anything a reader of the results must know (e.g. a degenerate fit)
+        self.companions: dict[str, DatasetDict] = {}  # see companion_configs
+
+    def use_companions(self, data: dict[str, DatasetDict]) -> None:
+        """The companion configs' splits (train and validation only: the test split is never handed over)."""
+        self.companions = {config: DatasetDict({s: d[s] for s in ("train", "validation") if s in d})
+                           for config, d in data.items()}
 
     # -- the interface ------------------------------------------------------------------------
     def use_precision(self, precision: str) -> bool:

@@ -25,6 +25,23 @@ class InputErrors:
     lines: list[str] = field(default_factory=list)
 
 
+def model_choices(items: list[str]) -> dict[str, str]:
+    """--model values -> task -> saved model: TASK=NAME for one task, NAME alone for every task (later wins)."""
+    from conflictnews.models.predict import TASKS
+
+    choose: dict[str, str] = {}
+    for item in items:
+        task, sep, name = item.partition("=")
+        if not sep:
+            choose.update(dict.fromkeys(TASKS, item))
+        elif task in TASKS and name:
+            choose[task] = name
+        else:
+            raise ConflictNewsError(f"--model {item!r}: expected TASK=NAME with TASK one of {', '.join(TASKS)}, "
+                                    "or a NAME for every task")
+    return choose
+
+
 def _files(inputs: list[Path]) -> list[Path]:
     from conflictnews.corpus.ingest import READERS
 
@@ -140,7 +157,8 @@ def predict(
         "--models", help="Folder of saved models, <DIR>/<task>/<name>/ (default: models/trained).")] = None,
     model: Annotated[list[str] | None, typer.Option(
         "--model", help="TASK=NAME: the saved model of a task (repeatable; default: the best saved per task); "
-        "NAME may be a folder or a Hub repo id.")] = None,
+        "NAME may be a folder or a Hub repo id. A NAME alone names every task's model, e.g. minilm_shared "
+        "(one encoder pass per sentence for all four layers).")] = None,
     family: Annotated[str | None, typer.Option(
         "--family", help="Only models of this family when choosing the best saved one per task: classical "
         "(CRF, TF-IDF; these run in --workers processes) or neural (MiniLM).")] = None,
@@ -169,7 +187,7 @@ def predict(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from conflictnews.cpu import cpu_flags, has_native_bfloat16
-    from conflictnews.models.predict import TASKS, load_predictor, predict_stream
+    from conflictnews.models.predict import load_predictor, predict_stream
     from conflictnews.models.trained import trained_root
     from conflictnews.paths import ProjectPaths
 
@@ -177,12 +195,7 @@ def predict(
         raise ConflictNewsError(f"--format {output_format!r}: unknown; formats: {', '.join(FORMATS)}")
     if output_format == "labelstudio" and out is None:
         raise ConflictNewsError("--format labelstudio writes one record per article: give --out FOLDER")
-    choose = {}
-    for item in model or []:
-        task, sep, name = item.partition("=")
-        if not sep or task not in TASKS:
-            raise ConflictNewsError(f"--model {item!r}: expected TASK=NAME with TASK one of {', '.join(TASKS)}")
-        choose[task] = name
+    choose = model_choices(model or [])
     files = _files(list(inputs or []))
     if not files and not text and not article:
         raise ConflictNewsError("nothing to predict on: give files or folders, --text or --article")

@@ -9,7 +9,7 @@ from conflictnews.io import ConflictNewsError
 from conflictnews.models.base import FAMILIES, Baseline, saved_meta
 from conflictnews.models.classical import CRFTagger, TfidfLogReg, TfidfLogRegMarkers
 from conflictnews.models.floors import Majority, MostFrequentTag
-from conflictnews.models.neural import MiniLMMultiLabel, MiniLMPair, MiniLMSpanPair, MiniLMTagger
+from conflictnews.models.neural import MiniLMMultiLabel, MiniLMPair, MiniLMShared, MiniLMSpanPair, MiniLMTagger
 
 BASELINES: dict[str, type[Baseline]] = {
     cls.name: cls
@@ -23,6 +23,7 @@ BASELINES: dict[str, type[Baseline]] = {
         MiniLMMultiLabel,
         MiniLMPair,
         MiniLMSpanPair,
+        MiniLMShared,
     )
 }
 assert all(cls.family in FAMILIES for cls in BASELINES.values())

@@ -14,7 +14,7 @@ from conflictnews.eval.tasks import TASKS
 from conflictnews.io import atomic_write_text
 from conflictnews.models.base import FAMILIES
 from conflictnews.models.result import RunResult, format_score, load_result, results_files
-from conflictnews.models.trained import PIPELINE_TAGS
+from conflictnews.models.trained import pipeline_tag
 
 
 def load_results(results_dir: Path) -> list[RunResult]:
@@ -113,7 +113,7 @@ def render_model_card(result: RunResult) -> str:
             first=first,
             notes=sorted({note for run in result.runs for note in run.notes}),
             sanity=_same_actor_report(result),
-            pipeline_tag=PIPELINE_TAGS.get(result.baseline),
+            pipeline_tag=pipeline_tag(result.baseline, result.task),
         )
     )
 

@@ -147,10 +147,13 @@ def run_baseline(
     revision = revision if revision is not None else loaded.config.revision
     data = load_task_data(source, loaded.spec.config, revision)
     info = dataset_info(source, data, revision)
+    companions = {config: data if config == loaded.spec.config else load_task_data(source, config, revision)
+                  for config in loaded.baseline_class.companion_configs}
     return train_and_evaluate(
         loaded,
         data,
         info,
+        companions=companions,
         seeds=loaded.with_seeds(seeds),
         save_dir=save_dir,
         output=output_dirs(info, paths, out),
@@ -169,9 +172,11 @@ def train_and_evaluate(
     output: OutputDirs | None = None,
     paths: ProjectPaths | None = None,
     console: Console | None = None,
+    companions: dict[str, DatasetDict] | None = None,
 ) -> RunResult:
     """The seed loop on an already loaded DatasetDict; writes results, predictions, timings, card
-    (into `output`, default models/results and models/cards)."""
+    (into `output`, default models/results and models/cards). `companions`: the other configs a
+    multi-task baseline learns from (`Baseline.companion_configs`)."""
     paths = paths or ProjectPaths.discover()
     output = output or OutputDirs.committed(paths)
     console = console or Console(stderr=True)
@@ -185,6 +190,8 @@ def train_and_evaluate(
     for seed in seeds:
         console.print(f"[bold]{spec.name}[/] / {loaded.name}: seed {seed}", highlight=False)
         model = cls(spec, loaded.params, seed)
+        if companions:
+            model.use_companions(companions)
         threads = model.thread_settings()
         start = time.perf_counter()
         model.fit(data["train"], data["validation"])

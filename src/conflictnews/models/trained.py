@@ -34,11 +34,20 @@ MODEL_JSON = "model.json"
 FORMAT_VERSION = 1
 TRAINED = ("models", "trained")  # under the project root
 # What a `transformers.pipeline` calls the task each neural baseline solves (hub `pipeline_tag`).
-PIPELINE_TAGS: dict[str, str] = {
+PIPELINE_TAGS: dict[str, str | dict[str, str]] = {
     "minilm_tagger": "token-classification",
     "minilm_multilabel": "text-classification",
     "minilm_pair": "text-classification",
+    # a standard model per task, but stance: its pairs are given as offsets (its conflictnews class)
+    "minilm_shared": {"entities": "token-classification", "triggers": "token-classification",
+                      "event_types": "text-classification"},
 }
+
+
+def pipeline_tag(baseline: str, task: str) -> str | None:
+    """The `transformers.pipeline` task that loads a saved model of `baseline` for `task`, if any."""
+    tag = PIPELINE_TAGS.get(baseline)
+    return tag.get(task) if isinstance(tag, dict) else tag
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -119,7 +128,7 @@ def save_trained(
         decision=model.decision_rules(),
         scheme=SchemeStamp.installed(),
         score=score,
-        pipeline_tag=PIPELINE_TAGS.get(model.name),
+        pipeline_tag=pipeline_tag(model.name, model.task.name),
     )
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))

