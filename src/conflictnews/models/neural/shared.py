@@ -337,7 +337,9 @@ class MiniLMShared(MiniLMBaseline):
                 return self._pair_logits(split), [None] * len(split)
             sentences = encode_sentences(self.tokenizer, column(split, "tokens"), self.params.max_length)
             logits: list[np.ndarray] = []
-            size = self.params.eval_batch_size
+            # All of the split's sentences go to the encoder at once (as many as the cache keeps), so
+            # they are batched by length: 64 sentences in document order pad to their longest, 3x the work.
+            size = SHARED_ENCODINGS.capacity
             for begin in range(0, len(sentences), size):
                 states = self._states(sentences[begin:begin + size])
                 if self.task.kind == TaskKind.SEQUENCE:
