@@ -125,3 +125,49 @@ def test_the_four_configs_hold_one_parameter_set() -> None:
                for task in CONFIG_OF]
     assert {c["task"] for c in configs} == set(CONFIG_OF)
     assert all(c["params"] == {} and c["seeds"] == configs[0]["seeds"] for c in configs)
+
+
+def test_the_joint_loss_is_weighted_and_finite_after_from_pretrained(seed_data: dict[str, DatasetDict]) -> None:
+    """The joint model comes from `from_pretrained` (built on the meta device in transformers 5): its
+    positive weights must be the computed ones, not uninitialised memory (which gave NaN losses)."""
+    import torch
+    from transformers import AutoConfig, AutoTokenizer
+
+    from conflictnews.models.base import label_names
+    from conflictnews.models.neural.shared_data import training_chunks
+    from conflictnews.models.neural.shared_model import collate, model_classes
+    from conflictnews.models.neural.training import minilm_path
+
+    train = {config: seed_data[config]["train"] for config in shared.COMPANION_CONFIGS}
+    names = {task: label_names(seed_data[config]["train"], column_name)
+             for task, (config, column_name, _) in shared._HEADS.items()}
+    entity_types = label_names(train["stance"], "holder_type")
+    weights = shared._pos_weight(column(train["events"], "event_types"), len(names["event_types"]), 10.0)
+    assert all(1.0 <= w <= 10.0 for w in weights) and max(weights) > 1.0
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    chunks = training_chunks(train["entities"], train["events"], train["stance"], tokenizer, 128, entity_types,
+                             names["event_types"], 8)
+    batch = collate(tokenizer, chunks[0])
+
+    def loss(pos_weight: list[float] | None, stance_weight: float = 1.0) -> float:
+        config = AutoConfig.from_pretrained(minilm_path(), num_labels=len(names["stance"]))
+        config.entity_tags, config.trigger_tags = names["entities"], names["triggers"]
+        config.event_types, config.entity_types, config.type_embedding_dim = names["event_types"], entity_types, 32
+        config.types_pos_weight, config.loss_weights = pos_weight, {"stance": stance_weight}
+        torch.manual_seed(0)
+        model = model_classes()[2].from_pretrained(minilm_path(), config=config).eval()
+        with torch.no_grad():
+            return float(model(batch))
+
+    plain, weighted = loss(None), loss(weights)
+    assert torch.isfinite(torch.tensor([plain, weighted])).all()
+    assert weighted > plain  # the positives' terms count more
+    assert loss(None, stance_weight=0.0) < plain
+
+
+def test_loss_weights_name_the_heads() -> None:
+    assert shared.MiniLMSharedParams(loss_weights={"stance": 2.0}).loss_weights == {
+        "entities": 1.0, "triggers": 1.0, "event_types": 1.0, "stance": 2.0}
+    with pytest.raises(ValueError, match="unknown task"):
+        shared.MiniLMSharedParams(loss_weights={"events": 1.0})

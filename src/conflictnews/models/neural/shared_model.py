@@ -129,7 +129,9 @@ def _build_classes() -> tuple[Any, Any, Any]:
         """The joint model trained by `train_joint`: the encoder (with BERT's pooler) and four heads.
 
         Config: `num_labels` (stance classes), `entity_tags`, `trigger_tags`, `event_types` (label
-        names), `entity_types` and `type_embedding_dim` (the stance head's).
+        names), `entity_types` and `type_embedding_dim` (the stance head's); optional
+        `types_pos_weight` (the event-type BCE's per-label positive weights) and `loss_weights`
+        (task -> factor of its loss in the sum).
         """
 
         def __init__(self, config: Any) -> None:
@@ -141,21 +143,30 @@ def _build_classes() -> tuple[Any, Any, Any]:
             self.trigger_classifier = nn.Linear(hidden, len(config.trigger_tags))
             self.types_classifier = nn.Linear(hidden, len(config.event_types))
             self.stance = stance_head(config)
+            # A plain list, made a tensor per batch: a buffer not in the checkpoint is left uninitialised
+            # by from_pretrained (transformers 5 builds the model on the meta device).
+            self.types_pos_weight = list(getattr(config, "types_pos_weight", None) or []) or None
+            self.loss_weights = dict.fromkeys(("entities", "triggers", "event_types", "stance"), 1.0)
+            self.loss_weights.update(getattr(config, "loss_weights", None) or {})
             self.post_init()
 
         def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
             out = self.bert(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
             states = self.dropout(out.last_hidden_state)
-            ce = nn.functional.cross_entropy
-            loss = ce(self.entity_classifier(states).flatten(0, 1), batch["entity_labels"].flatten(), ignore_index=-100)
-            loss = loss + ce(self.trigger_classifier(states).flatten(0, 1), batch["trigger_labels"].flatten(),
-                             ignore_index=-100)
+            ce, w = nn.functional.cross_entropy, self.loss_weights
+            loss = w["entities"] * ce(self.entity_classifier(states).flatten(0, 1), batch["entity_labels"].flatten(),
+                                      ignore_index=-100)
+            loss = loss + w["triggers"] * ce(self.trigger_classifier(states).flatten(0, 1),
+                                             batch["trigger_labels"].flatten(), ignore_index=-100)
             counted = batch["counted"]
             if counted.any():
                 types = self.types_classifier(self.dropout(out.pooler_output))[counted]
-                loss = loss + nn.functional.binary_cross_entropy_with_logits(types, batch["type_labels"][counted])
+                pos_weight = torch.tensor(self.types_pos_weight) if self.types_pos_weight else None
+                loss = loss + w["event_types"] * nn.functional.binary_cross_entropy_with_logits(
+                    types, batch["type_labels"][counted], pos_weight=pos_weight)
             if batch["pair_labels"].numel():
-                loss = loss + ce(self.stance(out.last_hidden_state, batch["pairs"]), batch["pair_labels"])
+                loss = loss + w["stance"] * ce(self.stance(out.last_hidden_state, batch["pairs"]),
+                                               batch["pair_labels"])
             return loss
 
     return SentencePairHead, MiniLMForSentencePairClassification, MiniLMMultiTask

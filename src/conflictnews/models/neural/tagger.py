@@ -61,12 +61,13 @@ class MiniLMTagger(MiniLMBaseline):
         predictions = []
         for tokens, row_logits, word_ids in zip(column(split, "tokens"), logits, encodings, strict=True):
             tags = ["O"] * len(tokens)
+            best = np.asarray(row_logits).argmax(axis=-1).tolist()  # one call per sentence, not per sub-token
             seen: set[int] = set()
             for position, word in enumerate(word_ids):
                 if word is None or word in seen:
                     continue
                 seen.add(word)
-                tags[word] = self.labels[int(np.argmax(row_logits[position]))]
+                tags[word] = self.labels[best[position]]
             predictions.append(repair_iob2(tags))
         return predictions
 
