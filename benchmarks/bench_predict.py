@@ -73,14 +73,14 @@ def main() -> None:
     parser.add_argument("--family", default=None,
                         help="Best saved model per task of this family only: classical or neural.")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N articles.")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=None, help="Articles per model call (default: predict's).")
     parser.add_argument("--workers", type=int, default=1, help="Worker processes (classical models).")
     parser.add_argument("--precision", default="float32", help="MiniLM inference: float32 or bfloat16.")
     args = parser.parse_args()
 
     from conflictnews.corpus.hydrate import TextCache
     from conflictnews.corpus.store import load_articles
-    from conflictnews.models.predict import load_predictor, predict_stream
+    from conflictnews.models.predict import DEFAULT_BATCH_SIZE, load_predictor, predict_stream
     from conflictnews.models.predict_cli import model_choices
     from conflictnews.models.trained import trained_root
     from conflictnews.paths import ProjectPaths
@@ -97,7 +97,7 @@ def main() -> None:
         predictor = load_predictor(args.models or trained_root(paths), choose, args.precision, args.family)
         loaded = time.perf_counter()
         sentences = 0
-        for doc in predict_stream(articles, predictor, args.batch_size, workers=args.workers):
+        for doc in predict_stream(articles, predictor, args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers):
             sentences += len(doc.sentences)
         done = time.perf_counter()
     rss = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))

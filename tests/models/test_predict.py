@@ -159,3 +159,15 @@ def test_cpu_flags_say_whether_bfloat16_is_native() -> None:
     assert has_native_bfloat16(frozenset()) is None, "unknown flags: nothing assumed"
     if is_x86_64() and Path("/proc/cpuinfo").exists():
         assert "sse2" in cpu_flags(), "every x86-64 CPU has SSE2"
+
+
+def test_the_predict_command_batches_as_the_library_does() -> None:
+    """The CLI keeps its default literal (it must not import datasets to print --help); this keeps it equal."""
+    import inspect
+
+    from conflictnews.models.predict import DEFAULT_BATCH_SIZE, predict_stream
+    from conflictnews.models.predict_cli import predict
+
+    cli_default = inspect.signature(predict).parameters["batch_size"].default
+    assert cli_default == DEFAULT_BATCH_SIZE
+    assert inspect.signature(predict_stream).parameters["batch_size"].default == DEFAULT_BATCH_SIZE
