@@ -71,10 +71,11 @@ def test_views_share_each_sentence_encoding_and_predict_as_they_would_alone(
         SHARED_ENCODINGS.clear()
         alone[task] = views[task].predict(test[config])
     SHARED_ENCODINGS.clear()
-    SHARED_ENCODINGS.encoded = SHARED_ENCODINGS.reused = 0
+    SHARED_ENCODINGS.encoded = SHARED_ENCODINGS.reused = SHARED_ENCODINGS.tokenizations = 0
     together = {task: views[task].predict(test[config]) for task, config in CONFIG_OF.items()}
     sentences = len(set(map(tuple, column(test["entities"], "tokens"))))
     assert SHARED_ENCODINGS.encoded == sentences  # every sentence through the encoder once, for four layers
+    assert SHARED_ENCODINGS.tokenizations == sentences  # and through the tokenizer once
     assert SHARED_ENCODINGS.reused >= 2 * len(test["events"])
     assert together == alone
 

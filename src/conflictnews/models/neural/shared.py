@@ -39,6 +39,7 @@ from conflictnews.models.neural.decision import sigmoid, tune_none_offset, tune_
 from conflictnews.models.neural.multilabel import MiniLMMultiLabel
 from conflictnews.models.neural.pair import MiniLMPair
 from conflictnews.models.neural.shared_data import (
+    EncodedSentence,
     encode_sentences,
     merge,
     relocated,
@@ -126,8 +127,27 @@ class SharedEncodings:
 
     def __init__(self) -> None:
         self.states: dict[str, OrderedDict[tuple[Any, ...], Any]] = {}
+        self.tokenized: dict[tuple[str, int], OrderedDict[tuple[str, ...], EncodedSentence]] = {}
         self.encoded = 0  # sentences run through an encoder (for tests and benchmarks)
         self.reused = 0
+        self.tokenizations = 0  # sentences run through a tokenizer
+
+    def tokenize(self, fingerprint: str, tokenizer: Any, token_lists: Sequence[Sequence[str]],
+                 max_length: int) -> list[EncodedSentence]:
+        """`encode_sentences`, each distinct word list tokenized once for all the views of one encoder
+        (they were saved with the joint model's tokenizer): the four views read the same sentences."""
+        cache = self.tokenized.setdefault((fingerprint, max_length), OrderedDict())
+        keys = [tuple(tokens) for tokens in token_lists]
+        missing = list(dict.fromkeys(k for k in keys if k not in cache))
+        cache.update(zip(missing, encode_sentences(tokenizer, missing, max_length), strict=True))
+        self.tokenizations += len(missing)
+        found = []
+        for key in keys:
+            cache.move_to_end(key)
+            found.append(cache[key])
+        while len(cache) > self.capacity:
+            cache.popitem(last=False)
+        return found
 
     def get(self, fingerprint: str, bert: Any, tokenizer: Any, sentences: Sequence[Any], precision: str,
             batch_size: int) -> list[Any]:
@@ -155,6 +175,7 @@ class SharedEncodings:
 
     def clear(self) -> None:
         self.states.clear()
+        self.tokenized.clear()
 
 
 SHARED_ENCODINGS = SharedEncodings()
@@ -353,12 +374,15 @@ class MiniLMShared(MiniLMBaseline):
         return SHARED_ENCODINGS.get(self.fingerprint, self.model.bert, self.tokenizer, sentences, self.precision,
                                     self.params.eval_batch_size)
 
+    def _tokenize(self, token_lists: Sequence[Sequence[str]]) -> list[EncodedSentence]:
+        return SHARED_ENCODINGS.tokenize(self.fingerprint, self.tokenizer, token_lists, self.params.max_length)
+
     def _logits(self, split: Dataset) -> tuple[list[np.ndarray], list[Any]]:
         assert self.model is not None and self.tokenizer is not None
         with self._inference():
             if self.task.kind == TaskKind.SINGLE_LABEL:
                 return self._pair_logits(split), [None] * len(split)
-            sentences = encode_sentences(self.tokenizer, column(split, "tokens"), self.params.max_length)
+            sentences = self._tokenize(column(split, "tokens"))
             logits: list[np.ndarray] = []
             # All of the split's sentences go to the encoder at once (as many as the cache keeps), so
             # they are batched by length: 64 sentences in document order pad to their longest, 3x the work.
@@ -374,9 +398,8 @@ class MiniLMShared(MiniLMBaseline):
 
     def _pair_logits(self, split: Dataset) -> list[np.ndarray]:
         assert self.model is not None
-        inputs = stance_inputs(split, lambda s: encode_sentences(self.tokenizer, s, self.params.max_length),
-                               list(self.model.config.entity_types), with_labels=False)
-        encoded = encode_sentences(self.tokenizer, inputs.sentences, self.params.max_length)
+        inputs = stance_inputs(split, self._tokenize, list(self.model.config.entity_types), with_labels=False)
+        encoded = self._tokenize(inputs.sentences)
         states = self._states(encoded)
         logits: list[np.ndarray] = [np.empty(0)] * len(split)
         by_first: dict[int, list[int]] = {}

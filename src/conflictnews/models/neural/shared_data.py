@@ -128,19 +128,28 @@ def stance_inputs(split: Dataset, encode: Any, entity_types: list[str], with_lab
         "holder_start", "holder_end", "target_start", "target_end", "holder_type", "target_type")}
     types = type_ids(split, entity_types)
     labels = column(split, "label") if with_labels else None
+    # A mention is the holder or target of about ten pairs of its context: place it once.
+    placed: dict[tuple[str, int, int], tuple[int, tuple[int, int]]] = {}
+
+    def place(text: str, ids: list[int], start: int, end: int) -> tuple[int, tuple[int, int]]:
+        key = (text, start, end)
+        if key not in placed:
+            span = contexts[text].locate(start, end)
+            sentence = ids[span.sentence]
+            placed[key] = (sentence, subtoken_span(encoded[sentence].word_ids, span))
+        return placed[key]
+
     result = StanceInputs(sentences)
     for row, text in enumerate(texts):
         context = contexts[text]
         if not context.sentences:
             raise ConflictNewsError(f"stance row {row}: its context has no token")
         ids = [sentence_index[tokens] for tokens in context.sentences]
-        holder = context.locate(cols["holder_start"][row], cols["holder_end"][row])
-        target = context.locate(cols["target_start"][row], cols["target_end"][row])
-        holder_span = subtoken_span(encoded[ids[holder.sentence]].word_ids, holder)
-        target_span = subtoken_span(encoded[ids[target.sentence]].word_ids, target)
+        holder_sentence, holder_span = place(text, ids, cols["holder_start"][row], cols["holder_end"][row])
+        target_sentence, target_span = place(text, ids, cols["target_start"][row], cols["target_end"][row])
         result.cut_spans += (holder_span == (0, 0)) + (target_span == (0, 0))
         result.pairs.append(PairRef(
-            ids[holder.sentence], holder_span, ids[target.sentence], target_span, ids[0], ids[-1],
+            holder_sentence, holder_span, target_sentence, target_span, ids[0], ids[-1],
             types[cols["holder_type"][row]], types[cols["target_type"][row]],
             labels[row] if labels is not None else -100,
         ))
