@@ -10,7 +10,8 @@ are the corpus's FA-KES stand-off records, hydrated from the text cache (`confli
 hydrate fakes --csv ...` first).
 
     python benchmarks/bench_predict.py --family classical --workers 2
-    python benchmarks/bench_predict.py --family neural
+    python benchmarks/bench_predict.py --model minilm_shared     # MiniLM: one encoder for the four layers
+    python benchmarks/bench_predict.py --family neural           # the best MiniLM model per task
 
 Memory: the peak of the whole process tree's proportional set size (PSS, sampled every 0.1 s from
 /proc/<pid>/smaps_rollup), so pages the forked workers share with the parent count once; the largest
