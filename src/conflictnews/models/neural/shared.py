@@ -141,13 +141,7 @@ class SharedEncodings:
         missing = list(dict.fromkeys(k for k in keys if k not in cache))
         cache.update(zip(missing, encode_sentences(tokenizer, missing, max_length), strict=True))
         self.tokenizations += len(missing)
-        found = []
-        for key in keys:
-            cache.move_to_end(key)
-            found.append(cache[key])
-        while len(cache) > self.capacity:
-            cache.popitem(last=False)
-        return found
+        return self._take(cache, keys)
 
     def get(self, fingerprint: str, bert: Any, tokenizer: Any, sentences: Sequence[Any], precision: str,
             batch_size: int) -> list[Any]:
@@ -165,6 +159,10 @@ class SharedEncodings:
             for position, key in enumerate(batch):
                 cache[key] = states[position, : len(key[1])].clone()
             self.encoded += len(batch)
+        return self._take(cache, keys)
+
+    def _take(self, cache: OrderedDict[Any, Any], keys: list[Any]) -> list[Any]:
+        """The cached values of `keys`, marked most recently used; then the cache is cut to `capacity`."""
         found = []
         for key in keys:
             cache.move_to_end(key)
